@@ -1,0 +1,117 @@
+// The effective configuration: every key of the YAML file, with its default.
+// A file replaces the embedded default as a whole: a scalar it leaves out
+// takes the default below, a list it leaves out is empty.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "smtp/reply.hpp"
+#include "util/cidr.hpp"
+#include "util/duration.hpp"
+
+namespace relaymock::config {
+
+enum class TlsMode { None, StartTls, Implicit };
+const char* tls_mode_name(TlsMode m);
+
+struct Listener {
+  std::string address = "0.0.0.0";
+  std::uint16_t port = 0;
+  TlsMode tls = TlsMode::StartTls;
+  int line = 0;  // where it was written, for startup errors
+};
+
+struct Timeouts {
+  Millis command{300'000};
+  Millis data{600'000};
+  Millis tls_handshake{30'000};
+};
+
+struct Server {
+  std::string hostname;  // empty in the file: the machine's name
+  std::vector<Listener> listeners;
+  std::uint64_t max_message_size = 52428800;
+  std::uint32_t max_recipients = 1000;
+  std::uint32_t max_connections = 1000;
+  std::uint32_t max_connections_per_ip = 200;
+  Timeouts timeouts;
+  bool enhanced_status_codes = false;
+};
+
+struct Tls {
+  std::string certificate;  // both empty: self-signed at startup
+  std::string private_key;
+};
+
+enum class Status { Allowed, Blocked, Sandbox };
+const char* status_name(Status s);
+
+struct RateLimit {
+  std::uint64_t count = 0;
+  Millis per{0};
+};
+
+struct SmtpUser {
+  std::string username;
+  std::string password;
+  Status status = Status::Allowed;
+  std::optional<RateLimit> rate_limit;
+};
+
+struct IpAuth {
+  std::string text;  // as written
+  Cidr cidr;
+  Status status = Status::Allowed;
+  std::optional<RateLimit> rate_limit;
+};
+
+enum class RestrictMode { Disabled, Allowlist, Blocklist };
+const char* restrict_mode_name(RestrictMode m);
+
+struct Account {
+  bool closed = false;
+  std::vector<std::string> verified_domains;  // lower-cased
+  std::vector<std::string> verified_senders;  // local@domain, domain lower-cased
+  bool allow_blank_sender = false;
+  RestrictMode restrict_mode = RestrictMode::Disabled;
+  std::vector<std::string> restrict_entries;  // addresses (domain lower-cased) or domains (lower-cased)
+  std::optional<std::uint64_t> monthly_quota;
+  int cycle_day = 1;
+};
+
+enum class VerifyMode { Static, System, Off };
+const char* verify_mode_name(VerifyMode m);
+
+struct SenderVerification {
+  VerifyMode mode = VerifyMode::Static;
+  std::vector<std::string> unroutable_domains;  // lower-cased
+  std::vector<std::string> unknown_addresses;   // domain lower-cased
+};
+
+enum class LogLevel { Debug, Info, Warning, Error };
+enum class LogFormat { Text, Json };
+
+struct Log {
+  LogLevel level = LogLevel::Info;
+  LogFormat format = LogFormat::Text;
+};
+
+struct Config {
+  Server server;
+  Tls tls;
+  Account account;
+  std::vector<SmtpUser> smtp_users;
+  std::vector<IpAuth> ip_auth;
+  SenderVerification sender_verification;
+  std::map<std::string, smtp::Reply> replies;  // overrides by rule id
+  Log log;
+  std::string source;  // file name, or "<default>"
+};
+
+// The provider's unprivileged ports, used when a file has no listeners key.
+std::vector<Listener> default_listeners();
+
+}  // namespace relaymock::config

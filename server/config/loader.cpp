@@ -1,0 +1,522 @@
+#include "config/loader.hpp"
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <set>
+#include <sstream>
+
+#include "policy/rules.hpp"
+#include "smtp/address.hpp"
+
+namespace relaymock::config {
+
+const char* tls_mode_name(TlsMode m) {
+  switch (m) {
+    case TlsMode::None: return "none";
+    case TlsMode::StartTls: return "starttls";
+    case TlsMode::Implicit: return "implicit";
+  }
+  return "?";
+}
+
+const char* status_name(Status s) {
+  switch (s) {
+    case Status::Allowed: return "allowed";
+    case Status::Blocked: return "blocked";
+    case Status::Sandbox: return "sandbox";
+  }
+  return "?";
+}
+
+const char* restrict_mode_name(RestrictMode m) {
+  switch (m) {
+    case RestrictMode::Disabled: return "disabled";
+    case RestrictMode::Allowlist: return "allowlist";
+    case RestrictMode::Blocklist: return "blocklist";
+  }
+  return "?";
+}
+
+const char* verify_mode_name(VerifyMode m) {
+  switch (m) {
+    case VerifyMode::Static: return "static";
+    case VerifyMode::System: return "system";
+    case VerifyMode::Off: return "off";
+  }
+  return "?";
+}
+
+std::vector<Listener> default_listeners() {
+  return {{"0.0.0.0", 2525, TlsMode::StartTls, 0},
+          {"0.0.0.0", 8025, TlsMode::StartTls, 0},
+          {"0.0.0.0", 8465, TlsMode::Implicit, 0}};
+}
+
+const std::vector<std::string>& known_reply_ids() {
+  static const std::vector<std::string> ids = [] {
+    std::vector<std::string> v;
+    for (const auto& r : policy::rules()) v.emplace_back(r.id);
+    return v;
+  }();
+  return ids;
+}
+
+std::string LoadResult::format(const std::string& file) const {
+  std::string out;
+  for (const auto& p : problems)
+    out += file + ":" + std::to_string(p.line) + ":" + std::to_string(p.column) + ": " + p.message + "\n";
+  return out;
+}
+
+namespace {
+
+using Keys = std::vector<std::string_view>;
+
+std::string join(const Keys& keys) {
+  std::string out;
+  for (auto k : keys) {
+    if (!out.empty()) out += ", ";
+    out += k;
+  }
+  return out;
+}
+
+// Walks the YAML tree, collecting every problem instead of stopping at the first.
+class Reader {
+ public:
+  explicit Reader(std::vector<Problem>& problems) : problems_(problems) {}
+
+  void error(const YAML::Node& n, std::string msg) {
+    auto m = n.Mark();
+    problems_.push_back({m.line + 1, m.column + 1, std::move(msg)});
+  }
+  void error_at(const YAML::Mark& m, std::string msg) { problems_.push_back({m.line + 1, m.column + 1, std::move(msg)}); }
+
+  // Checks that `n` is a map whose keys are all in `allowed`; reports unknown
+  // and duplicate keys. Null (an empty value) counts as an empty map.
+  bool map(const YAML::Node& n, const std::string& where, const Keys& allowed) {
+    if (!n.IsDefined() || n.IsNull()) return false;
+    if (!n.IsMap()) {
+      error(n, where + " must be a mapping of keys to values");
+      return false;
+    }
+    std::set<std::string> seen;
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      if (!it->first.IsScalar()) {
+        error(it->first, "keys in " + where + " must be plain names");
+        continue;
+      }
+      auto key = it->first.Scalar();
+      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+        error(it->first, "unknown key '" + key + "' in " + where + " (expected one of: " + join(allowed) + ")");
+      } else if (!seen.insert(key).second) {
+        error(it->first, "duplicate key '" + key + "' in " + where);
+      }
+    }
+    return true;
+  }
+
+  static bool present(const YAML::Node& n) { return n.IsDefined() && !n.IsNull(); }
+
+  bool scalar(const YAML::Node& n, const std::string& what) {
+    if (n.IsScalar()) return true;
+    error(n, what + " must be a single value, not a " + (n.IsMap() ? "mapping" : "list"));
+    return false;
+  }
+
+  void string(const YAML::Node& n, const std::string& what, std::string& out, bool allow_empty = true) {
+    if (!present(n) || !scalar(n, what)) return;
+    if (!allow_empty && n.Scalar().empty()) {
+      error(n, what + " must not be empty");
+      return;
+    }
+    out = n.Scalar();
+  }
+
+  void boolean(const YAML::Node& n, const std::string& what, bool& out) {
+    if (!present(n) || !scalar(n, what)) return;
+    const auto& s = n.Scalar();
+    if (s == "true" || s == "yes" || s == "on") out = true;
+    else if (s == "false" || s == "no" || s == "off") out = false;
+    else error(n, what + " must be true or false, not '" + s + "'");
+  }
+
+  template <typename T>
+  void integer(const YAML::Node& n, const std::string& what, T& out, std::uint64_t min, std::uint64_t max) {
+    if (!present(n) || !scalar(n, what)) return;
+    const auto& s = n.Scalar();
+    std::uint64_t v = 0;
+    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (s.empty() || ec == std::errc::invalid_argument || ptr != s.data() + s.size()) {
+      error(n, what + " must be a whole number, not '" + s + "'");
+      return;
+    }
+    if (ec == std::errc::result_out_of_range || v < min || v > max) {
+      error(n, what + " must be between " + std::to_string(min) + " and " + std::to_string(max) + ", not " + s);
+      return;
+    }
+    out = static_cast<T>(v);
+  }
+
+  void duration(const YAML::Node& n, const std::string& what, Millis& out, Millis min = Millis(1)) {
+    if (!present(n) || !scalar(n, what)) return;
+    auto d = parse_duration(n.Scalar());
+    if (!d) {
+      error(n, what + " must be a duration such as 30s, 5m, 1h or a number of seconds, not '" + n.Scalar() + "'");
+      return;
+    }
+    if (*d < min) {
+      error(n, what + " must be at least " + format_duration(min));
+      return;
+    }
+    out = *d;
+  }
+
+  template <typename E>
+  void choice(const YAML::Node& n, const std::string& what, E& out, const std::vector<std::pair<std::string_view, E>>& options) {
+    if (!present(n) || !scalar(n, what)) return;
+    for (const auto& [name, value] : options) {
+      if (n.Scalar() == name) {
+        out = value;
+        return;
+      }
+    }
+    Keys names;
+    for (const auto& o : options) names.push_back(o.first);
+    error(n, what + " must be one of " + join(names) + ", not '" + n.Scalar() + "'");
+  }
+
+  // A list; a missing or null key is an empty list.
+  bool list(const YAML::Node& n, const std::string& what) {
+    if (!present(n)) return false;
+    if (!n.IsSequence()) {
+      error(n, what + " must be a list");
+      return false;
+    }
+    return true;
+  }
+
+ private:
+  std::vector<Problem>& problems_;
+};
+
+const std::vector<std::pair<std::string_view, Status>> kStatuses = {
+    {"allowed", Status::Allowed}, {"blocked", Status::Blocked}, {"sandbox", Status::Sandbox}};
+
+void read_rate_limit(Reader& r, const YAML::Node& n, const std::string& where, std::optional<RateLimit>& out) {
+  if (!Reader::present(n)) return;
+  if (!r.map(n, where, {"count", "per"})) return;
+  RateLimit rl;
+  bool ok = true;
+  if (!Reader::present(n["count"])) { r.error(n, where + " needs count"); ok = false; }
+  if (!Reader::present(n["per"])) { r.error(n, where + " needs per (a duration such as 1h)"); ok = false; }
+  r.integer(n["count"], where + ".count", rl.count, 1, 1'000'000'000);
+  r.duration(n["per"], where + ".per", rl.per, Millis(1000));
+  if (ok && rl.count > 0 && rl.per.count() > 0) out = rl;
+}
+
+// An email address as written in config: local@domain, domain lower-cased.
+bool read_address(Reader& r, const YAML::Node& n, const std::string& what, std::string& out) {
+  if (!r.scalar(n, what)) return false;
+  auto mb = smtp::parse_plain_address(n.Scalar());
+  if (!mb) {
+    r.error(n, what + " must be an email address like user@example.com, not '" + n.Scalar() + "'");
+    return false;
+  }
+  out = mb->local + "@" + smtp::ascii_lower(mb->domain);
+  return true;
+}
+
+bool read_domain(Reader& r, const YAML::Node& n, const std::string& what, std::string& out) {
+  if (!r.scalar(n, what)) return false;
+  if (!smtp::valid_domain(n.Scalar()) || n.Scalar().front() == '[') {
+    r.error(n, what + " must be a domain name like example.com, not '" + n.Scalar() + "'");
+    return false;
+  }
+  out = smtp::ascii_lower(n.Scalar());
+  return true;
+}
+
+void read_server(Reader& r, const YAML::Node& n, Server& s) {
+  if (!r.map(n, "server",
+             {"hostname", "listeners", "max_message_size", "max_recipients", "max_connections",
+              "max_connections_per_ip", "timeouts", "enhanced_status_codes"}))
+    return;
+  r.string(n["hostname"], "server.hostname", s.hostname);
+  if (!s.hostname.empty() && !smtp::valid_domain(s.hostname))
+    r.error(n["hostname"], "server.hostname must be a host name like relaymock.local, not '" + s.hostname + "'");
+  if (Reader::present(n["listeners"])) {
+    s.listeners.clear();
+    if (r.list(n["listeners"], "server.listeners")) {
+      std::set<std::uint16_t> ports;
+      int i = 0;
+      for (const auto& l : n["listeners"]) {
+        std::string where = "server.listeners[" + std::to_string(i++) + "]";
+        if (!r.map(l, where, {"address", "port", "tls"})) {
+          if (!Reader::present(l)) r.error(l, where + " must not be empty");
+          continue;
+        }
+        Listener li;
+        li.line = l.Mark().line + 1;
+        r.string(l["address"], where + ".address", li.address, false);
+        if (!parse_ip(li.address)) r.error(l["address"], where + ".address must be an IP address such as 0.0.0.0, 127.0.0.1 or ::, not '" + li.address + "'");
+        if (!Reader::present(l["port"])) r.error(l, where + " needs a port");
+        r.integer(l["port"], where + ".port", li.port, 1, 65535);
+        r.choice(l["tls"], where + ".tls", li.tls,
+                 {{"none", TlsMode::None}, {"starttls", TlsMode::StartTls}, {"implicit", TlsMode::Implicit}});
+        if (li.port && !ports.insert(li.port).second)
+          r.error(l["port"], "duplicate port " + std::to_string(li.port) + " in server.listeners");
+        s.listeners.push_back(li);
+      }
+      if (s.listeners.empty()) r.error(n["listeners"], "server.listeners must list at least one listener");
+    }
+  }
+  r.integer(n["max_message_size"], "server.max_message_size", s.max_message_size, 1024, 1ull << 40);
+  r.integer(n["max_recipients"], "server.max_recipients", s.max_recipients, 1, 100000);
+  r.integer(n["max_connections"], "server.max_connections", s.max_connections, 1, 1000000);
+  r.integer(n["max_connections_per_ip"], "server.max_connections_per_ip", s.max_connections_per_ip, 1, 1000000);
+  if (r.map(n["timeouts"], "server.timeouts", {"command", "data", "tls_handshake"})) {
+    r.duration(n["timeouts"]["command"], "server.timeouts.command", s.timeouts.command);
+    r.duration(n["timeouts"]["data"], "server.timeouts.data", s.timeouts.data);
+    r.duration(n["timeouts"]["tls_handshake"], "server.timeouts.tls_handshake", s.timeouts.tls_handshake);
+  }
+  r.boolean(n["enhanced_status_codes"], "server.enhanced_status_codes", s.enhanced_status_codes);
+}
+
+void check_pem(Reader& r, const YAML::Node& n, const std::string& what, const std::string& path, bool key) {
+  FILE* f = std::fopen(path.c_str(), "r");
+  if (!f) {
+    r.error(n, what + ": cannot read '" + path + "'");
+    return;
+  }
+  bool ok = false;
+  if (key) {
+    EVP_PKEY* k = PEM_read_PrivateKey(f, nullptr, nullptr, nullptr);
+    ok = k != nullptr;
+    EVP_PKEY_free(k);
+  } else {
+    X509* c = PEM_read_X509(f, nullptr, nullptr, nullptr);
+    ok = c != nullptr;
+    X509_free(c);
+  }
+  std::fclose(f);
+  if (!ok) r.error(n, what + ": '" + path + "' is not a PEM " + (key ? "private key" : "certificate"));
+}
+
+void read_tls(Reader& r, const YAML::Node& n, Tls& t, bool check_files) {
+  if (!r.map(n, "tls", {"certificate", "private_key"})) return;
+  r.string(n["certificate"], "tls.certificate", t.certificate);
+  r.string(n["private_key"], "tls.private_key", t.private_key);
+  if (t.certificate.empty() != t.private_key.empty()) {
+    r.error(n, "tls needs both certificate and private_key, or neither (a self-signed certificate is then generated)");
+    return;
+  }
+  if (check_files && !t.certificate.empty()) {
+    check_pem(r, n["certificate"], "tls.certificate", t.certificate, false);
+    check_pem(r, n["private_key"], "tls.private_key", t.private_key, true);
+  }
+}
+
+void read_account(Reader& r, const YAML::Node& n, Account& a) {
+  if (!r.map(n, "account",
+             {"status", "verified_domains", "verified_senders", "allow_blank_sender", "restrict_senders", "quota"}))
+    return;
+  r.choice(n["status"], "account.status", a.closed, {{"active", false}, {"closed", true}});
+  if (r.list(n["verified_domains"], "account.verified_domains"))
+    for (const auto& d : n["verified_domains"]) {
+      std::string v;
+      if (read_domain(r, d, "account.verified_domains entry", v)) a.verified_domains.push_back(v);
+    }
+  if (r.list(n["verified_senders"], "account.verified_senders"))
+    for (const auto& d : n["verified_senders"]) {
+      std::string v;
+      if (read_address(r, d, "account.verified_senders entry", v)) a.verified_senders.push_back(v);
+    }
+  r.boolean(n["allow_blank_sender"], "account.allow_blank_sender", a.allow_blank_sender);
+  const auto& rs = n["restrict_senders"];
+  if (r.map(rs, "account.restrict_senders", {"mode", "entries"})) {
+    r.choice(rs["mode"], "account.restrict_senders.mode", a.restrict_mode,
+             {{"disabled", RestrictMode::Disabled}, {"allowlist", RestrictMode::Allowlist},
+              {"blocklist", RestrictMode::Blocklist}});
+    if (r.list(rs["entries"], "account.restrict_senders.entries"))
+      for (const auto& e : rs["entries"]) {
+        if (!r.scalar(e, "account.restrict_senders entry")) continue;
+        std::string v;
+        bool ok = e.Scalar().find('@') != std::string::npos
+                      ? read_address(r, e, "account.restrict_senders entry", v)
+                      : read_domain(r, e, "account.restrict_senders entry", v);
+        if (ok) a.restrict_entries.push_back(v);
+      }
+  }
+  const auto& q = n["quota"];
+  if (r.map(q, "account.quota", {"monthly", "cycle_day"})) {
+    if (Reader::present(q["monthly"])) {
+      std::uint64_t m = 0;
+      r.integer(q["monthly"], "account.quota.monthly", m, 0, 1'000'000'000'000ull);
+      a.monthly_quota = m;
+    }
+    r.integer(q["cycle_day"], "account.quota.cycle_day", a.cycle_day, 1, 28);
+  }
+}
+
+void read_users(Reader& r, const YAML::Node& n, std::vector<SmtpUser>& users) {
+  if (!r.list(n, "smtp_users")) return;
+  std::set<std::string> names;
+  int i = 0;
+  for (const auto& u : n) {
+    std::string where = "smtp_users[" + std::to_string(i++) + "]";
+    if (!r.map(u, where, {"username", "password", "status", "rate_limit"})) {
+      if (!Reader::present(u)) r.error(u, where + " must not be empty");
+      continue;
+    }
+    SmtpUser user;
+    if (!Reader::present(u["username"])) r.error(u, where + " needs a username");
+    if (!Reader::present(u["password"])) r.error(u, where + " needs a password");
+    r.string(u["username"], where + ".username", user.username, false);
+    r.string(u["password"], where + ".password", user.password, false);
+    r.choice(u["status"], where + ".status", user.status, kStatuses);
+    read_rate_limit(r, u["rate_limit"], where + ".rate_limit", user.rate_limit);
+    if (!user.username.empty() && !names.insert(user.username).second)
+      r.error(u["username"], "duplicate username '" + user.username + "' in smtp_users");
+    users.push_back(std::move(user));
+  }
+}
+
+void read_ip_auth(Reader& r, const YAML::Node& n, std::vector<IpAuth>& entries) {
+  if (!r.list(n, "ip_auth")) return;
+  std::set<std::string> seen;
+  int i = 0;
+  for (const auto& e : n) {
+    std::string where = "ip_auth[" + std::to_string(i++) + "]";
+    if (!r.map(e, where, {"ip", "status", "rate_limit"})) {
+      if (!Reader::present(e)) r.error(e, where + " must not be empty");
+      continue;
+    }
+    IpAuth entry;
+    if (!Reader::present(e["ip"])) r.error(e, where + " needs an ip (address or CIDR)");
+    r.string(e["ip"], where + ".ip", entry.text, false);
+    if (!entry.text.empty()) {
+      std::string why;
+      auto c = parse_cidr(entry.text, &why);
+      if (!c) {
+        r.error(e["ip"], where + ".ip '" + entry.text + "' is not a valid address or CIDR: " + why);
+        continue;
+      }
+      entry.cidr = *c;
+      if (!seen.insert(entry.text).second) r.error(e["ip"], "duplicate ip '" + entry.text + "' in ip_auth");
+    }
+    r.choice(e["status"], where + ".status", entry.status, kStatuses);
+    read_rate_limit(r, e["rate_limit"], where + ".rate_limit", entry.rate_limit);
+    entries.push_back(std::move(entry));
+  }
+}
+
+void read_sender_verification(Reader& r, const YAML::Node& n, SenderVerification& sv) {
+  if (!r.map(n, "sender_verification", {"mode", "unroutable_domains", "unknown_addresses"})) return;
+  r.choice(n["mode"], "sender_verification.mode", sv.mode,
+           {{"static", VerifyMode::Static}, {"system", VerifyMode::System}, {"off", VerifyMode::Off}});
+  if (r.list(n["unroutable_domains"], "sender_verification.unroutable_domains"))
+    for (const auto& d : n["unroutable_domains"]) {
+      std::string v;
+      if (read_domain(r, d, "sender_verification.unroutable_domains entry", v)) sv.unroutable_domains.push_back(v);
+    }
+  if (r.list(n["unknown_addresses"], "sender_verification.unknown_addresses"))
+    for (const auto& d : n["unknown_addresses"]) {
+      std::string v;
+      if (read_address(r, d, "sender_verification.unknown_addresses entry", v)) sv.unknown_addresses.push_back(v);
+    }
+}
+
+void read_replies(Reader& r, const YAML::Node& n, std::map<std::string, smtp::Reply>& out) {
+  Keys ids;
+  for (const auto& id : known_reply_ids()) ids.push_back(id);
+  if (!r.map(n, "replies", ids)) return;
+  for (auto it = n.begin(); it != n.end(); ++it) {
+    auto id = it->first.Scalar();
+    if (std::find(ids.begin(), ids.end(), id) == ids.end()) continue;  // already reported
+    if (!r.scalar(it->second, "replies." + id)) continue;
+    smtp::Reply reply;
+    if (!smtp::parse_reply_text(it->second.Scalar(), reply) || reply.text.empty()) {
+      r.error(it->second, "replies." + id + " must start with a reply code 200-599 followed by text, e.g. \"550 not allowed\"");
+      continue;
+    }
+    out[id] = reply;
+  }
+}
+
+void read_log(Reader& r, const YAML::Node& n, Log& log) {
+  if (!r.map(n, "log", {"level", "format"})) return;
+  r.choice(n["level"], "log.level", log.level,
+           {{"debug", LogLevel::Debug}, {"info", LogLevel::Info}, {"warning", LogLevel::Warning},
+            {"error", LogLevel::Error}});
+  r.choice(n["format"], "log.format", log.format, {{"text", LogFormat::Text}, {"json", LogFormat::Json}});
+}
+
+std::string machine_name() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0 || !buf[0]) return "relaymock.local";
+  std::string name(buf);
+  return smtp::valid_domain(name) ? name : "relaymock.local";
+}
+
+}  // namespace
+
+LoadResult load_config_text(std::string_view yaml, const std::string& source, bool check_files) {
+  LoadResult res;
+  res.config.source = source;
+  res.config.server.listeners = default_listeners();
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml));
+  } catch (const YAML::Exception& e) {
+    res.problems.push_back({e.mark.line + 1, e.mark.column + 1, "YAML syntax error: " + e.msg});
+    return res;
+  }
+  Reader r(res.problems);
+  if (root.IsNull() || !root.IsDefined()) {
+    // An empty file is a valid config: every default, nothing granted.
+  } else if (r.map(root, "the top level",
+                   {"server", "tls", "account", "smtp_users", "ip_auth", "sender_verification", "replies", "log"})) {
+    read_server(r, root["server"], res.config.server);
+    read_tls(r, root["tls"], res.config.tls, check_files);
+    read_account(r, root["account"], res.config.account);
+    read_users(r, root["smtp_users"], res.config.smtp_users);
+    read_ip_auth(r, root["ip_auth"], res.config.ip_auth);
+    read_sender_verification(r, root["sender_verification"], res.config.sender_verification);
+    read_replies(r, root["replies"], res.config.replies);
+    read_log(r, root["log"], res.config.log);
+  }
+  if (res.config.server.hostname.empty()) res.config.server.hostname = machine_name();
+  std::stable_sort(res.problems.begin(), res.problems.end(), [](const Problem& a, const Problem& b) {
+    return a.line != b.line ? a.line < b.line : a.column < b.column;
+  });
+  return res;
+}
+
+LoadResult load_config_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    LoadResult res;
+    res.problems.push_back({1, 1, "cannot read the file"});
+    return res;
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) {
+    LoadResult res;
+    res.problems.push_back({1, 1, "cannot read the file"});
+    return res;
+  }
+  return load_config_text(ss.str(), path, true);
+}
+
+}  // namespace relaymock::config

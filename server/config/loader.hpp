@@ -1,0 +1,37 @@
+// YAML loading and validation. Every problem is reported with its position,
+// "FILE:LINE:COL: message"; an unknown key is always an error.
+#pragma once
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.hpp"
+
+namespace relaymock::config {
+
+struct Problem {
+  int line = 0;    // 1-based
+  int column = 0;  // 1-based
+  std::string message;
+};
+
+struct LoadResult {
+  Config config;
+  std::vector<Problem> problems;
+  bool ok() const { return problems.empty(); }
+  // "FILE:LINE:COL: message" lines, one per problem.
+  std::string format(const std::string& file) const;
+};
+
+// Parses and validates YAML text. `check_files` also opens the certificate
+// and key files named in it (off for unit tests of pure syntax).
+LoadResult load_config_text(std::string_view yaml, const std::string& source, bool check_files = true);
+LoadResult load_config_file(const std::string& path);
+
+// The embedded default (config/relaymock.yaml at build time).
+std::string_view default_config_text();
+
+// Rule ids whose reply text may be replaced under `replies:`.
+const std::vector<std::string>& known_reply_ids();
+
+}  // namespace relaymock::config

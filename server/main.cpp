@@ -1,0 +1,182 @@
+// relaymock: a mock SMTP relay that behaves like the SMTP2GO provider.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "config/loader.hpp"
+#include "net/log.hpp"
+#include "net/server.hpp"
+#include "net/tls.hpp"
+#include "policy/engine.hpp"
+#include "store/mail_list.hpp"
+
+namespace {
+
+using namespace relaymock;
+using namespace std::chrono_literals;
+
+constexpr const char* kUsage =
+    "usage: relaymock [--config FILE]           run (default: the embedded config, or $RELAYMOCK_CONFIG)\n"
+    "       relaymock --check-config FILE       validate FILE; exit 0 if valid, else 2 with FILE:LINE:COL errors\n"
+    "       relaymock --print-default-config    print the embedded default config (commented YAML)\n"
+    "       relaymock --version | --help\n"
+    "\n"
+    "Signals: SIGTERM/SIGINT stop gracefully (421 to idle sessions, DATA in flight may finish);\n"
+    "SIGHUP reloads the config file (a bad file is logged and the old config stays).\n";
+
+// Grace for a DATA in flight when stopping.
+constexpr auto kShutdownGrace = 10s;
+
+int check_config(const std::string& path) {
+  auto res = config::load_config_file(path);
+  if (!res.ok()) {
+    std::cerr << res.format(path);
+    return 2;
+  }
+  std::cout << path << ": OK\n";
+  return 0;
+}
+
+config::LoadResult load(const std::optional<std::string>& path) {
+  if (path) return config::load_config_file(*path);
+  return config::load_config_text(config::default_config_text(), "<default>");
+}
+
+int run(const std::optional<std::string>& path) {
+  auto res = load(path);
+  if (!res.ok()) {
+    std::cerr << res.format(path ? *path : "<default>");
+    return 2;
+  }
+  auto cfg = std::make_shared<const config::Config>(std::move(res.config));
+  net::logger().configure(cfg->log.level, cfg->log.format);
+
+  net::TlsSetup tls;
+  try {
+    tls = net::make_tls(cfg->tls, cfg->server.hostname);
+  } catch (const std::exception& e) {
+    std::cerr << "relaymock: " << e.what() << "\n";
+    return 1;
+  }
+
+  boost::asio::io_context ioc;
+  net::OffsetClock clock;
+  policy::Counters counters;
+  policy::Engine engine(cfg, clock, counters);
+  store::MailList mail(10000, 1ull << 30);
+  net::Services services{engine, mail};
+  net::Server server(ioc, cfg, services, clock, tls);
+  try {
+    server.bind();
+  } catch (const net::StartupError& e) {
+    std::cerr << "relaymock: " << e.what() << "\n";
+    return 1;
+  }
+
+  boost::asio::signal_set signals(ioc, SIGINT, SIGTERM, SIGHUP);
+  boost::asio::steady_timer hard_stop(boost::asio::make_strand(ioc));
+  std::function<void(const boost::system::error_code&, int)> on_signal =
+      [&](const boost::system::error_code& ec, int sig) {
+        if (ec) return;
+        if (sig == SIGHUP) {
+          if (!path) {
+            net::logger().warning("SIGHUP: running on the embedded default config; nothing to reload");
+          } else {
+            auto fresh = config::load_config_file(*path);
+            if (!fresh.ok()) {
+              net::logger().error("reload failed; keeping the old config", {{"errors", fresh.format(*path)}});
+            } else {
+              auto next = std::make_shared<const config::Config>(std::move(fresh.config));
+              net::logger().configure(next->log.level, next->log.format);
+              engine.set_config(next);
+              server.reload(next);
+              net::logger().info("config reloaded", {{"file", *path}});
+            }
+          }
+          signals.async_wait(on_signal);
+          return;
+        }
+        net::logger().info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+        signals.cancel();
+        // Whatever is still open after the grace period (and the final 421 write) is cut.
+        hard_stop.expires_after(kShutdownGrace + 6s);
+        hard_stop.async_wait([&](const boost::system::error_code& e) {
+          if (!e) ioc.stop();
+        });
+        server.stop(std::chrono::duration_cast<std::chrono::milliseconds>(kShutdownGrace), [&] {
+          boost::asio::post(hard_stop.get_executor(), [&] { hard_stop.cancel(); });
+        });
+      };
+  signals.async_wait(on_signal);
+
+  net::logger().info("relaymock starting",
+                     {{"version", RELAYMOCK_VERSION}, {"config", path ? *path : "<default>"},
+                      {"hostname", cfg->server.hostname},
+                      {"certificate", tls.generated ? "self-signed (generated)" : cfg->tls.certificate},
+                      {"sha256", tls.fingerprint}});
+  server.start();
+  unsigned n = std::max(2u, std::thread::hardware_concurrency());
+  std::vector<std::thread> threads;
+  for (unsigned i = 1; i < n; ++i) threads.emplace_back([&] { ioc.run(); });
+  ioc.run();
+  for (auto& t : threads) t.join();
+  net::logger().info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::optional<std::string> config_path;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&](const char* flag) -> std::optional<std::string> {
+      if (i + 1 >= argc) {
+        std::cerr << "relaymock: " << flag << " needs a file name\n" << kUsage;
+        return std::nullopt;
+      }
+      return std::string(argv[++i]);
+    };
+    if (a == "--help" || a == "-h") {
+      std::cout << kUsage;
+      return 0;
+    }
+    if (a == "--version" || a == "-V") {
+      std::cout << "relaymock " << RELAYMOCK_VERSION << "\n";
+      return 0;
+    }
+    if (a == "--print-default-config") {
+      std::cout << config::default_config_text();
+      return 0;
+    }
+    if (a == "--check-config") {
+      auto f = value("--check-config");
+      if (!f) return 2;
+      return check_config(*f);
+    }
+    if (a == "--config" || a == "-c") {
+      config_path = value("--config");
+      if (!config_path) return 2;
+      continue;
+    }
+    if (a.rfind("--config=", 0) == 0) {
+      config_path = a.substr(9);
+      continue;
+    }
+    std::cerr << "relaymock: unknown argument '" << a << "'\n" << kUsage;
+    return 2;
+  }
+  if (!config_path) {
+    if (const char* env = std::getenv("RELAYMOCK_CONFIG"); env && *env) config_path = env;
+  }
+  return run(config_path);
+}

@@ -1,0 +1,176 @@
+#include "net/connection.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include "net/log.hpp"
+
+namespace relaymock::net {
+
+using namespace std::chrono_literals;
+using asio::redirect_error;
+using asio::use_awaitable;
+
+namespace {
+// Plain sockets read into this per-thread buffer right after a readiness
+// wait, so an idle connection holds no read buffer at all.
+constexpr std::size_t kReadBuffer = 64 * 1024;
+thread_local char t_read_buffer[kReadBuffer];
+// TLS records are at most 16 KiB; a TLS connection keeps its own buffer.
+constexpr std::size_t kTlsBuffer = 16 * 1024;
+// After a deadline passes, the final 421 gets this long to be written.
+constexpr auto kFinalWrite = 5s;
+}  // namespace
+
+Connection::Connection(tcp::socket socket, ConnectionSetup setup, Services& services, std::string session_id,
+                       std::string client_ip)
+    : socket_(std::move(socket)),
+      setup_(std::move(setup)),
+      handler_(services, std::move(session_id)),
+      client_ip_(std::move(client_ip)),
+      deadline_(socket_.get_executor()) {}
+
+Connection::~Connection() = default;
+
+tcp::socket& Connection::lowest() { return tls_ ? tls_->next_layer() : socket_; }
+
+void Connection::set_deadline(std::chrono::milliseconds d) { deadline_.expires_after(d); }
+
+asio::awaitable<void> Connection::watchdog() {
+  auto self = shared_from_this();
+  while (!done_) {
+    boost::system::error_code ec;
+    co_await deadline_.async_wait(redirect_error(use_awaitable, ec));
+    if (done_) break;
+    if (deadline_.expiry() > asio::steady_timer::clock_type::now()) continue;  // moved on
+    if (!expired_) {
+      // First expiry: stop the pending read or write so the session can answer 421.
+      expired_ = true;
+      lowest().cancel(ec);
+      deadline_.expires_after(kFinalWrite);
+    } else {
+      // The client would not even take the 421: drop it.
+      lowest().close(ec);
+      break;
+    }
+  }
+}
+
+void Connection::shutdown(std::chrono::milliseconds grace) {
+  asio::post(socket_.get_executor(), [self = shared_from_this(), grace] {
+    if (self->done_ || self->shutting_) return;
+    self->shutting_ = true;
+    boost::system::error_code ec;
+    if (self->session_ && self->session_->in_content()) {
+      // Let the message in flight finish within the grace period.
+      self->set_deadline(grace);
+    } else {
+      self->lowest().cancel(ec);
+    }
+  });
+}
+
+asio::awaitable<std::size_t> Connection::read_some(boost::system::error_code& ec) {
+  if (tls_) {
+    if (!tls_buffer_) tls_buffer_ = std::make_unique<char[]>(kTlsBuffer);
+    co_return co_await tls_->async_read_some(asio::buffer(tls_buffer_.get(), kTlsBuffer),
+                                             redirect_error(use_awaitable, ec));
+  }
+  while (true) {
+    co_await socket_.async_wait(tcp::socket::wait_read, redirect_error(use_awaitable, ec));
+    if (ec) co_return 0;
+    std::size_t n = socket_.read_some(asio::buffer(t_read_buffer, kReadBuffer), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
+    co_return n;
+  }
+}
+
+asio::awaitable<bool> Connection::flush() {
+  auto& out = session_->output();
+  if (out.empty()) co_return true;
+  boost::system::error_code ec;
+  if (tls_) co_await asio::async_write(*tls_, asio::buffer(out), redirect_error(use_awaitable, ec));
+  else co_await asio::async_write(socket_, asio::buffer(out), redirect_error(use_awaitable, ec));
+  out.clear();
+  if (out.capacity() > 4096) std::string().swap(out);
+  co_return !ec;
+}
+
+asio::awaitable<bool> Connection::handshake() {
+  tls_.emplace(std::move(socket_), *setup_.tls);
+  set_deadline(setup_.timeouts.tls_handshake);
+  boost::system::error_code ec;
+  co_await tls_->async_handshake(asio::ssl::stream_base::server, redirect_error(use_awaitable, ec));
+  if (ec) {
+    logger().info("TLS handshake failed", {{"session", handler_.session_id()}, {"client", client_ip_},
+                                           {"error", expired_ ? std::string("timeout") : ec.message()}});
+    co_return false;
+  }
+  co_return true;
+}
+
+asio::awaitable<void> Connection::run() {
+  auto self = shared_from_this();
+  boost::system::error_code ec;
+  socket_.non_blocking(true, ec);
+  socket_.set_option(tcp::no_delay(true), ec);
+  auto local_port = socket_.local_endpoint(ec).port();
+  asio::co_spawn(socket_.get_executor(), watchdog(), asio::detached);
+  logger().debug("session open", {{"session", handler_.session_id()}, {"client", client_ip_},
+                                  {"port", std::to_string(local_port)}});
+
+  bool implicit = setup_.mode == config::TlsMode::Implicit;
+  // An implicit-TLS listener never speaks cleartext: no handshake, no greeting.
+  if (!implicit || co_await handshake()) {
+    smtp::Settings const& settings = *setup_.settings;
+    session_.emplace(settings, handler_, smtp::ClientInfo{client_ip_, local_port, implicit});
+    session_->greet(setup_.date());
+    set_deadline(setup_.timeouts.command);
+    std::uint64_t seen = 0;
+    bool was_content = false;
+    bool ok = co_await flush();
+    while (ok && !session_->closing()) {
+      if (shutting_ && !session_->in_content()) {
+        session_->shutdown();
+        break;
+      }
+      std::size_t n = co_await read_some(ec);
+      if (ec || n == 0) {
+        if (shutting_) session_->shutdown();
+        else if (expired_) session_->timeout();
+        else session_->disconnected();
+        break;
+      }
+      session_->feed(std::string_view(tls_ ? tls_buffer_.get() : t_read_buffer, n));
+      // Deadlines run per command (not per read) and for the whole of DATA.
+      if (session_->in_content()) {
+        if (!was_content) set_deadline(setup_.timeouts.data);
+      } else if (was_content || session_->commands_seen() != seen) {
+        set_deadline(setup_.timeouts.command);
+      }
+      was_content = session_->in_content();
+      seen = session_->commands_seen();
+      ok = co_await flush();
+      if (ok && session_->wants_tls()) {
+        if (!co_await handshake()) break;
+        session_->tls_started();
+        set_deadline(setup_.timeouts.command);
+      }
+    }
+    if (ok) co_await flush();
+    if (!session_->closing()) session_->disconnected();
+  }
+  done_ = true;
+  deadline_.cancel();
+  // No TLS close_notify exchange: the SMTP dialogue has ended and a client
+  // that has gone away must not hold the connection open.
+  lowest().shutdown(tcp::socket::shutdown_both, ec);
+  lowest().close(ec);
+  logger().debug("session closed", {{"session", handler_.session_id()}, {"client", client_ip_}});
+}
+
+}  // namespace relaymock::net

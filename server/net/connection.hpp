@@ -1,0 +1,68 @@
+// One client connection: a coroutine on its own strand that reads bytes,
+// feeds the protocol state machine, writes its replies, upgrades to TLS on
+// request, and enforces per-command deadlines with a watchdog timer.
+#pragma once
+#include <atomic>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "config/config.hpp"
+#include "net/mail_handler.hpp"
+#include "smtp/session.hpp"
+
+namespace relaymock::net {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+// What a connection needs from its listener, fixed for its lifetime.
+struct ConnectionSetup {
+  std::shared_ptr<const smtp::Settings> settings;
+  std::shared_ptr<asio::ssl::context> tls;
+  config::TlsMode mode = config::TlsMode::None;
+  config::Timeouts timeouts;
+  std::function<std::string()> date;  // RFC 5322 date for the greeting
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(tcp::socket socket, ConnectionSetup setup, Services& services, std::string session_id,
+             std::string client_ip);
+  ~Connection();
+
+  asio::awaitable<void> run();
+  // Graceful stop from any thread: idle sessions get 421 now, a DATA in
+  // flight may finish within the grace period.
+  void shutdown(std::chrono::milliseconds grace);
+
+  const std::string& client_ip() const { return client_ip_; }
+
+ private:
+  asio::awaitable<void> watchdog();
+  asio::awaitable<std::size_t> read_some(boost::system::error_code& ec);
+  asio::awaitable<bool> flush();
+  asio::awaitable<bool> handshake();
+  void set_deadline(std::chrono::milliseconds d);
+  tcp::socket& lowest();
+
+  tcp::socket socket_;
+  std::optional<asio::ssl::stream<tcp::socket>> tls_;
+  ConnectionSetup setup_;
+  MailHandler handler_;
+  std::string client_ip_;
+  std::optional<smtp::Session> session_;
+  asio::steady_timer deadline_;
+  std::unique_ptr<char[]> tls_buffer_;
+  bool expired_ = false;
+  bool done_ = false;
+  bool shutting_ = false;
+};
+
+}  // namespace relaymock::net

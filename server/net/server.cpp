@@ -1,0 +1,230 @@
+#include "net/server.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <cerrno>
+#include <ctime>
+
+#include "net/log.hpp"
+#include "smtp/message_id.hpp"
+
+namespace relaymock::net {
+
+using namespace std::chrono_literals;
+using asio::redirect_error;
+using asio::use_awaitable;
+
+std::string rfc5322_date(policy::TimePoint t) {
+  auto secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  static constexpr const char* days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d +0000", days[tm.tm_wday], tm.tm_mday,
+                months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return buf;
+}
+
+Server::Server(asio::io_context& ioc, std::shared_ptr<const config::Config> cfg, Services& services,
+               const policy::Clock& clock, TlsSetup tls)
+    : ioc_(ioc), services_(services), clock_(clock), tls_(std::move(tls)) {
+  reload(std::move(cfg));
+}
+
+void Server::reload(std::shared_ptr<const config::Config> cfg) {
+  std::lock_guard lock(mutex_);
+  for (auto mode : {config::TlsMode::None, config::TlsMode::StartTls, config::TlsMode::Implicit}) {
+    auto s = std::make_shared<smtp::Settings>();
+    s->hostname = cfg->server.hostname;
+    s->version = RELAYMOCK_VERSION;
+    s->limits.max_message_size = cfg->server.max_message_size;
+    s->limits.max_recipients = cfg->server.max_recipients;
+    s->starttls_offered = mode == config::TlsMode::StartTls;
+    s->enhanced_codes = cfg->server.enhanced_status_codes;
+    settings_[mode] = std::move(s);
+  }
+  cfg_ = std::move(cfg);
+}
+
+void Server::bind() {
+  std::shared_ptr<const config::Config> cfg;
+  {
+    std::lock_guard lock(mutex_);
+    cfg = cfg_;
+  }
+  for (const auto& l : cfg->server.listeners) {
+    boost::system::error_code ec;
+    auto addr = asio::ip::make_address(l.address, ec);
+    if (ec) throw StartupError("listener " + l.address + ":" + std::to_string(l.port) + ": bad address");
+    tcp::endpoint ep(addr, l.port);
+    tcp::acceptor acc(asio::make_strand(ioc_));  // stop() closes it from another thread
+    std::string where = "cannot listen on " + l.address + ":" + std::to_string(l.port) + " (" +
+                        config::tls_mode_name(l.tls) + "): ";
+    acc.open(ep.protocol(), ec);
+    if (!ec) acc.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec && addr.is_v6()) acc.set_option(asio::ip::v6_only(false), ec);
+    if (!ec) acc.bind(ep, ec);
+    if (ec == asio::error::address_in_use) throw StartupError(where + "the port is already in use");
+    if (ec == asio::error::access_denied) {
+      throw StartupError(where + (l.port < 1024 ? "ports below 1024 need root or CAP_NET_BIND_SERVICE"
+                                                : "permission denied"));
+    }
+    if (ec == boost::system::errc::address_not_available) throw StartupError(where + "no such local address");
+    if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) throw StartupError(where + ec.message());
+    listeners_.push_back(Listener{l, std::move(acc)});
+  }
+}
+
+std::vector<std::uint16_t> Server::bound_ports() const {
+  std::vector<std::uint16_t> out;
+  for (const auto& l : listeners_) {
+    boost::system::error_code ec;
+    out.push_back(l.acceptor.local_endpoint(ec).port());
+  }
+  return out;
+}
+
+void Server::start() {
+  for (auto& l : listeners_) {
+    logger().info("listening", {{"address", l.cfg.address}, {"port", std::to_string(l.cfg.port)},
+                                {"tls", config::tls_mode_name(l.cfg.tls)}});
+    asio::co_spawn(l.acceptor.get_executor(), accept_loop(l), asio::detached);
+  }
+}
+
+ConnectionSetup Server::setup_for(const config::Listener& l) {
+  std::lock_guard lock(mutex_);
+  ConnectionSetup s;
+  s.settings = settings_[l.tls];
+  s.tls = tls_.context;
+  s.mode = l.tls;
+  s.timeouts = cfg_->server.timeouts;
+  s.date = [&clock = clock_] { return rfc5322_date(clock.now()); };
+  return s;
+}
+
+bool Server::admit(const std::string& ip, std::string& refusal) {
+  std::lock_guard lock(mutex_);
+  if (stopping_) {
+    refusal = "421 " + cfg_->server.hostname + ": Service not available - closing connection\r\n";
+    return false;
+  }
+  if (active_ >= cfg_->server.max_connections) {
+    refusal = "421 Too many concurrent SMTP connections; please try again later.\r\n";
+    return false;
+  }
+  auto& n = per_ip_[ip];
+  if (n >= cfg_->server.max_connections_per_ip) {
+    if (n == 0) per_ip_.erase(ip);
+    refusal = "421 Too many concurrent SMTP connections from this IP address; please try again later.\r\n";
+    return false;
+  }
+  ++n;
+  ++active_;
+  return true;
+}
+
+void Server::release(const std::string& ip, std::uint64_t session) {
+  std::function<void()> drained;
+  {
+    std::lock_guard lock(mutex_);
+    --active_;
+    auto it = per_ip_.find(ip);
+    if (it != per_ip_.end() && --it->second == 0) per_ip_.erase(it);
+    connections_.erase(session);
+    if (stopping_ && active_ == 0) drained = std::move(drained_);
+  }
+  if (drained) drained();
+}
+
+asio::awaitable<void> Server::refuse(tcp::socket socket, std::string reply) {
+  // Best effort and bounded: the reply fits the socket buffer, the socket is non-blocking.
+  boost::system::error_code ec;
+  socket.non_blocking(true, ec);
+  asio::write(socket, asio::buffer(reply), ec);
+  socket.shutdown(tcp::socket::shutdown_both, ec);
+  socket.close(ec);
+  co_return;
+}
+
+asio::awaitable<void> Server::accept_loop(Listener& l) {
+  asio::steady_timer backoff(ioc_);
+  while (true) {
+    boost::system::error_code ec;
+    tcp::socket socket = co_await l.acceptor.async_accept(asio::make_strand(ioc_), redirect_error(use_awaitable, ec));
+    if (ec == asio::error::operation_aborted || !l.acceptor.is_open()) co_return;
+    if (ec) {
+      // Out of descriptors or memory: wait instead of spinning; service resumes when they free up.
+      logger().warning("accept failed", {{"port", std::to_string(l.cfg.port)}, {"error", ec.message()}});
+      backoff.expires_after(100ms);
+      co_await backoff.async_wait(redirect_error(use_awaitable, ec));
+      continue;
+    }
+    auto remote = socket.remote_endpoint(ec);
+    if (ec) continue;
+    auto addr = remote.address();
+    if (addr.is_v6() && addr.to_v6().is_v4_mapped()) addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
+    std::string ip = addr.to_string();
+    std::string refusal;
+    if (!admit(ip, refusal)) {
+      logger().info("connection refused", {{"client", ip}, {"port", std::to_string(l.cfg.port)}, {"reply", refusal.substr(0, refusal.size() - 2)}});
+      auto exec = socket.get_executor();
+      asio::co_spawn(exec, refuse(std::move(socket), std::move(refusal)), asio::detached);
+      continue;
+    }
+    std::uint64_t number;
+    {
+      std::lock_guard lock(mutex_);
+      number = ++next_session_;
+    }
+    auto exec = socket.get_executor();
+    auto conn = std::make_shared<Connection>(std::move(socket), setup_for(l.cfg), services_,
+                                             std::to_string(number), ip);
+    {
+      std::lock_guard lock(mutex_);
+      connections_.emplace(number, conn);
+    }
+    asio::co_spawn(exec, conn->run(), [this, ip, number](std::exception_ptr e) {
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          logger().error("connection failed", {{"client", ip}, {"error", ex.what()}});
+        }
+      }
+      release(ip, number);
+    });
+  }
+}
+
+void Server::stop(std::chrono::milliseconds grace, std::function<void()> drained) {
+  std::vector<std::weak_ptr<Connection>> conns;
+  bool idle;
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    for (const auto& [n, w] : connections_) conns.push_back(w);
+    idle = active_ == 0;
+    if (!idle) drained_ = std::move(drained);
+  }
+  if (idle && drained) drained();
+  for (auto& l : listeners_) {
+    asio::post(l.acceptor.get_executor(), [&l] {
+      boost::system::error_code ec;
+      l.acceptor.close(ec);
+    });
+  }
+  for (auto& w : conns)
+    if (auto c = w.lock()) c->shutdown(grace);
+}
+
+}  // namespace relaymock::net

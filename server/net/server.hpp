@@ -1,0 +1,89 @@
+// Listeners and the connections they accept: limits, graceful shutdown,
+// config reload.
+#pragma once
+#include <atomic>
+#include <functional>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "net/connection.hpp"
+#include "net/tls.hpp"
+#include "policy/clock.hpp"
+
+namespace relaymock::net {
+
+// Startup failures with a one-line cause (port in use, permission, ...).
+struct StartupError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// The system clock plus an offset that tests may set (see the HTTP API).
+class OffsetClock final : public policy::Clock {
+ public:
+  policy::TimePoint now() const override {
+    return std::chrono::system_clock::now() + std::chrono::milliseconds(offset_ms_.load());
+  }
+  void set_offset(std::chrono::milliseconds d) { offset_ms_ = d.count(); }
+  std::chrono::milliseconds offset() const { return std::chrono::milliseconds(offset_ms_.load()); }
+
+ private:
+  std::atomic<std::int64_t> offset_ms_{0};
+};
+
+// "Fri, 13 Dec 2024 20:59:01 +0000"
+std::string rfc5322_date(policy::TimePoint t);
+
+class Server {
+ public:
+  Server(asio::io_context& ioc, std::shared_ptr<const config::Config> cfg, Services& services,
+         const policy::Clock& clock, TlsSetup tls);
+
+  // Binds every listener or throws StartupError naming the one that failed.
+  void bind();
+  void start();
+  // Stops accepting; idle sessions get 421 at once, DATA in flight gets `grace`.
+  // `drained` runs (on some thread) once the last connection has ended.
+  void stop(std::chrono::milliseconds grace, std::function<void()> drained);
+  // Applies a reloaded config to new sessions (listeners stay as they are).
+  void reload(std::shared_ptr<const config::Config> cfg);
+
+  std::vector<std::uint16_t> bound_ports() const;
+
+ private:
+  struct Listener {
+    config::Listener cfg;
+    tcp::acceptor acceptor;
+  };
+  asio::awaitable<void> accept_loop(Listener& l);
+  asio::awaitable<void> refuse(tcp::socket socket, std::string reply);
+  ConnectionSetup setup_for(const config::Listener& l);
+  bool admit(const std::string& ip, std::string& refusal);
+  void release(const std::string& ip, std::uint64_t session);
+
+  asio::io_context& ioc_;
+  Services& services_;
+  const policy::Clock& clock_;
+  TlsSetup tls_;
+  std::list<Listener> listeners_;
+
+  std::mutex mutex_;  // guards everything below
+  std::shared_ptr<const config::Config> cfg_;
+  std::map<config::TlsMode, std::shared_ptr<const smtp::Settings>> settings_;
+  std::map<std::string, std::uint32_t> per_ip_;
+  std::uint32_t active_ = 0;
+  std::map<std::uint64_t, std::weak_ptr<Connection>> connections_;  // by session number
+  bool stopping_ = false;
+  std::function<void()> drained_;
+  std::uint64_t next_session_ = 0;
+};
+
+}  // namespace relaymock::net

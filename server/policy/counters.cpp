@@ -1,0 +1,97 @@
+#include "policy/counters.hpp"
+
+namespace relaymock::policy {
+namespace {
+std::int64_t ms_of(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+}  // namespace
+
+void Counters::roll_cycle(const Cycle& cycle) {
+  if (cycle.start != cycle_start_) {
+    cycle_start_ = cycle.start;
+    quota_used_ = 0;
+  }
+}
+
+void Counters::prune(Window& w, std::int64_t now_ms, std::int64_t per_ms) {
+  // Sliding window: a recipient counted at t is in the window while t > now - per.
+  while (!w.events.empty() && w.events.front().first <= now_ms - per_ms) {
+    w.sum -= w.events.front().second;
+    w.events.pop_front();
+  }
+}
+
+Counters::Check Counters::reserve(const std::string& key, const std::optional<config::RateLimit>& rate,
+                                  const std::optional<std::uint64_t>& quota, const Cycle& cycle, TimePoint now) {
+  std::lock_guard lock(mutex_);
+  roll_cycle(cycle);
+  if (quota && quota_used_ + quota_reserved_ + 1 > *quota)
+    return {Block::Quota, quota_used_, quota_reserved_, *quota};
+  Window* w = nullptr;
+  if (rate) {
+    w = &windows_[key];
+    prune(*w, ms_of(now), rate->per.count());
+    if (w->sum + w->reserved + 1 > rate->count) return {Block::Rate, w->sum, w->reserved, rate->count};
+  }
+  ++quota_reserved_;
+  if (w) ++w->reserved;
+  else ++windows_[key].reserved;
+  return {};
+}
+
+void Counters::commit(const std::string& key, const std::optional<config::RateLimit>& rate, std::uint64_t n,
+                      const Cycle& cycle, TimePoint now) {
+  if (n == 0) return;
+  std::lock_guard lock(mutex_);
+  roll_cycle(cycle);
+  quota_reserved_ -= std::min(quota_reserved_, n);
+  quota_used_ += n;
+  auto& w = windows_[key];
+  w.reserved -= std::min(w.reserved, n);
+  if (!rate) return;
+  auto t = ms_of(now);
+  prune(w, t, rate->per.count());
+  if (!w.events.empty() && w.events.back().first == t) w.events.back().second += n;
+  else w.events.emplace_back(t, n);
+  w.sum += n;
+}
+
+void Counters::release(const std::string& key, std::uint64_t n) {
+  if (n == 0) return;
+  std::lock_guard lock(mutex_);
+  quota_reserved_ -= std::min(quota_reserved_, n);
+  auto it = windows_.find(key);
+  if (it != windows_.end()) it->second.reserved -= std::min(it->second.reserved, n);
+}
+
+std::uint64_t Counters::quota_used(const Cycle& cycle) {
+  std::lock_guard lock(mutex_);
+  roll_cycle(cycle);
+  return quota_used_;
+}
+
+RateUsage Counters::rate_usage(const std::string& key, const config::RateLimit& rate, TimePoint now) {
+  std::lock_guard lock(mutex_);
+  RateUsage u;
+  u.key = key;
+  auto it = windows_.find(key);
+  if (it == windows_.end()) return u;
+  prune(it->second, ms_of(now), rate.per.count());
+  u.used = it->second.sum;
+  u.reserved = it->second.reserved;
+  if (!it->second.events.empty())
+    u.resets_at = TimePoint(std::chrono::milliseconds(it->second.events.front().first)) + rate.per;
+  return u;
+}
+
+void Counters::clear() {
+  std::lock_guard lock(mutex_);
+  quota_used_ = 0;
+  for (auto& [k, w] : windows_) {
+    w.events.clear();
+    w.sum = 0;
+  }
+}
+
+}  // namespace relaymock::policy

@@ -1,0 +1,64 @@
+// Quota and rate-limit counters: recipients of accepted messages, plus
+// reservations held by transactions in flight so that concurrent sessions
+// never push a count past its limit. Thread-safe; time comes from the caller.
+#pragma once
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "policy/clock.hpp"
+
+namespace relaymock::policy {
+
+struct RateUsage {
+  std::string key;             // "user:app", "ip:10.1.0.0/16"
+  std::uint64_t used = 0;      // accepted in the current window
+  std::uint64_t reserved = 0;  // held by open transactions
+  TimePoint resets_at{};       // when the oldest counted recipient leaves the window
+};
+
+class Counters {
+ public:
+  enum class Block { None, Quota, Rate };
+  struct Check {
+    Block block = Block::None;
+    std::uint64_t used = 0, reserved = 0, limit = 0;  // of the counter that blocked
+  };
+
+  // Reserves one recipient against the account quota and the identity's rate
+  // limit (either may be absent), or says which one it would pass.
+  Check reserve(const std::string& key, const std::optional<config::RateLimit>& rate,
+                const std::optional<std::uint64_t>& quota, const Cycle& cycle, TimePoint now);
+  // A message was accepted: its reserved recipients become counted ones.
+  // Only identities with a rate limit keep per-recipient history.
+  void commit(const std::string& key, const std::optional<config::RateLimit>& rate, std::uint64_t n,
+              const Cycle& cycle, TimePoint now);
+  // A transaction ended without delivery.
+  void release(const std::string& key, std::uint64_t n);
+
+  std::uint64_t quota_used(const Cycle& cycle);
+  RateUsage rate_usage(const std::string& key, const config::RateLimit& rate, TimePoint now);
+  void clear();
+
+ private:
+  struct Window {
+    std::deque<std::pair<std::int64_t, std::uint64_t>> events;  // (ms since epoch, recipients)
+    std::uint64_t sum = 0;
+    std::uint64_t reserved = 0;
+  };
+  void roll_cycle(const Cycle& cycle);
+  static void prune(Window& w, std::int64_t now_ms, std::int64_t per_ms);
+
+  std::mutex mutex_;
+  TimePoint cycle_start_{};
+  std::uint64_t quota_used_ = 0;
+  std::uint64_t quota_reserved_ = 0;
+  std::map<std::string, Window> windows_;
+};
+
+}  // namespace relaymock::policy

@@ -1,0 +1,293 @@
+#include "policy/engine.hpp"
+
+#include <algorithm>
+
+#include "smtp/sasl.hpp"
+
+namespace relaymock::policy {
+namespace {
+
+std::string list_text(const std::vector<std::string>& v) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + v[i];
+  return out + "]";
+}
+
+bool contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+// local@domain with the domain lower-cased: local parts compare exactly, domains without case.
+std::string normal_address(const smtp::Mailbox& m) {
+  return m.null() ? std::string() : m.local + "@" + smtp::ascii_lower(m.domain);
+}
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+}  // namespace
+
+std::string Identity::key() const {
+  switch (kind) {
+    case Kind::User: return "user:" + name;
+    case Kind::Ip: return "ip:" + name;
+    case Kind::None: break;
+  }
+  return "none";
+}
+
+const char* Identity::kind_name() const {
+  switch (kind) {
+    case Kind::User: return "user";
+    case Kind::Ip: return "ip";
+    case Kind::None: break;
+  }
+  return "none";
+}
+
+Engine::Engine(std::shared_ptr<const config::Config> cfg, const Clock& clock, Counters& counters)
+    : cfg_(std::move(cfg)), clock_(clock), counters_(counters) {}
+
+void Engine::set_config(std::shared_ptr<const config::Config> cfg) {
+  std::lock_guard lock(cfg_mutex_);
+  cfg_ = std::move(cfg);
+}
+
+std::shared_ptr<const config::Config> Engine::config() const {
+  std::lock_guard lock(cfg_mutex_);
+  return cfg_;
+}
+
+Decision Engine::reject(const config::Config& cfg, std::string_view rule, const Identity& id, std::string detail,
+                        Substitutions subs) const {
+  Decision d;
+  d.rule = std::string(rule);
+  d.accept = false;
+  d.identity = id;
+  d.detail = std::move(detail);
+  smtp::Reply tmpl;
+  if (auto it = cfg.replies.find(d.rule); it != cfg.replies.end()) {
+    tmpl = it->second;
+  } else if (const auto* info = find_rule(rule)) {
+    smtp::parse_reply_text(info->text, tmpl);
+  }
+  if (subs.user.empty() && id.kind == Identity::Kind::User) subs.user = id.name;
+  if (subs.ip.empty() && id.kind == Identity::Kind::Ip) subs.ip = id.name;
+  d.reply = expand(tmpl, subs);
+  return d;
+}
+
+Decision Engine::authenticate(const smtp::AuthAttempt& a) const {
+  auto cfg = config();
+  const config::SmtpUser* user = nullptr;
+  for (const auto& u : cfg->smtp_users)
+    if (u.username == a.user) user = &u;
+  // An unknown user is checked against a dummy secret so both failures cost the same.
+  static const std::string dummy = "relaymock-no-such-user-0000000000";
+  const std::string& secret = user ? user->password : dummy;
+  bool ok;
+  if (a.mechanism == "CRAM-MD5") ok = smtp::secure_equals(smtp::cram_md5_digest(secret, a.challenge), a.digest);
+  else ok = smtp::secure_equals(a.password, secret);
+  ok = ok && user != nullptr;
+  Identity id;
+  if (ok) {
+    id.kind = Identity::Kind::User;
+    id.name = a.user;
+    id.status = user->status;
+    id.rate_limit = user->rate_limit;
+    return Decision{"auth_ok", true, {235, "2.7.0", "Authentication succeeded"},
+                    "user " + a.user + " authenticated with " + a.mechanism, id};
+  }
+  return reject(*cfg, "auth_failed", id,
+                user ? "wrong password for smtp_users entry " + a.user + " (" + a.mechanism + ")"
+                     : "no smtp_users entry named '" + a.user + "' (" + a.mechanism + ")",
+                {"", "", a.user, ""});
+}
+
+Identity Engine::identify(const std::optional<std::string>& auth_user, std::string_view client_ip) const {
+  auto cfg = config();
+  Identity id;
+  if (auth_user) {
+    for (const auto& u : cfg->smtp_users) {
+      if (u.username == *auth_user) {
+        id.kind = Identity::Kind::User;
+        id.name = u.username;
+        id.status = u.status;
+        id.rate_limit = u.rate_limit;
+        return id;
+      }
+    }
+    // Authenticated under a config that a reload has since changed: the user is gone.
+    id.kind = Identity::Kind::User;
+    id.name = *auth_user;
+    id.status = config::Status::Blocked;
+    return id;
+  }
+  auto ip = parse_ip(client_ip);
+  if (!ip) return id;
+  const config::IpAuth* best = nullptr;
+  for (const auto& e : cfg->ip_auth)
+    if (e.cidr.contains(*ip) && (!best || e.cidr.prefix > best->cidr.prefix)) best = &e;
+  if (best) {
+    id.kind = Identity::Kind::Ip;
+    id.name = best->text;
+    id.status = best->status;
+    id.rate_limit = best->rate_limit;
+  }
+  return id;
+}
+
+Decision Engine::check_rcpt(const Identity& id, const smtp::Mailbox& sender) const {
+  auto cfg = config();
+  const auto& acct = cfg->account;
+  const std::string addr = normal_address(sender);
+  const std::string domain = smtp::ascii_lower(sender.domain);
+
+  if (id.kind == Identity::Kind::None)
+    return reject(*cfg, "relay_denied", id, "not authenticated and the client address matches no ip_auth entry");
+  if (id.kind == Identity::Kind::User && (acct.closed || id.status == config::Status::Blocked))
+    return reject(*cfg, "user_not_allowed", id,
+                  acct.closed ? "account.status is closed" : "smtp_users entry " + id.name + " has status blocked");
+  if (id.kind == Identity::Kind::Ip && (acct.closed || id.status == config::Status::Blocked))
+    return reject(*cfg, "ip_not_allowed", id,
+                  acct.closed ? "account.status is closed" : "ip_auth entry " + id.name + " has status blocked");
+  if (sender.null() && !acct.allow_blank_sender)
+    return reject(*cfg, "blank_sender", id, "MAIL FROM:<> and account.allow_blank_sender is false");
+
+  const auto& sv = cfg->sender_verification;
+  if (!sender.null() && sv.mode != config::VerifyMode::Off) {
+    Substitutions subs{sender.str(), "", "", ""};
+    if (contains(sv.unroutable_domains, domain))
+      return reject(*cfg, "sender_unroutable_domain", id,
+                    "sender domain " + domain + " is listed in sender_verification.unroutable_domains", subs);
+    if (domain.front() != '[') {
+      if (domain.find('.') == std::string::npos)
+        return reject(*cfg, "sender_unroutable_domain", id, "sender domain " + domain + " has no dot", subs);
+      for (auto tld : {".invalid", ".localhost", ".local"})
+        if (ends_with(domain, tld))
+          return reject(*cfg, "sender_unroutable_domain", id,
+                        "sender domain " + domain + " is under the reserved " + tld + " domain", subs);
+    }
+    if (contains(sv.unknown_addresses, addr))
+      return reject(*cfg, "sender_unrouteable_address", id,
+                    "sender " + addr + " is listed in sender_verification.unknown_addresses", subs);
+  }
+
+  if (acct.restrict_mode != config::RestrictMode::Disabled) {
+    bool listed = contains(acct.restrict_entries, addr) || contains(acct.restrict_entries, domain);
+    bool allowlist = acct.restrict_mode == config::RestrictMode::Allowlist;
+    if (listed != allowlist)
+      return reject(*cfg, "sender_not_allowed", id,
+                    "sender " + (addr.empty() ? std::string("<>") : addr) + (listed ? " is" : " is not") +
+                        " in restrict_senders " + (allowlist ? "allowlist " : "blocklist ") +
+                        list_text(acct.restrict_entries));
+  }
+
+  auto now = clock_.now();
+  auto cycle = cycle_containing(now, acct.cycle_day);
+  auto check = counters_.reserve(id.key(), id.rate_limit, acct.monthly_quota, cycle, now);
+  auto counts = [&](const char* what) {
+    return std::string(what) + ": " + std::to_string(check.used) + " accepted + " + std::to_string(check.reserved) +
+           " in open transactions + 1 would exceed " + std::to_string(check.limit);
+  };
+  if (check.block == Counters::Block::Quota) return reject(*cfg, "quota_exhausted", id, counts("monthly quota"));
+  if (check.block == Counters::Block::Rate) {
+    auto per = format_duration(id.rate_limit->per);
+    return reject(*cfg, id.kind == Identity::Kind::User ? "user_rate_limited" : "ip_rate_limited", id,
+                  counts((std::string("rate limit per ") + per + " for " + id.kind_name() + " " + id.name).c_str()));
+  }
+  Decision d;
+  d.rule = "rcpt_ok";
+  d.identity = id;
+  d.detail = "sender " + (addr.empty() ? std::string("<>") : addr) + " may send as " + id.kind_name() + " " + id.name;
+  return d;
+}
+
+Decision Engine::check_content(const Identity& id, std::string_view content) const {
+  auto cfg = config();
+  const auto& acct = cfg->account;
+  if (acct.restrict_mode == config::RestrictMode::Disabled) {
+    auto from = from_header_address(content);
+    std::string domain = from ? smtp::ascii_lower(from->domain) : std::string();
+    std::string addr = from ? normal_address(*from) : std::string();
+    bool verified = from && (contains(acct.verified_domains, domain) || contains(acct.verified_senders, addr));
+    if (!verified) {
+      std::string detail = from ? "From header " + addr + ": domain " + domain + " is not in verified_domains " +
+                                      list_text(acct.verified_domains) + " and the address is not in verified_senders " +
+                                      list_text(acct.verified_senders)
+                                : std::string("the message has no parsable From: header address");
+      return reject(*cfg, "from_header_unverified", id, detail, {"", domain, "", ""});
+    }
+  }
+  Decision d;
+  d.identity = id;
+  d.rule = id.status == config::Status::Sandbox ? "accepted_sandbox" : "accepted";
+  d.detail = acct.restrict_mode == config::RestrictMode::Disabled
+                 ? "From header address is verified"
+                 : std::string("restrict_senders is ") + config::restrict_mode_name(acct.restrict_mode) +
+                       ": verified senders do not apply";
+  if (id.status == config::Status::Sandbox) d.detail += "; sandbox: captured, never delivered";
+  return d;
+}
+
+void Engine::commit(const Identity& id, std::uint64_t n) const {
+  auto cfg = config();
+  auto now = clock_.now();
+  counters_.commit(id.key(), id.rate_limit, n, cycle_containing(now, cfg->account.cycle_day), now);
+}
+
+void Engine::release(const Identity& id, std::uint64_t n) const { counters_.release(id.key(), n); }
+
+std::optional<smtp::Mailbox> from_header_address(std::string_view content) {
+  // Find "From:" among the headers (they end at the first empty line), unfolding continuations.
+  std::string value;
+  bool found = false;
+  std::size_t pos = 0;
+  while (pos < content.size()) {
+    auto nl = content.find('\n', pos);
+    auto line = content.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) break;
+    if (found) {
+      if (line.front() == ' ' || line.front() == '\t') value += std::string(line);
+      else break;
+    } else if (line.size() >= 5 && smtp::ascii_lower(line.substr(0, 5)) == "from:") {
+      found = true;
+      value = std::string(line.substr(5));
+    }
+    if (nl == std::string_view::npos) break;
+    pos = nl + 1;
+  }
+  if (!found) return std::nullopt;
+  // Take the first mailbox: "<addr>" outside quotes and comments, else the bare address.
+  std::string bare;
+  int comment = 0;
+  bool quoted = false;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    char c = value[i];
+    if (quoted) {
+      if (c == '\\') ++i;
+      else if (c == '"') quoted = false;
+      continue;
+    }
+    if (comment) {
+      if (c == '\\') ++i;
+      else if (c == '(') ++comment;
+      else if (c == ')') --comment;
+      continue;
+    }
+    if (c == '"') { quoted = true; bare += c; continue; }
+    if (c == '(') { ++comment; continue; }
+    if (c == '<') {
+      auto close = value.find('>', i);
+      if (close == std::string::npos) return std::nullopt;
+      return smtp::parse_plain_address(value.substr(i + 1, close - i - 1));
+    }
+    if (c == ',') break;
+    if (c != ' ' && c != '\t') bare += c;
+  }
+  return smtp::parse_plain_address(bare);
+}
+
+}  // namespace relaymock::policy

@@ -1,0 +1,81 @@
+// The provider's account rules as pure decisions with a reason. No I/O: the
+// config, the clock and the counters are handed in.
+#pragma once
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "config/config.hpp"
+#include "policy/clock.hpp"
+#include "policy/counters.hpp"
+#include "policy/rules.hpp"
+#include "smtp/address.hpp"
+#include "smtp/reply.hpp"
+#include "smtp/session.hpp"
+
+namespace relaymock::policy {
+
+struct Identity {
+  enum class Kind { None, User, Ip };
+  Kind kind = Kind::None;
+  std::string name;  // username, or the ip_auth entry as written
+  config::Status status = config::Status::Allowed;
+  std::optional<config::RateLimit> rate_limit;
+
+  std::string key() const;  // counter key: "user:app", "ip:10.0.0.0/8", "none"
+  const char* kind_name() const;
+};
+
+struct Decision {
+  std::string rule;  // a rule id, "accepted" or "accepted_sandbox"
+  bool accept = true;
+  smtp::Reply reply;   // the reply to send when !accept (ids: see rules.hpp)
+  std::string detail;  // one line naming the values compared
+  Identity identity;
+};
+
+class Engine {
+ public:
+  Engine(std::shared_ptr<const config::Config> cfg, const Clock& clock, Counters& counters);
+
+  // SIGHUP: new rules for the next decision; counters stay.
+  void set_config(std::shared_ptr<const config::Config> cfg);
+  std::shared_ptr<const config::Config> config() const;
+
+  // Bad user and bad password take the same path and time.
+  Decision authenticate(const smtp::AuthAttempt& attempt) const;
+
+  // An authenticated SMTP user; else the most specific ip_auth entry
+  // containing the client address; else none.
+  Identity identify(const std::optional<std::string>& auth_user, std::string_view client_ip) const;
+
+  // RCPT stage. On acceptance one recipient is reserved for the identity;
+  // the caller later commits or releases what it reserved.
+  Decision check_rcpt(const Identity& id, const smtp::Mailbox& sender) const;
+
+  // End of DATA: the From header rule, then accepted / accepted_sandbox.
+  Decision check_content(const Identity& id, std::string_view content) const;
+
+  void commit(const Identity& id, std::uint64_t recipients) const;
+  void release(const Identity& id, std::uint64_t recipients) const;
+
+  const Clock& clock() const { return clock_; }
+  Counters& counters() const { return counters_; }
+
+ private:
+  Decision reject(const config::Config& cfg, std::string_view rule, const Identity& id, std::string detail,
+                  Substitutions subs = {}) const;
+
+  std::shared_ptr<const config::Config> cfg_;
+  mutable std::mutex cfg_mutex_;
+  const Clock& clock_;
+  Counters& counters_;
+};
+
+// The first mailbox of the From: header, or nullopt if there is none or it
+// cannot be parsed. Exposed for tests.
+std::optional<smtp::Mailbox> from_header_address(std::string_view content);
+
+}  // namespace relaymock::policy

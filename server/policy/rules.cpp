@@ -1,0 +1,61 @@
+#include "policy/rules.hpp"
+
+namespace relaymock::policy {
+
+const std::vector<RuleInfo>& rules() {
+  static const std::vector<RuleInfo> table = {
+      {"auth_failed", "auth", "535 Incorrect authentication data"},
+      {"relay_denied", "rcpt", "550 Relay access denied - please authenticate"},
+      {"user_not_allowed", "rcpt", "550 That smtp username is not allowed to send"},
+      {"ip_not_allowed", "rcpt", "550 That IP address is not allowed to send"},
+      {"blank_sender", "rcpt", "550 to send email from a blank sender, enable blank senders"},
+      {"sender_unroutable_domain", "rcpt",
+       "550-Verification failed for <{addr}>\n550-Unroutable domain\n550 Unable to verify sender address"},
+      {"sender_unrouteable_address", "rcpt",
+       "550-Verification failed for <{addr}>\n550-Unrouteable address\n550 Unable to verify sender address"},
+      {"sender_not_allowed", "rcpt", "550 That SMTP sender is not on your allowed list"},
+      {"quota_exhausted", "rcpt", "552 Your monthly email allowance is exhausted"},
+      {"user_rate_limited", "rcpt", "550 Your username has exceeded the allowed sending rate"},
+      {"ip_rate_limited", "rcpt", "550 Your IP address exceeded the allowed sending rate"},
+      {"from_header_unverified", "data",
+       "550-From header sender domain not verified ({domain})\n550-On your Sending > Verified Senders page\n"
+       "550 verify the sender domain or email to be allowed to send."},
+  };
+  return table;
+}
+
+const RuleInfo* find_rule(std::string_view id) {
+  for (const auto& r : rules())
+    if (r.id == id) return &r;
+  return nullptr;
+}
+
+smtp::Reply expand(const smtp::Reply& tmpl, const Substitutions& subs) {
+  smtp::Reply out = tmpl;
+  std::string text;
+  text.reserve(tmpl.text.size() + 32);
+  const std::string& t = tmpl.text;
+  for (std::size_t i = 0; i < t.size();) {
+    if (t[i] == '{') {
+      auto close = t.find('}', i);
+      if (close != std::string::npos) {
+        auto name = std::string_view(t).substr(i + 1, close - i - 1);
+        const std::string* value = name == "addr"     ? &subs.addr
+                                   : name == "domain" ? &subs.domain
+                                   : name == "user"   ? &subs.user
+                                   : name == "ip"     ? &subs.ip
+                                                      : nullptr;
+        if (value) {
+          text += *value;
+          i = close + 1;
+          continue;
+        }
+      }
+    }
+    text += t[i++];
+  }
+  out.text = std::move(text);
+  return out;
+}
+
+}  // namespace relaymock::policy

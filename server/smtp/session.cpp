@@ -1,0 +1,663 @@
+#include "smtp/session.hpp"
+
+#include <atomic>
+#include <cstring>
+
+#include "smtp/sasl.hpp"
+
+namespace relaymock::smtp {
+
+const char* stage_name(Stage s) {
+  switch (s) {
+    case Stage::Connect: return "connect";
+    case Stage::Ehlo: return "ehlo";
+    case Stage::Auth: return "auth";
+    case Stage::Mail: return "mail";
+    case Stage::Rcpt: return "rcpt";
+    case Stage::Data: return "data";
+  }
+  return "?";
+}
+
+namespace {
+
+// HELO/EHLO argument: letters, digits, '.', '-' or an address literal (Exim's check_helo).
+bool valid_helo(std::string_view arg) {
+  auto sp = arg.find_first_of(" \t");
+  auto name = arg.substr(0, sp);
+  if (name.empty()) return false;
+  if (name.front() == '[') return name.size() > 2 && name.back() == ']' && valid_domain(name);
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+          c == '-'))
+      return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Session::Session(const Settings& settings, Handler& handler, ClientInfo client)
+    : settings_(settings), handler_(handler), client_(std::move(client)) {
+  tls_ = client_.tls;
+}
+
+Session::~Session() = default;
+
+SessionView Session::view() const { return SessionView{client_, helo_, auth_user_, tls_}; }
+
+void Session::greet(std::string_view date) {
+  std::string text = settings_.hostname + " ESMTP relaymock " + settings_.version;
+  if (!date.empty()) text += " " + std::string(date);
+  // RFC 2034: the greeting carries no enhanced code.
+  append_reply(out_, Reply{220, "", text}, false);
+}
+
+void Session::reply(int code, std::string_view enhanced, std::string_view text) {
+  append_reply(out_, Reply{code, std::string(enhanced), std::string(text)}, settings_.enhanced_codes);
+}
+
+void Session::reply(const Reply& r) { append_reply(out_, r, settings_.enhanced_codes); }
+
+void Session::close_with(int code, std::string_view enhanced, std::string_view text) {
+  reply(code, enhanced, text);
+  closing_ = true;
+}
+
+void Session::protocol_error(Stage stage, std::string_view rule, int code, std::string_view enhanced,
+                             std::string_view text) {
+  Reply r{code, std::string(enhanced), std::string(text)};
+  if (++synprot_errors_ > settings_.limits.max_synprot_errors) {
+    r.text += "\nToo many syntax or protocol errors";
+    closing_ = true;
+  }
+  reply(r);
+  handler_.protocol_reply(view(), stage, rule, r);
+}
+
+void Session::feed(std::string_view bytes) {
+  if (closing_ || wants_tls_) return;  // plaintext after STARTTLS is discarded
+  if (inbuf_.empty()) {
+    auto used = process(bytes);
+    if (!closing_ && !wants_tls_ && used < bytes.size()) inbuf_.assign(bytes.substr(used));
+  } else {
+    inbuf_.append(bytes);
+    auto used = process(inbuf_);
+    inbuf_.erase(0, used);
+  }
+  if (closing_ || wants_tls_) inbuf_.clear();
+}
+
+std::size_t Session::process(std::string_view in) {
+  std::size_t pos = 0;
+  while (pos < in.size() && !closing_ && !wants_tls_) {
+    auto rest = in.substr(pos);
+    if (mode_ == Mode::Data) {
+      pos += dot_.feed(rest, content_, settings_.limits.max_message_size);
+      if (dot_.done()) finish_data();
+      continue;
+    }
+    if (mode_ == Mode::BdatChunk) {
+      auto take = static_cast<std::size_t>(std::min<std::uint64_t>(bdat_remaining_, rest.size()));
+      if (!bdat_discard_) {
+        auto kept = content_.size();
+        if (kept < settings_.limits.max_message_size)
+          content_.append(rest.data(), std::min<std::size_t>(take, settings_.limits.max_message_size - kept));
+      }
+      bdat_total_ += bdat_discard_ ? 0 : take;
+      bdat_remaining_ -= take;
+      pos += take;
+      if (bdat_remaining_ == 0) finish_bdat_chunk();
+      continue;
+    }
+    const void* nl = std::memchr(rest.data(), '\n', rest.size());
+    if (!nl) {
+      // No complete line yet. Bound what we buffer: beyond the longest line we
+      // could accept there is nothing to wait for.
+      if (rest.size() > settings_.limits.max_auth_line + 64) {
+        close_with(500, "5.5.6", "Command line too long - closing connection");
+        handler_.protocol_reply(view(), Stage::Connect, "line_too_long",
+                                Reply{500, "5.5.6", "Command line too long - closing connection"});
+      }
+      break;
+    }
+    auto len = static_cast<std::size_t>(static_cast<const char*>(nl) - rest.data());
+    pos += len + 1;
+    handle_line(rest.substr(0, len + 1));
+  }
+  return pos;
+}
+
+void Session::handle_line(std::string_view raw) {
+  // raw ends with '\n'. Only CRLF ends a command: a bare LF (or a CR inside
+  // the line) would let one line be read as two, so it ends the session, as
+  // Postfix's smtpd_forbid_bare_newline does.
+  std::string_view line = raw.substr(0, raw.size() - 1);
+  if (line.empty() || line.back() != '\r' ||
+      line.substr(0, line.size() - 1).find('\r') != std::string_view::npos) {
+    Reply r{554, "5.5.2", "Bare CR or LF in SMTP command - closing connection"};
+    reply(r);
+    closing_ = true;
+    handler_.protocol_reply(view(), Stage::Connect, "bare_line_ending", r);
+    return;
+  }
+  line.remove_suffix(1);
+  ++commands_;
+  if (mode_ == Mode::AuthResponse) {
+    if (line.size() > settings_.limits.max_auth_line) {
+      auth_step_ = AuthStep::None;
+      mode_ = Mode::Command;
+      protocol_error(Stage::Auth, "line_too_long", 500, "5.5.6", "Authentication response too long");
+      return;
+    }
+    handle_auth_response(line);
+    return;
+  }
+  handle_command(line);
+}
+
+void Session::handle_command(std::string_view line) {
+  auto cmd = split_command(line);
+  bool was_rcpt = last_was_rcpt_;
+  last_was_rcpt_ = false;
+
+  // AUTH lines may carry a long initial response; every other command is bounded by RFC 5321.
+  std::size_t limit = cmd.verb == Verb::Auth ? settings_.limits.max_auth_line + 64
+                                             : settings_.limits.max_command_line - 2;
+  if (line.size() > limit) {
+    if (++unknown_commands_ > settings_.limits.max_unknown_commands) {
+      close_with(500, "5.5.1", "Too many unrecognized commands");
+      return;
+    }
+    protocol_error(Stage::Connect, "line_too_long", 500, "5.5.2", "Command line too long");
+    return;
+  }
+  if (line.find('\0') != std::string_view::npos) {
+    protocol_error(Stage::Connect, "syntax_error", 501, "5.5.2",
+                   "NUL characters are not allowed in SMTP commands");
+    return;
+  }
+
+  if (bdat_broken_ && cmd.verb != Verb::Rset && cmd.verb != Verb::Quit) {
+    protocol_error(Stage::Data, "order_error", 503, "5.5.1", "only RSET accepted now");
+    return;
+  }
+  if (bdat_started_ && cmd.verb != Verb::Bdat && cmd.verb != Verb::Rset && cmd.verb != Verb::Quit) {
+    bdat_broken_ = true;
+    protocol_error(Stage::Data, "order_error", 503, "5.5.1", "only BDAT permissible after non-LAST BDAT");
+    return;
+  }
+
+  switch (cmd.verb) {
+    case Verb::Helo: cmd_helo(cmd.arg, false); break;
+    case Verb::Ehlo: cmd_helo(cmd.arg, true); break;
+    case Verb::Mail: cmd_mail(cmd.arg); break;
+    case Verb::Rcpt: cmd_rcpt(cmd.arg); last_was_rcpt_ = true; break;
+    case Verb::Data:
+      last_was_rcpt_ = was_rcpt;
+      cmd_data(cmd.arg);
+      last_was_rcpt_ = false;
+      break;
+    case Verb::Bdat:
+      last_was_rcpt_ = was_rcpt;
+      cmd_bdat(cmd.arg);
+      last_was_rcpt_ = false;
+      break;
+    case Verb::Rset: cmd_rset(cmd.arg); break;
+    case Verb::Noop: reply(250, "2.0.0", "OK"); break;
+    case Verb::Quit: cmd_quit(cmd.arg); break;
+    case Verb::Vrfy: reply(252, "2.5.2", "Administrative prohibition"); break;
+    case Verb::Expn: reply(550, "5.7.1", "Administrative prohibition"); break;
+    case Verb::Help: cmd_help(); break;
+    case Verb::StartTls: cmd_starttls(cmd.arg); break;
+    case Verb::Auth: cmd_auth(cmd.arg); break;
+    case Verb::Unknown:
+      if (++unknown_commands_ > settings_.limits.max_unknown_commands) {
+        Reply r{500, "5.5.1", "Too many unrecognized commands"};
+        close_with(r.code, r.enhanced, r.text);
+        handler_.protocol_reply(view(), Stage::Connect, "unknown_command", r);
+        return;
+      }
+      protocol_error(Stage::Connect, "unknown_command", 500, "5.5.1", "unrecognized command");
+      break;
+  }
+}
+
+void Session::cmd_helo(std::string_view arg, bool extended) {
+  if (!valid_helo(arg)) {
+    protocol_error(Stage::Ehlo, "syntax_error", 501, "5.5.2",
+                   extended ? "Syntactically invalid EHLO argument(s)"
+                            : "Syntactically invalid HELO argument(s)");
+    return;
+  }
+  // HELO/EHLO ends any transaction (RFC 5321 4.1.4).
+  reset_transaction(true);
+  helo_ = std::string(arg);
+  greeted_ = true;
+  ehlo_ = extended;
+  std::string first = settings_.hostname + " Hello " + helo_ + " [" + client_.ip + "]";
+  if (!extended) {
+    append_reply(out_, Reply{250, "", first}, false);
+    return;
+  }
+  std::string text = first;
+  text += "\nSIZE " + std::to_string(settings_.limits.max_message_size);
+  text += "\n8BITMIME\nDSN\nPIPELINING\nAUTH CRAM-MD5 PLAIN LOGIN\nCHUNKING";
+  if (settings_.enhanced_codes) text += "\nENHANCEDSTATUSCODES";
+  if (settings_.starttls_offered && !tls_) text += "\nSTARTTLS";
+  text += "\nSMTPUTF8\nHELP";
+  // RFC 2034: EHLO lines carry no enhanced code.
+  append_reply(out_, Reply{250, "", text}, false);
+}
+
+void Session::cmd_mail(std::string_view arg) {
+  if (!greeted_) {
+    protocol_error(Stage::Mail, "order_error", 503, "5.5.1", "HELO or EHLO required");
+    return;
+  }
+  if (in_transaction_) {
+    protocol_error(Stage::Mail, "order_error", 503, "5.5.1", "sender already given");
+    return;
+  }
+  if (arg.empty()) {
+    protocol_error(Stage::Mail, "syntax_error", 501, "5.5.2", "MAIL must have an address operand");
+    return;
+  }
+  MailParams params;
+  auto parsed = parse_mail_arg(arg, params);
+  if (!parsed.mailbox) {
+    protocol_error(Stage::Mail, "syntax_error", 501, "5.1.7", parsed.error);
+    return;
+  }
+  if (params.size && *params.size > settings_.limits.max_message_size) {
+    Reply r{552, "5.3.4", "Message size exceeds maximum permitted"};
+    reply(r);
+    handler_.protocol_reply(view(), Stage::Mail, "size_exceeded", r);
+    return;
+  }
+  Envelope env;
+  env.from = std::move(*parsed.mailbox);
+  env.params = std::move(params);
+  if (auto rejection = handler_.check_mail(view(), env)) {
+    reply(*rejection);
+    return;
+  }
+  env_ = std::move(env);
+  in_transaction_ = true;
+  rcpt_rejection_.reset();
+  rcpt_rejections_same_ = true;
+  rcpt_rejections_ = 0;
+  reply(250, "2.1.0", "OK");
+}
+
+void Session::cmd_rcpt(std::string_view arg) {
+  if (!in_transaction_) {
+    protocol_error(Stage::Rcpt, "order_error", 503, "5.5.1", "sender not yet given");
+    return;
+  }
+  if (arg.empty()) {
+    protocol_error(Stage::Rcpt, "syntax_error", 501, "5.5.2", "RCPT must have an address operand");
+    return;
+  }
+  Recipient rcpt;
+  auto parsed = parse_rcpt_arg(arg, rcpt.params);
+  if (!parsed.mailbox) {
+    protocol_error(Stage::Rcpt, "syntax_error", 501, "5.1.3", parsed.error);
+    return;
+  }
+  rcpt.mailbox = std::move(*parsed.mailbox);
+  if (env_.rcpts.size() >= settings_.limits.max_recipients) {
+    Reply r{452, "4.5.3", "too many recipients"};
+    reply(r);
+    handler_.protocol_reply(view(), Stage::Rcpt, "too_many_recipients", r);
+    return;
+  }
+  if (auto rejection = handler_.check_rcpt(view(), env_, rcpt)) {
+    // Remembered for Exim's "All RCPT commands were rejected" answer to DATA.
+    if (rcpt_rejection_ && *rcpt_rejection_ != rejection->text) rcpt_rejections_same_ = false;
+    rcpt_rejection_ = rejection->text;
+    ++rcpt_rejections_;
+    reply(*rejection);
+    return;
+  }
+  env_.rcpts.push_back(std::move(rcpt));
+  reply(250, "2.1.5", "Accepted");
+}
+
+// Exim's answer to DATA/BDAT with no accepted recipient. Returns true when it answered.
+bool Session::no_valid_rcpt(const char* verb) {
+  if (in_transaction_ && !env_.rcpts.empty()) return false;
+  std::string text;
+  if (rcpt_rejections_ > 0 && rcpt_rejections_same_ && rcpt_rejection_) {
+    text = "All RCPT commands were rejected with this error:\n" + *rcpt_rejection_ + "\n";
+  }
+  if (ehlo_ && last_was_rcpt_) {
+    // Pipelined DATA after refused RCPTs: a reply, not a protocol error.
+    Reply r{503, "5.5.1", text + "Valid RCPT command must precede " + verb};
+    reply(r);
+    handler_.protocol_reply(view(), Stage::Data, "no_valid_recipients", r);
+  } else {
+    protocol_error(Stage::Data, "no_valid_recipients", 503, "5.5.1",
+                   text + "valid RCPT command must precede " + verb);
+  }
+  return true;
+}
+
+void Session::cmd_data(std::string_view arg) {
+  if (!arg.empty()) {
+    protocol_error(Stage::Data, "syntax_error", 501, "5.5.4", "unexpected argument data");
+    return;
+  }
+  if (no_valid_rcpt("DATA")) return;
+  content_.clear();
+  dot_.reset();
+  env_.bdat = false;
+  mode_ = Mode::Data;
+  reply(354, "", "Enter message, ending with \".\" on a line by itself");
+}
+
+void Session::finish_data() {
+  mode_ = Mode::Command;
+  if (dot_.size() > settings_.limits.max_message_size) {
+    Reply r{552, "5.3.4", "Message size exceeds maximum permitted"};
+    reply(r);
+    handler_.protocol_reply(view(), Stage::Data, "size_exceeded", r);
+    reset_transaction(true);
+    return;
+  }
+  Reply r = handler_.deliver(view(), env_, content_);
+  reply(r);
+  reset_transaction(false);
+}
+
+void Session::cmd_bdat(std::string_view arg) {
+  auto parsed = parse_bdat_arg(arg);
+  if (!parsed.ok) {
+    protocol_error(Stage::Data, "syntax_error", 501, "5.5.4", "missing size for BDAT command");
+    return;
+  }
+  if (parsed.size == 0 && !parsed.last) {
+    protocol_error(Stage::Data, "syntax_error", 504, "5.5.4", "zero size for BDAT command");
+    return;
+  }
+  bdat_remaining_ = parsed.size;
+  bdat_chunk_size_ = parsed.size;
+  bdat_last_ = parsed.last;
+  bdat_discard_ = false;
+  if (!bdat_started_) {
+    if (no_valid_rcpt("BDAT")) {
+      // The chunk still follows on the wire (RFC 3030 2): read and drop it.
+      bdat_discard_ = true;
+      if (bdat_remaining_ > 0) mode_ = Mode::BdatChunk;
+      return;
+    }
+    content_.clear();
+    bdat_total_ = 0;
+    env_.bdat = true;
+  }
+  mode_ = Mode::BdatChunk;
+  if (bdat_remaining_ == 0) finish_bdat_chunk();
+}
+
+void Session::finish_bdat_chunk() {
+  mode_ = Mode::Command;
+  if (bdat_discard_) {
+    bdat_discard_ = false;
+    return;
+  }
+  if (!bdat_last_) {
+    bdat_started_ = true;
+    reply(250, "2.0.0", std::to_string(bdat_chunk_size_) + " byte chunk received");
+    return;
+  }
+  bdat_started_ = false;
+  if (bdat_total_ > settings_.limits.max_message_size) {
+    Reply r{552, "5.3.4", "Message size exceeds maximum permitted"};
+    reply(r);
+    handler_.protocol_reply(view(), Stage::Data, "size_exceeded", r);
+    reset_transaction(true);
+    return;
+  }
+  Reply r = handler_.deliver(view(), env_, content_);
+  if (r.positive()) {
+    r.text = " " + std::to_string(bdat_chunk_size_) + " byte chunk, total " + std::to_string(bdat_total_) +
+             "\n" + r.text;
+  }
+  reply(r);
+  reset_transaction(false);
+}
+
+void Session::cmd_rset(std::string_view arg) {
+  if (!arg.empty()) {
+    protocol_error(Stage::Connect, "syntax_error", 501, "5.5.4", "unexpected argument data");
+    return;
+  }
+  reset_transaction(true);
+  reply(250, "2.0.0", "Reset OK");
+}
+
+void Session::cmd_quit(std::string_view arg) {
+  if (!arg.empty()) {
+    protocol_error(Stage::Connect, "syntax_error", 501, "5.5.4", "unexpected argument data");
+    return;
+  }
+  reset_transaction(true);
+  close_with(221, "2.0.0", settings_.hostname + " closing connection");
+}
+
+void Session::cmd_help() {
+  std::string list = "AUTH ";
+  if (settings_.starttls_offered && !tls_) list += "STARTTLS ";
+  list += "HELO EHLO MAIL RCPT DATA BDAT NOOP QUIT RSET HELP";
+  reply(214, "2.0.0", "Commands supported:\n" + list);
+}
+
+void Session::cmd_starttls(std::string_view arg) {
+  if (!arg.empty()) {
+    protocol_error(Stage::Ehlo, "syntax_error", 501, "5.5.4", "unexpected argument data");
+    return;
+  }
+  if (tls_) {
+    protocol_error(Stage::Ehlo, "order_error", 554, "5.5.1", "Already in TLS");
+    return;
+  }
+  if (!settings_.starttls_offered || !ehlo_) {
+    protocol_error(Stage::Ehlo, "order_error", 503, "5.5.1", "STARTTLS command used when not advertised");
+    return;
+  }
+  reply(220, "2.0.0", "TLS go ahead");
+  wants_tls_ = true;
+}
+
+void Session::tls_started() {
+  wants_tls_ = false;
+  tls_ = true;
+  inbuf_.clear();
+  reset_session();
+}
+
+void Session::cmd_auth(std::string_view arg) {
+  if (!ehlo_) {
+    protocol_error(Stage::Auth, "order_error", 503, "5.5.1", "AUTH command used when not advertised");
+    return;
+  }
+  if (auth_user_) {
+    protocol_error(Stage::Auth, "order_error", 503, "5.5.1", "already authenticated");
+    return;
+  }
+  if (in_transaction_) {
+    protocol_error(Stage::Auth, "order_error", 503, "5.5.1", "not permitted in mail transaction");
+    return;
+  }
+  auto sp = arg.find_first_of(" \t");
+  auto mech = arg.substr(0, sp);
+  std::string_view initial;
+  bool has_initial = false;
+  if (sp != std::string_view::npos) {
+    initial = arg.substr(sp + 1);
+    while (!initial.empty() && (initial.front() == ' ' || initial.front() == '\t')) initial.remove_prefix(1);
+    has_initial = !initial.empty();
+  }
+  if (mech.empty()) {
+    protocol_error(Stage::Auth, "syntax_error", 501, "5.5.2", "AUTH command must name a mechanism");
+    return;
+  }
+  auth_mech_.clear();
+  for (char c : mech) auth_mech_ += (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+
+  if (auth_mech_ == "PLAIN") {
+    auth_step_ = AuthStep::PlainResponse;
+    if (has_initial) {
+      handle_auth_response(initial);
+      return;
+    }
+    mode_ = Mode::AuthResponse;
+    reply(334, "", "");
+    return;
+  }
+  if (auth_mech_ == "LOGIN") {
+    auth_step_ = AuthStep::LoginUser;
+    if (has_initial) {
+      handle_auth_response(initial);
+      return;
+    }
+    mode_ = Mode::AuthResponse;
+    reply(334, "", "VXNlcm5hbWU6");
+    return;
+  }
+  if (auth_mech_ == "CRAM-MD5") {
+    if (has_initial) {
+      protocol_error(Stage::Auth, "syntax_error", 553, "5.7.0", "Initial data not expected");
+      return;
+    }
+    // Like Exim: <pid.time@host>, unique per attempt.
+    static std::atomic<std::uint64_t> seq{0};
+    auth_challenge_ = "<" + std::to_string(++seq) + "." + std::to_string(commands_) + "@" +
+                      settings_.hostname + ">";
+    auth_step_ = AuthStep::CramResponse;
+    mode_ = Mode::AuthResponse;
+    reply(334, "", base64_encode(auth_challenge_));
+    return;
+  }
+  protocol_error(Stage::Auth, "unsupported_mechanism", 504, "5.5.4",
+                 std::string(mech) + " authentication mechanism not supported");
+}
+
+void Session::handle_auth_response(std::string_view line) {
+  if (line == "*") {
+    auth_step_ = AuthStep::None;
+    mode_ = Mode::Command;
+    protocol_error(Stage::Auth, "auth_cancelled", 501, "5.0.0", "Authentication cancelled");
+    return;
+  }
+  std::optional<std::string> decoded = line == "=" ? std::optional<std::string>("") : base64_decode(line);
+  if (!decoded) {
+    auth_step_ = AuthStep::None;
+    mode_ = Mode::Command;
+    protocol_error(Stage::Auth, "syntax_error", 501, "5.5.2", "Invalid base64 data");
+    return;
+  }
+  switch (auth_step_) {
+    case AuthStep::PlainResponse: {
+      AuthAttempt a{"PLAIN", "", "", "", ""};
+      // An authzid other than the user itself is not ours to grant: such an attempt fails.
+      auto creds = parse_plain(*decoded);
+      if (creds && (creds->authzid.empty() || creds->authzid == creds->user)) {
+        a.user = std::move(creds->user);
+        a.password = std::move(creds->password);
+      }
+      auth_check(std::move(a));
+      return;
+    }
+    case AuthStep::LoginUser:
+      auth_login_user_ = std::move(*decoded);
+      auth_step_ = AuthStep::LoginPassword;
+      mode_ = Mode::AuthResponse;
+      reply(334, "", "UGFzc3dvcmQ6");
+      return;
+    case AuthStep::LoginPassword:
+      auth_check(AuthAttempt{"LOGIN", std::move(auth_login_user_), std::move(*decoded), "", ""});
+      return;
+    case AuthStep::CramResponse: {
+      // "user<SP>digest"; the user may itself contain spaces, the digest never.
+      auto sp = decoded->rfind(' ');
+      AuthAttempt a{"CRAM-MD5", "", "", auth_challenge_, ""};
+      if (sp != std::string::npos) {
+        a.user = decoded->substr(0, sp);
+        a.digest = ascii_lower(decoded->substr(sp + 1));
+      }
+      auth_check(std::move(a));
+      return;
+    }
+    case AuthStep::None:
+      break;
+  }
+  mode_ = Mode::Command;
+}
+
+void Session::auth_check(AuthAttempt attempt) {
+  auth_step_ = AuthStep::None;
+  mode_ = Mode::Command;
+  bool ok = !attempt.user.empty() && handler_.authenticate(view(), attempt);
+  if (ok) {
+    auth_user_ = attempt.user;
+    reply(235, "2.7.0", "Authentication succeeded");
+  } else {
+    reply(535, "5.7.8", "Incorrect authentication data");
+  }
+}
+
+void Session::reset_transaction(bool abandoned) {
+  if (in_transaction_ && abandoned) handler_.abandon(view(), env_);
+  in_transaction_ = false;
+  env_ = Envelope{};
+  std::string().swap(content_);
+  dot_.reset();
+  bdat_started_ = false;
+  bdat_broken_ = false;
+  bdat_total_ = 0;
+  rcpt_rejection_.reset();
+  rcpt_rejections_same_ = true;
+  rcpt_rejections_ = 0;
+}
+
+void Session::reset_session() {
+  reset_transaction(true);
+  helo_.clear();
+  ehlo_ = false;
+  greeted_ = false;
+  auth_user_.reset();
+  auth_step_ = AuthStep::None;
+  mode_ = Mode::Command;
+  last_was_rcpt_ = false;
+}
+
+void Session::timeout() {
+  if (closing_) return;
+  if (mode_ == Mode::Data || mode_ == Mode::BdatChunk) {
+    close_with(421, "4.4.2", settings_.hostname + " SMTP incoming data timeout - closing connection.");
+  } else {
+    close_with(421, "4.4.2", settings_.hostname + ": SMTP command timeout - closing connection");
+  }
+  handler_.protocol_reply(view(), in_content() ? Stage::Data : Stage::Connect, "timeout",
+                          Reply{421, "4.4.2", "timeout"});
+  reset_transaction(true);
+}
+
+void Session::shutdown() {
+  if (closing_) return;
+  if (in_content()) {
+    close_with(421, "4.3.2",
+               settings_.hostname + " Service not available - SIGTERM or SIGINT received - closing connection.");
+  } else {
+    close_with(421, "4.3.2", settings_.hostname + ": Service not available - closing connection");
+  }
+  reset_transaction(true);
+}
+
+void Session::disconnected() {
+  reset_transaction(true);
+  closing_ = true;
+}
+
+}  // namespace relaymock::smtp

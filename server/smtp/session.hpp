@@ -1,0 +1,208 @@
+// The SMTP protocol as a pure state machine: bytes in, reply bytes and
+// decisions out, no sockets. The net layer feeds what it reads, writes what
+// output() holds, and acts on wants_tls() / closing().
+//
+// Shape after OpenSMTPD's smtp_session.c: a session (greeting, EHLO, AUTH,
+// TLS) holds at most one transaction (MAIL, RCPTs, content); each command is
+// checked against the state before it proceeds.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "smtp/command.hpp"
+#include "smtp/dot_decoder.hpp"
+#include "smtp/reply.hpp"
+
+namespace relaymock::smtp {
+
+// Protocol limits, named in one place (as Postfix does).
+struct Limits {
+  std::uint64_t max_message_size = 52428800;
+  std::size_t max_recipients = 1000;
+  std::size_t max_command_line = 512;     // octets including CRLF (RFC 5321 4.5.3.1.4)
+  std::size_t max_auth_line = 12288;      // SASL responses (RFC 4954 4)
+  int max_unknown_commands = 3;           // Exim's smtp_max_unknown_commands
+  int max_synprot_errors = 3;             // Exim's smtp_max_synprot_errors
+};
+
+struct Settings {
+  std::string hostname = "relaymock.local";
+  std::string version = "0";
+  Limits limits;
+  bool starttls_offered = false;  // a STARTTLS listener
+  bool enhanced_codes = false;
+};
+
+struct ClientInfo {
+  std::string ip;
+  std::uint16_t local_port = 0;
+  bool tls = false;  // implicit TLS: already encrypted when the session starts
+};
+
+struct Recipient {
+  Mailbox mailbox;
+  RcptParams params;
+};
+
+// One mail transaction (MAIL to end of data).
+struct Envelope {
+  Mailbox from;
+  MailParams params;
+  std::vector<Recipient> rcpts;  // accepted recipients only
+  bool bdat = false;             // content arrives by BDAT rather than DATA
+};
+
+// What the handler sees of the session when it decides.
+struct SessionView {
+  const ClientInfo& client;
+  const std::string& helo;
+  const std::optional<std::string>& auth_user;
+  bool tls;
+};
+
+enum class Stage { Connect, Ehlo, Auth, Mail, Rcpt, Data };
+const char* stage_name(Stage s);
+
+struct AuthAttempt {
+  std::string mechanism;   // PLAIN | LOGIN | CRAM-MD5
+  std::string user;
+  std::string password;    // PLAIN and LOGIN
+  std::string challenge;   // CRAM-MD5
+  std::string digest;      // CRAM-MD5, lower-case hex
+};
+
+// Decisions the protocol asks of the layer above (policy, store, logs).
+class Handler {
+ public:
+  virtual ~Handler() = default;
+  virtual bool authenticate(const SessionView&, const AuthAttempt&) = 0;
+  // nullopt: accept. A reply: reject with it.
+  virtual std::optional<Reply> check_mail(const SessionView&, const Envelope&) { return std::nullopt; }
+  virtual std::optional<Reply> check_rcpt(const SessionView&, const Envelope&, const Recipient&) = 0;
+  // The content is complete and within limits; returns the final reply
+  // ("250 OK id=..." or a rejection).
+  virtual Reply deliver(const SessionView&, const Envelope&, std::string& content) = 0;
+  // The transaction ended without delivery (RSET, QUIT, STARTTLS, size, close):
+  // anything reserved for it is released.
+  virtual void abandon(const SessionView&, const Envelope&) {}
+  // A reply the protocol made by itself (errors, limits), for events and logs.
+  virtual void protocol_reply(const SessionView&, Stage, std::string_view /*rule*/, const Reply&) {}
+};
+
+class Session {
+ public:
+  Session(const Settings& settings, Handler& handler, ClientInfo client);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // The 220 greeting; `date` in RFC 5322 form.
+  void greet(std::string_view date);
+  // Feeds received bytes; replies accumulate in output().
+  void feed(std::string_view bytes);
+
+  std::string& output() { return out_; }
+  bool closing() const { return closing_; }
+  bool wants_tls() const { return wants_tls_; }
+  // Call once the TLS handshake after "220 TLS go ahead" succeeded: the session
+  // starts over (RFC 3207 4.2) and any plaintext pipelined after STARTTLS is gone.
+  void tls_started();
+
+  bool in_content() const { return mode_ == Mode::Data || mode_ == Mode::BdatChunk; }
+  std::uint64_t commands_seen() const { return commands_; }
+  std::size_t buffered() const { return inbuf_.size(); }
+
+  // Deadline passed: 421 and close.
+  void timeout();
+  // Server shutting down: 421 and close.
+  void shutdown();
+  // The connection ended (reset, close): release the transaction.
+  void disconnected();
+
+  const std::optional<std::string>& auth_user() const { return auth_user_; }
+  bool tls() const { return tls_; }
+
+ private:
+  enum class Mode { Command, AuthResponse, Data, BdatChunk };
+  enum class AuthStep { None, PlainResponse, LoginUser, LoginPassword, CramResponse };
+
+  std::size_t process(std::string_view in);
+  void handle_line(std::string_view line);
+  void handle_command(std::string_view line);
+  void handle_auth_response(std::string_view line);
+
+  void cmd_helo(std::string_view arg, bool extended);
+  void cmd_mail(std::string_view arg);
+  void cmd_rcpt(std::string_view arg);
+  void cmd_data(std::string_view arg);
+  void cmd_bdat(std::string_view arg);
+  void cmd_rset(std::string_view arg);
+  void cmd_quit(std::string_view arg);
+  void cmd_starttls(std::string_view arg);
+  void cmd_auth(std::string_view arg);
+  void cmd_help();
+
+  void finish_data();
+  void finish_bdat_chunk();
+  void auth_check(AuthAttempt attempt);
+  void auth_done();
+
+  bool no_valid_rcpt(const char* verb);
+
+  void reply(int code, std::string_view enhanced, std::string_view text);
+  void reply(const Reply& r);
+  // Exim's synprot_error: counts, and the 4th closes the session.
+  void protocol_error(Stage stage, std::string_view rule, int code, std::string_view enhanced,
+                      std::string_view text);
+  void close_with(int code, std::string_view enhanced, std::string_view text);
+
+  void reset_transaction(bool abandoned);
+  void reset_session();
+  SessionView view() const;
+
+  const Settings& settings_;
+  Handler& handler_;
+  ClientInfo client_;
+
+  std::string inbuf_;
+  std::string out_;
+  Mode mode_ = Mode::Command;
+  bool closing_ = false;
+  bool wants_tls_ = false;
+  bool tls_ = false;
+  std::uint64_t commands_ = 0;
+
+  // Session state.
+  std::string helo_;
+  bool ehlo_ = false;
+  bool greeted_ = false;  // HELO or EHLO accepted
+  std::optional<std::string> auth_user_;
+  AuthStep auth_step_ = AuthStep::None;
+  std::string auth_mech_;
+  std::string auth_login_user_;
+  std::string auth_challenge_;
+  int unknown_commands_ = 0;
+  int synprot_errors_ = 0;
+  bool last_was_rcpt_ = false;
+
+  // Transaction state.
+  bool in_transaction_ = false;
+  Envelope env_;
+  std::string content_;
+  DotDecoder dot_;
+  std::uint64_t bdat_remaining_ = 0;
+  std::uint64_t bdat_chunk_size_ = 0;
+  std::uint64_t bdat_total_ = 0;
+  bool bdat_last_ = false;
+  bool bdat_discard_ = false;   // chunk of a refused BDAT: read and dropped
+  bool bdat_started_ = false;   // a non-LAST BDAT was accepted
+  bool bdat_broken_ = false;    // a non-BDAT command came after it: only RSET now
+  std::optional<std::string> rcpt_rejection_;  // text of the last refused RCPT
+  bool rcpt_rejections_same_ = true;
+  int rcpt_rejections_ = 0;
+};
+
+}  // namespace relaymock::smtp
