@@ -1,1 +1,283 @@
+// The account rules, table-driven: one row per rule and per boundary.
 #include <gtest/gtest.h>
+
+#include "config/loader.hpp"
+#include "policy/engine.hpp"
+
+using namespace relaymock;
+using namespace std::chrono_literals;
+using policy::Identity;
+
+namespace {
+
+policy::TimePoint at(int y, int m, int d, int hh = 0, int mm = 0, int ss = 0) {
+  return policy::time_from_civil({y, m, d}) + std::chrono::hours(hh) + std::chrono::minutes(mm) +
+         std::chrono::seconds(ss);
+}
+
+struct Fixture {
+  explicit Fixture(const std::string& yaml) : clock(at(2026, 11, 15, 12)) {
+    auto res = config::load_config_text(yaml, "test.yaml", false);
+    EXPECT_TRUE(res.ok()) << res.format("test.yaml");
+    engine = std::make_unique<policy::Engine>(std::make_shared<const config::Config>(res.config), clock, counters);
+  }
+  policy::Decision rcpt(std::optional<std::string> user, const std::string& ip, const std::string& from) {
+    auto id = engine->identify(user, ip);
+    smtp::Mailbox mb;
+    if (!from.empty()) mb = *smtp::parse_plain_address(from);
+    return engine->check_rcpt(id, mb);
+  }
+  // A whole message to n recipients: reserve n, then commit what was accepted.
+  int send(std::optional<std::string> user, const std::string& ip, int n, std::string* last_rule = nullptr) {
+    auto id = engine->identify(user, ip);
+    int ok = 0;
+    for (int i = 0; i < n; ++i) {
+      auto d = engine->check_rcpt(id, *smtp::parse_plain_address("a@example.com"));
+      if (last_rule) *last_rule = d.rule;
+      if (d.accept) ++ok;
+    }
+    engine->commit(id, static_cast<std::uint64_t>(ok));
+    return ok;
+  }
+  policy::ManualClock clock;
+  policy::Counters counters;
+  std::unique_ptr<policy::Engine> engine;
+};
+
+const char* kBase = R"(
+account:
+  verified_domains: [example.com]
+  verified_senders: [ops@other.org]
+smtp_users:
+  - { username: app, password: secret }
+  - { username: blocked, password: x, status: blocked }
+  - { username: sandy, password: x, status: sandbox }
+ip_auth:
+  - { ip: 10.0.0.0/8, status: allowed }
+  - { ip: 10.1.0.0/16, status: blocked }
+  - { ip: 10.1.2.0/24, status: allowed }
+  - { ip: "2001:db8::/32", status: allowed }
+sender_verification:
+  unroutable_domains: [nowhere.example]
+  unknown_addresses: [ghost@example.com]
+)";
+
+struct RcptRow {
+  const char* name;
+  std::optional<std::string> user;
+  const char* ip;
+  const char* from;
+  const char* rule;  // expected rule id ("rcpt_ok" = accepted)
+  const char* reply;
+};
+
+TEST(Policy, RcptRules) {
+  const RcptRow rows[] = {
+      {"no identity", std::nullopt, "192.0.2.1", "a@example.com", "relay_denied",
+       "Relay access denied - please authenticate"},
+      {"user ok", "app", "192.0.2.1", "a@example.com", "rcpt_ok", ""},
+      {"user blocked", "blocked", "192.0.2.1", "a@example.com", "user_not_allowed",
+       "That smtp username is not allowed to send"},
+      {"ip ok", std::nullopt, "10.9.9.9", "a@example.com", "rcpt_ok", ""},
+      {"ip blocked /16", std::nullopt, "10.1.9.9", "a@example.com", "ip_not_allowed",
+       "That IP address is not allowed to send"},
+      {"most specific /24 wins", std::nullopt, "10.1.2.3", "a@example.com", "rcpt_ok", ""},
+      {"ipv6", std::nullopt, "2001:db8::7", "a@example.com", "rcpt_ok", ""},
+      {"ipv4-mapped", std::nullopt, "::ffff:10.9.9.9", "a@example.com", "rcpt_ok", ""},
+      {"blank sender", "app", "192.0.2.1", "", "blank_sender",
+       "to send email from a blank sender, enable blank senders"},
+      {"listed unroutable", "app", "192.0.2.1", "x@nowhere.example", "sender_unroutable_domain",
+       "Verification failed for <x@nowhere.example>\nUnroutable domain\nUnable to verify sender address"},
+      {"no dot", "app", "192.0.2.1", "x@localhost", "sender_unroutable_domain", nullptr},
+      {".invalid", "app", "192.0.2.1", "x@foo.invalid", "sender_unroutable_domain", nullptr},
+      {".local", "app", "192.0.2.1", "x@host.LOCAL", "sender_unroutable_domain", nullptr},
+      {"unknown address", "app", "192.0.2.1", "ghost@Example.com", "sender_unrouteable_address",
+       "Verification failed for <ghost@Example.com>\nUnrouteable address\nUnable to verify sender address"},
+      {"local part case matters", "app", "192.0.2.1", "Ghost@example.com", "rcpt_ok", ""},
+  };
+  for (const auto& row : rows) {
+    Fixture f(kBase);
+    auto d = f.rcpt(row.user, row.ip, row.from);
+    EXPECT_EQ(d.rule, row.rule) << row.name << ": " << d.detail;
+    if (row.reply && *row.reply) EXPECT_EQ(d.reply.text, row.reply) << row.name;
+    EXPECT_FALSE(d.detail.empty()) << row.name;
+  }
+}
+
+TEST(Policy, ClosedAccount) {
+  Fixture f(std::string(kBase) + "\n" + "");
+  Fixture closed(std::string(R"(
+account: { status: closed }
+smtp_users: [{ username: app, password: secret }]
+ip_auth: [{ ip: 127.0.0.1 }]
+)"));
+  EXPECT_EQ(closed.rcpt("app", "192.0.2.1", "a@example.com").rule, "user_not_allowed");
+  EXPECT_EQ(closed.rcpt(std::nullopt, "127.0.0.1", "a@example.com").rule, "ip_not_allowed");
+}
+
+TEST(Policy, BlankSenderAllowed) {
+  Fixture f(R"(
+account: { allow_blank_sender: true }
+smtp_users: [{ username: app, password: secret }]
+)");
+  EXPECT_EQ(f.rcpt("app", "192.0.2.1", "").rule, "rcpt_ok");
+}
+
+TEST(Policy, SenderVerificationOff) {
+  Fixture f(R"(
+smtp_users: [{ username: app, password: secret }]
+sender_verification: { mode: off, unroutable_domains: [nowhere.example] }
+)");
+  EXPECT_EQ(f.rcpt("app", "192.0.2.1", "x@nowhere.example").rule, "rcpt_ok");
+}
+
+TEST(Policy, RestrictSenders) {
+  const char* allow = R"(
+account: { restrict_senders: { mode: allowlist, entries: [billing@example.com, example.org] } }
+smtp_users: [{ username: app, password: secret }]
+)";
+  Fixture a(allow);
+  EXPECT_EQ(a.rcpt("app", "192.0.2.1", "billing@EXAMPLE.com").rule, "rcpt_ok");
+  EXPECT_EQ(a.rcpt("app", "192.0.2.1", "anyone@example.org").rule, "rcpt_ok");
+  auto d = a.rcpt("app", "192.0.2.1", "other@example.com");
+  EXPECT_EQ(d.rule, "sender_not_allowed");
+  EXPECT_EQ(d.reply.text, "That SMTP sender is not on your allowed list");
+  EXPECT_EQ(a.rcpt("app", "192.0.2.1", "x@sub.example.org").rule, "sender_not_allowed");  // no subdomains
+  Fixture b(R"(
+account: { restrict_senders: { mode: blocklist, entries: [example.org] } }
+smtp_users: [{ username: app, password: secret }]
+)");
+  EXPECT_EQ(b.rcpt("app", "192.0.2.1", "x@example.org").rule, "sender_not_allowed");
+  EXPECT_EQ(b.rcpt("app", "192.0.2.1", "x@example.com").rule, "rcpt_ok");
+}
+
+TEST(Policy, FromHeaderRule) {
+  Fixture f(kBase);
+  auto id = f.engine->identify(std::string("app"), "192.0.2.1");
+  struct Row {
+    const char* headers;
+    const char* rule;
+    const char* domain;
+  } rows[] = {
+      {"From: Alice <alice@example.com>\r\n", "accepted", ""},
+      {"From: alice@EXAMPLE.COM\r\n", "accepted", ""},
+      {"From: \"Ops, Team\" <ops@other.org>\r\n", "accepted", ""},
+      {"From: someone@other.org\r\n", "from_header_unverified", "other.org"},
+      {"From: x@sub.example.com\r\n", "from_header_unverified", "sub.example.com"},
+      {"Subject: no from\r\n", "from_header_unverified", ""},
+      {"From: (comment) shop@shop.example\r\n", "from_header_unverified", "shop.example"},
+      {"From:\r\n <alice@example.com>\r\n", "accepted", ""},
+  };
+  for (const auto& row : rows) {
+    std::string content = std::string(row.headers) + "Subject: t\r\n\r\nFrom: body@example.com\r\n";
+    auto d = f.engine->check_content(id, content);
+    EXPECT_EQ(d.rule, row.rule) << row.headers << d.detail;
+    if (!d.accept)
+      EXPECT_EQ(d.reply.text, std::string("From header sender domain not verified (") + row.domain +
+                                  ")\nOn your Sending > Verified Senders page\n"
+                                  "verify the sender domain or email to be allowed to send.");
+  }
+  auto sandbox = f.engine->identify(std::string("sandy"), "192.0.2.1");
+  EXPECT_EQ(f.engine->check_content(sandbox, "From: a@example.com\r\n\r\n").rule, "accepted_sandbox");
+  // With restrict_senders on, the From header rule does not apply.
+  Fixture r(R"(
+account: { restrict_senders: { mode: blocklist, entries: [] } }
+smtp_users: [{ username: app, password: secret }]
+)");
+  EXPECT_EQ(r.engine->check_content(r.engine->identify(std::string("app"), "1.2.3.4"), "From: x@y.z\r\n\r\n").rule,
+            "accepted");
+}
+
+TEST(Policy, RateLimitBoundaries) {
+  Fixture f(R"(
+smtp_users: [{ username: app, password: secret, rate_limit: { count: 5, per: 1h } }]
+ip_auth: [{ ip: 127.0.0.1, rate_limit: { count: 2, per: 1m } }]
+)");
+  // limit-1, limit, limit+1 within one transaction and across messages.
+  EXPECT_EQ(f.send("app", "1.2.3.4", 4), 4);  // 4 of 5
+  std::string rule;
+  EXPECT_EQ(f.send("app", "1.2.3.4", 1, &rule), 1);  // exactly 5
+  EXPECT_EQ(rule, "rcpt_ok");
+  EXPECT_EQ(f.send("app", "1.2.3.4", 1, &rule), 0);  // 6th refused
+  EXPECT_EQ(rule, "user_rate_limited");
+  // The window slides: just before an hour, still full; at an hour, free.
+  f.clock.advance(std::chrono::minutes(59) + std::chrono::seconds(59));
+  EXPECT_EQ(f.send("app", "1.2.3.4", 1), 0);
+  f.clock.advance(1s);
+  EXPECT_EQ(f.send("app", "1.2.3.4", 5), 5);
+  // IP identity has its own counter and its own rule id.
+  EXPECT_EQ(f.send(std::nullopt, "127.0.0.1", 3, &rule), 2);
+  EXPECT_EQ(rule, "ip_rate_limited");
+}
+
+TEST(Policy, ReservationsHoldAcrossConcurrentTransactions) {
+  Fixture f(R"(
+smtp_users: [{ username: app, password: secret, rate_limit: { count: 2, per: 1h } }]
+)");
+  auto id = f.engine->identify(std::string("app"), "1.2.3.4");
+  auto from = *smtp::parse_plain_address("a@example.com");
+  EXPECT_TRUE(f.engine->check_rcpt(id, from).accept);  // session A
+  EXPECT_TRUE(f.engine->check_rcpt(id, from).accept);  // session B
+  EXPECT_EQ(f.engine->check_rcpt(id, from).rule, "user_rate_limited");
+  f.engine->release(id, 1);  // A gives up (RSET)
+  EXPECT_TRUE(f.engine->check_rcpt(id, from).accept);
+}
+
+TEST(Policy, MonthlyQuotaAndCycleRenewal) {
+  Fixture f(R"(
+account: { quota: { monthly: 3, cycle_day: 20 } }
+smtp_users:
+  - { username: app, password: secret }
+  - { username: sandy, password: x, status: sandbox }
+)");
+  f.clock.set(at(2026, 11, 19, 23, 59, 59));
+  EXPECT_EQ(f.send("app", "1.2.3.4", 2), 2);
+  std::string rule;
+  EXPECT_EQ(f.send("sandy", "1.2.3.4", 2, &rule), 1);  // sandbox counts too
+  EXPECT_EQ(rule, "quota_exhausted");
+  auto d = f.rcpt("app", "1.2.3.4", "a@example.com");
+  EXPECT_EQ(d.reply.code, 552);
+  EXPECT_EQ(d.reply.text, "Your monthly email allowance is exhausted");
+  f.clock.set(at(2026, 11, 20, 0, 0, 0));  // the cycle renews at 00:00 UTC on cycle_day
+  EXPECT_EQ(f.send("app", "1.2.3.4", 3), 3);
+}
+
+TEST(Policy, CycleBounds) {
+  auto c = policy::cycle_containing(at(2026, 1, 10), 15);
+  EXPECT_EQ(c.start, at(2025, 12, 15));
+  EXPECT_EQ(c.end, at(2026, 1, 15));
+  c = policy::cycle_containing(at(2026, 12, 1), 1);
+  EXPECT_EQ(c.start, at(2026, 12, 1));
+  EXPECT_EQ(c.end, at(2027, 1, 1));
+}
+
+TEST(Policy, ReplyOverridesAndAuth) {
+  Fixture f(R"(
+smtp_users: [{ username: app, password: secret }]
+replies:
+  relay_denied: "550 relay access denied - please authenticate"
+  sender_unroutable_domain: "550-Verification failed for <{addr}>\n550-Unrouteable address\n550 domain verify fail {addr}"
+)");
+  EXPECT_EQ(f.rcpt(std::nullopt, "1.2.3.4", "a@example.com").reply.text, "relay access denied - please authenticate");
+  EXPECT_EQ(f.rcpt("app", "1.2.3.4", "a@b.invalid").reply.text,
+            "Verification failed for <a@b.invalid>\nUnrouteable address\ndomain verify fail a@b.invalid");
+  smtp::AuthAttempt good{"PLAIN", "app", "secret", "", ""};
+  smtp::AuthAttempt bad_pw{"PLAIN", "app", "nope", "", ""};
+  smtp::AuthAttempt bad_user{"LOGIN", "nobody", "secret", "", ""};
+  EXPECT_TRUE(f.engine->authenticate(good).accept);
+  auto d = f.engine->authenticate(bad_pw);
+  EXPECT_EQ(d.rule, "auth_failed");
+  EXPECT_EQ(d.reply.code, 535);
+  EXPECT_EQ(d.reply.text, "Incorrect authentication data");
+  EXPECT_EQ(f.engine->authenticate(bad_user).rule, "auth_failed");
+  EXPECT_EQ(d.detail.find("nope"), std::string::npos);  // never the password
+}
+
+TEST(Policy, FromHeaderParsing) {
+  EXPECT_EQ(policy::from_header_address("FROM: a@b.c\r\n\r\n")->str(), "a@b.c");
+  EXPECT_EQ(policy::from_header_address("From: \"x <y@z.w>\" <real@b.c>\r\n\r\n")->str(), "real@b.c");
+  EXPECT_FALSE(policy::from_header_address("\r\nFrom: a@b.c\r\n"));  // in the body
+  EXPECT_FALSE(policy::from_header_address("From: not an address\r\n\r\n"));
+}
+
+}  // namespace

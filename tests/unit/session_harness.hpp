@@ -1,0 +1,75 @@
+// A Session driven with no sockets: a scripted handler and helpers to feed
+// input in one piece or split at any byte.
+#pragma once
+#include <set>
+#include <string>
+#include <vector>
+
+#include "smtp/sasl.hpp"
+#include "smtp/session.hpp"
+
+namespace relaymock::test {
+
+struct FakeHandler : smtp::Handler {
+  std::set<std::string> refused_rcpts;     // addresses whose RCPT is refused
+  std::string refusal = "550 Relay access denied - please authenticate";
+  std::string user = "app", password = "secret";
+  std::vector<std::string> delivered;      // contents
+  std::vector<smtp::Envelope> envelopes;
+  int abandoned = 0;
+  std::vector<std::string> rules;          // protocol_reply rules seen
+
+  bool authenticate(const smtp::SessionView&, const smtp::AuthAttempt& a) override {
+    if (a.user != user) return false;
+    if (a.mechanism == "CRAM-MD5") return a.digest == smtp::cram_md5_digest(password, a.challenge);
+    return a.password == password;
+  }
+  std::optional<smtp::Reply> check_rcpt(const smtp::SessionView&, const smtp::Envelope&,
+                                        const smtp::Recipient& r) override {
+    if (refused_rcpts.count(r.mailbox.str())) {
+      smtp::Reply rep;
+      smtp::parse_reply_text(refusal, rep);
+      return rep;
+    }
+    return std::nullopt;
+  }
+  smtp::Reply deliver(const smtp::SessionView&, const smtp::Envelope& e, std::string& content) override {
+    delivered.push_back(content);
+    envelopes.push_back(e);
+    return smtp::Reply{250, "", "OK id=1wvlsG-7tiG0Lhs7a5-fDer"};
+  }
+  void abandon(const smtp::SessionView&, const smtp::Envelope&) override { ++abandoned; }
+  void protocol_reply(const smtp::SessionView&, smtp::Stage, std::string_view rule, const smtp::Reply&) override {
+    rules.emplace_back(rule);
+  }
+};
+
+inline smtp::Settings test_settings() {
+  smtp::Settings s;
+  s.hostname = "mx.test";
+  s.version = "1.0";
+  s.limits.max_message_size = 1000;
+  s.limits.max_recipients = 3;
+  s.starttls_offered = true;
+  return s;
+}
+
+struct Harness {
+  smtp::Settings settings = test_settings();
+  FakeHandler handler;
+  smtp::Session session{settings, handler, smtp::ClientInfo{"192.0.2.1", 2525, false}};
+
+  // Feeds `input` and returns everything written since the last call.
+  std::string send(std::string_view input) {
+    session.feed(input);
+    std::string out = std::move(session.output());
+    session.output().clear();
+    return out;
+  }
+  std::string greet() {
+    session.greet("");
+    return send("");
+  }
+};
+
+}  // namespace relaymock::test
