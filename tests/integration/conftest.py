@@ -1,0 +1,153 @@
+"""Starts the real relaymock binary on free loopback ports for a test."""
+import os
+import socket
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+BIN = os.environ.get("RELAYMOCK_BIN", os.path.join(os.path.dirname(__file__), "../../build/relaymock"))
+SOURCE = os.environ.get("RELAYMOCK_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "../.."))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Relay:
+    """One relaymock process. `ports` maps a name (plain, starttls, implicit) to its port."""
+
+    def __init__(self, yaml_body, listeners=("starttls", "implicit", "plain")):
+        self.ports = {name: free_port() for name in listeners}
+        mode = {"plain": "none", "starttls": "starttls", "implicit": "implicit"}
+        lines = ["server:", "  hostname: relaymock.test", "  listeners:"]
+        for name, port in self.ports.items():
+            lines.append(f"    - {{ address: 127.0.0.1, port: {port}, tls: {mode[name]} }}")
+        self.dir = tempfile.TemporaryDirectory(prefix="relaymock-test-")
+        self.config = os.path.join(self.dir.name, "relaymock.yaml")
+        with open(self.config, "w") as f:
+            f.write(merge_server("\n".join(lines), yaml_body))
+        self.log_path = os.path.join(self.dir.name, "out.log")
+        self.log = open(self.log_path, "w+")
+        self.proc = subprocess.Popen([BIN, "--config", self.config], stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("relaymock exited: " + self.output())
+            if all(port_open(p) for p in self.ports.values()):
+                return
+            time.sleep(0.05)
+        raise RuntimeError("relaymock did not start: " + self.output())
+
+    @property
+    def port(self):
+        return self.ports.get("starttls") or next(iter(self.ports.values()))
+
+    def output(self):
+        self.log.flush()
+        with open(self.log_path) as f:
+            return f.read()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        self.dir.cleanup()
+
+
+def port_open(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+def merge_server(listener_yaml, body):
+    """Inserts extra `server:` keys from the test's YAML under the generated server block."""
+    extra, rest, in_server = [], [], False
+    for line in body.splitlines():
+        if line.startswith("server:"):
+            in_server = True
+            continue
+        if in_server and (line.startswith("  ") or not line.strip()):
+            extra.append(line)
+            continue
+        in_server = False
+        rest.append(line)
+    return listener_yaml + "\n" + "\n".join(extra) + "\n" + "\n".join(rest) + "\n"
+
+
+BASE_CONFIG = """
+account:
+  verified_domains: [example.com]
+smtp_users:
+  - { username: app, password: secret }
+  - { username: blocked, password: secret, status: blocked }
+"""
+
+
+@pytest.fixture
+def relay():
+    """A relay with one SMTP user (app/secret) and no IP authentication."""
+    r = Relay(BASE_CONFIG)
+    yield r
+    r.stop()
+
+
+@pytest.fixture
+def make_relay():
+    started = []
+
+    def make(yaml_body, **kw):
+        r = Relay(yaml_body, **kw)
+        started.append(r)
+        return r
+
+    yield make
+    for r in started:
+        r.stop()
+
+
+class Wire:
+    """A raw SMTP client socket for exact byte-level exchanges."""
+
+    def __init__(self, port, timeout=10):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.buf = b""
+
+    def send(self, data):
+        self.sock.sendall(data if isinstance(data, bytes) else data.encode())
+
+    def line(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError("connection closed; unread: %r" % self.buf)
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line.decode("utf-8", "replace")
+
+    def reply(self):
+        """All lines of one reply."""
+        lines = [self.line()]
+        while len(lines[-1]) > 3 and lines[-1][3] == "-":
+            lines.append(self.line())
+        return lines
+
+    def closed(self):
+        try:
+            return self.sock.recv(1) == b""
+        except (ConnectionResetError, socket.timeout):
+            return True
+
+    def close(self):
+        self.sock.close()
