@@ -424,6 +424,12 @@ void read_sender_verification(Reader& r, const YAML::Node& n, SenderVerification
   if (!r.map(n, "sender_verification", {"mode", "unroutable_domains", "unknown_addresses"})) return;
   r.choice(n["mode"], "sender_verification.mode", sv.mode,
            {{"static", VerifyMode::Static}, {"system", VerifyMode::System}, {"off", VerifyMode::Off}});
+  // DNS lookups (MX, then A/AAAA) need a resolver that never blocks the event
+  // loop; until that lands, refuse the mode rather than silently run static.
+  if (sv.mode == VerifyMode::System) {
+    r.error(n["mode"], "sender_verification.mode 'system' (DNS lookups) is not available yet; use static or off");
+    sv.mode = VerifyMode::Static;
+  }
   if (r.list(n["unroutable_domains"], "sender_verification.unroutable_domains"))
     for (const auto& d : n["unroutable_domains"]) {
       std::string v;
