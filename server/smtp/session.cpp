@@ -5,6 +5,8 @@
 
 #include "smtp/sasl.hpp"
 
+#include <openssl/rand.h>
+
 namespace relaymock::smtp {
 
 const char* stage_name(Stage s) {
@@ -530,10 +532,11 @@ void Session::cmd_auth(std::string_view arg) {
       protocol_error(Stage::Auth, "syntax_error", 553, "5.7.0", "Initial data not expected");
       return;
     }
-    // Like Exim: <pid.time@host>, unique per attempt.
+    // Like Exim's <pid.time@host>, but unpredictable: a replayed digest never matches.
     static std::atomic<std::uint64_t> seq{0};
-    auth_challenge_ = "<" + std::to_string(++seq) + "." + std::to_string(commands_) + "@" +
-                      settings_.hostname + ">";
+    std::uint64_t nonce = 0;
+    RAND_bytes(reinterpret_cast<unsigned char*>(&nonce), sizeof nonce);
+    auth_challenge_ = "<" + std::to_string(++seq) + "." + std::to_string(nonce) + "@" + settings_.hostname + ">";
     auth_step_ = AuthStep::CramResponse;
     mode_ = Mode::AuthResponse;
     reply(334, "", base64_encode(auth_challenge_));

@@ -73,22 +73,22 @@ def test_smtplib_bdat_is_not_used_but_size_is_announced(relay):
         assert "chunking" in s.esmtp_features
 
 
-def test_curl_smtp(relay, tmp_path):
+def curl_send(port, password, tmp_path):
     msg = tmp_path / "m.eml"
     msg.write_text(MESSAGE)
-    p = subprocess.run(["curl", "-sS", "-v", f"smtp://127.0.0.1:{relay.ports['plain']}", "--user", "app:secret",
-                        "--mail-from", "alice@example.com", "--mail-rcpt", "bob@example.org", "-T", str(msg)],
-                       capture_output=True, text=True, timeout=60)
+    return subprocess.run(["curl", "-sS", "-v", f"smtp://127.0.0.1:{port}", "--user", f"app:{password}",
+                           "--mail-from", "alice@example.com", "--mail-rcpt", "bob@example.org", "-T", str(msg)],
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_curl_smtp(relay, tmp_path):
+    p = curl_send(relay.ports["plain"], "secret", tmp_path)
     assert p.returncode == 0, p.stderr
     assert "< 250 OK id=" in p.stderr
 
 
 def test_curl_wrong_password(relay, tmp_path):
-    msg = tmp_path / "m.eml"
-    msg.write_text(MESSAGE)
-    p = subprocess.run(["curl", "-sS", "-v", f"smtp://127.0.0.1:{relay.ports['plain']}", "--user", "app:bad",
-                        "--mail-from", "alice@example.com", "--mail-rcpt", "bob@example.org", "-T", str(msg)],
-                       capture_output=True, text=True, timeout=60)
+    p = curl_send(relay.ports["plain"], "bad", tmp_path)
     assert p.returncode != 0
     assert "< 535 Incorrect authentication data" in p.stderr
 
