@@ -80,6 +80,4 @@ void append_reply(std::string& out, const Reply& r, bool enhanced_codes) {
   }
 }
 
-std::string reply_summary(const Reply& r) { return r.text; }
-
 }  // namespace relaymock::smtp

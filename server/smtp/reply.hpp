@@ -25,7 +25,4 @@ bool parse_reply_text(std::string_view spec, Reply& out);
 // so that no line exceeds kMaxReplyLine. With enhanced codes each line carries one.
 void append_reply(std::string& out, const Reply& r, bool enhanced_codes);
 
-// The reply's text lines joined by '\n' without codes (for logs and 503 echoes).
-std::string reply_summary(const Reply& r);
-
 }  // namespace relaymock::smtp

@@ -61,6 +61,17 @@ void Session::reply(int code, std::string_view enhanced, std::string_view text) 
 
 void Session::reply(const Reply& r) { append_reply(out_, r, settings_.enhanced_codes); }
 
+// Exim's unknown-command counter: the 4th unrecognized line closes the session.
+void Session::unrecognized(std::string_view rule, std::string_view enhanced, std::string_view text) {
+  if (++unknown_commands_ > settings_.limits.max_unknown_commands) {
+    Reply r{500, "5.5.1", "Too many unrecognized commands"};
+    close_with(r.code, r.enhanced, r.text);
+    handler_.protocol_reply(view(), Stage::Connect, rule, r);
+    return;
+  }
+  protocol_error(Stage::Connect, rule, 500, enhanced, text);
+}
+
 void Session::close_with(int code, std::string_view enhanced, std::string_view text) {
   reply(code, enhanced, text);
   closing_ = true;
@@ -167,11 +178,7 @@ void Session::handle_command(std::string_view line) {
   std::size_t limit = cmd.verb == Verb::Auth ? settings_.limits.max_auth_line + 64
                                              : settings_.limits.max_command_line - 2;
   if (line.size() > limit) {
-    if (++unknown_commands_ > settings_.limits.max_unknown_commands) {
-      close_with(500, "5.5.1", "Too many unrecognized commands");
-      return;
-    }
-    protocol_error(Stage::Connect, "line_too_long", 500, "5.5.2", "Command line too long");
+    unrecognized("line_too_long", "5.5.2", "Command line too long");
     return;
   }
   if (line.find('\0') != std::string_view::npos) {
@@ -214,13 +221,7 @@ void Session::handle_command(std::string_view line) {
     case Verb::StartTls: cmd_starttls(cmd.arg); break;
     case Verb::Auth: cmd_auth(cmd.arg); break;
     case Verb::Unknown:
-      if (++unknown_commands_ > settings_.limits.max_unknown_commands) {
-        Reply r{500, "5.5.1", "Too many unrecognized commands"};
-        close_with(r.code, r.enhanced, r.text);
-        handler_.protocol_reply(view(), Stage::Connect, "unknown_command", r);
-        return;
-      }
-      protocol_error(Stage::Connect, "unknown_command", 500, "5.5.1", "unrecognized command");
+      unrecognized("unknown_command", "5.5.1", "unrecognized command");
       break;
   }
 }

@@ -157,6 +157,7 @@ class Session {
   // Exim's synprot_error: counts, and the 4th closes the session.
   void protocol_error(Stage stage, std::string_view rule, int code, std::string_view enhanced,
                       std::string_view text);
+  void unrecognized(std::string_view rule, std::string_view enhanced, std::string_view text);
   void close_with(int code, std::string_view enhanced, std::string_view text);
 
   void reset_transaction(bool abandoned);

@@ -99,13 +99,14 @@ TEST(Policy, RcptRules) {
     Fixture f(kBase);
     auto d = f.rcpt(row.user, row.ip, row.from);
     EXPECT_EQ(d.rule, row.rule) << row.name << ": " << d.detail;
-    if (row.reply && *row.reply) EXPECT_EQ(d.reply.text, row.reply) << row.name;
+    if (row.reply && *row.reply) {
+      EXPECT_EQ(d.reply.text, row.reply) << row.name;
+    }
     EXPECT_FALSE(d.detail.empty()) << row.name;
   }
 }
 
 TEST(Policy, ClosedAccount) {
-  Fixture f(std::string(kBase) + "\n" + "");
   Fixture closed(std::string(R"(
 account: { status: closed }
 smtp_users: [{ username: app, password: secret }]
@@ -172,10 +173,11 @@ TEST(Policy, FromHeaderRule) {
     std::string content = std::string(row.headers) + "Subject: t\r\n\r\nFrom: body@example.com\r\n";
     auto d = f.engine->check_content(id, content);
     EXPECT_EQ(d.rule, row.rule) << row.headers << d.detail;
-    if (!d.accept)
+    if (!d.accept) {
       EXPECT_EQ(d.reply.text, std::string("From header sender domain not verified (") + row.domain +
                                   ")\nOn your Sending > Verified Senders page\n"
                                   "verify the sender domain or email to be allowed to send.");
+    }
   }
   auto sandbox = f.engine->identify(std::string("sandy"), "192.0.2.1");
   EXPECT_EQ(f.engine->check_content(sandbox, "From: a@example.com\r\n\r\n").rule, "accepted_sandbox");
