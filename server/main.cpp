@@ -73,7 +73,10 @@ int run(const std::optional<std::string>& path) {
   policy::Counters counters;
   policy::Engine engine(cfg, clock, counters);
   store::MailList mail(10000, 1ull << 30);
-  net::Services services{engine, mail};
+  // After ioc: destroyed first, so a lookup still in flight at exit ends
+  // while its connection's executor exists.
+  net::Resolver resolver(cfg->sender_verification);
+  net::Services services{engine, mail, resolver};
   net::Server server(ioc, cfg, services, clock, tls);
   try {
     server.bind();
@@ -98,6 +101,7 @@ int run(const std::optional<std::string>& path) {
               auto next = std::make_shared<const config::Config>(std::move(fresh.config));
               net::logger().configure(next->log.level, next->log.format);
               engine.set_config(next);
+              resolver.configure(next->sender_verification);
               server.reload(next);
               net::logger().info("config reloaded", {{"file", *path}});
             }

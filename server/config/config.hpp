@@ -85,10 +85,19 @@ struct Account {
 enum class VerifyMode { Static, System, Off };
 const char* verify_mode_name(VerifyMode m);
 
+// A DNS server for mode system, instead of those in /etc/resolv.conf.
+struct Nameserver {
+  std::string address;  // IPv4 address
+  std::uint16_t port = 53;
+};
+
 struct SenderVerification {
   VerifyMode mode = VerifyMode::Static;
   std::vector<std::string> unroutable_domains;  // lower-cased
   std::vector<std::string> unknown_addresses;   // domain lower-cased
+  std::vector<Nameserver> nameservers;          // empty: the system's resolv.conf
+  Millis dns_timeout{5'000};                    // per query, whole seconds
+  Millis cache_ttl{300'000};                    // answers are reused this long
 };
 
 enum class LogLevel { Debug, Info, Warning, Error };

@@ -420,16 +420,53 @@ void read_ip_auth(Reader& r, const YAML::Node& n, std::vector<IpAuth>& entries) 
   }
 }
 
+// "192.0.2.53" or "127.0.0.1:5353": libresolv takes IPv4 servers with a port.
+void read_nameserver(Reader& r, const YAML::Node& e, std::vector<Nameserver>& out) {
+  const std::string what = "sender_verification.nameservers entry";
+  if (!e.IsScalar()) {
+    r.error(e, what + " must be an IPv4 address, optionally with :port");
+    return;
+  }
+  std::string text = e.Scalar();
+  Nameserver ns;
+  auto colon = text.find(':');
+  ns.address = text.substr(0, colon);
+  bool ok = true;
+  if (colon != std::string::npos) {
+    auto port = text.substr(colon + 1);
+    ok = !port.empty() && port.size() <= 5 && port.find_first_not_of("0123456789") == std::string::npos;
+    long v = ok ? std::stol(port) : 0;
+    ok = ok && v >= 1 && v <= 65535;
+    ns.port = static_cast<std::uint16_t>(v);
+  }
+  auto ip = parse_ip(ns.address);
+  if (!ok || !ip || !ip->v4 || ns.address.find(':') != std::string::npos) {
+    r.error(e, what + " '" + text + "' must be an IPv4 address, optionally with :port (e.g. 127.0.0.1:5353)");
+    return;
+  }
+  out.push_back(ns);
+}
+
 void read_sender_verification(Reader& r, const YAML::Node& n, SenderVerification& sv) {
-  if (!r.map(n, "sender_verification", {"mode", "unroutable_domains", "unknown_addresses"})) return;
+  if (!r.map(n, "sender_verification",
+             {"mode", "unroutable_domains", "unknown_addresses", "nameservers", "dns_timeout", "cache_ttl"}))
+    return;
   r.choice(n["mode"], "sender_verification.mode", sv.mode,
            {{"static", VerifyMode::Static}, {"system", VerifyMode::System}, {"off", VerifyMode::Off}});
-  // DNS lookups (MX, then A/AAAA) need a resolver that never blocks the event
-  // loop; until that lands, refuse the mode rather than silently run static.
-  if (sv.mode == VerifyMode::System) {
-    r.error(n["mode"], "sender_verification.mode 'system' (DNS lookups) is not available yet; use static or off");
-    sv.mode = VerifyMode::Static;
-  }
+  if (r.list(n["nameservers"], "sender_verification.nameservers"))
+    for (const auto& e : n["nameservers"]) {
+      if (sv.nameservers.size() == 3) {
+        r.error(e, "sender_verification.nameservers holds at most 3 servers (the resolver's limit)");
+        break;
+      }
+      read_nameserver(r, e, sv.nameservers);
+    }
+  r.duration(n["dns_timeout"], "sender_verification.dns_timeout", sv.dns_timeout, Millis(1000));
+  if (Reader::present(n["dns_timeout"]) && sv.dns_timeout.count() % 1000 != 0)
+    r.error(n["dns_timeout"], "sender_verification.dns_timeout must be whole seconds (the resolver counts in seconds)");
+  if (Reader::present(n["dns_timeout"]) && sv.dns_timeout > Millis(30'000))
+    r.error(n["dns_timeout"], "sender_verification.dns_timeout must be at most 30s");
+  r.duration(n["cache_ttl"], "sender_verification.cache_ttl", sv.cache_ttl, Millis(0));
   if (r.list(n["unroutable_domains"], "sender_verification.unroutable_domains"))
     for (const auto& d : n["unroutable_domains"]) {
       std::string v;

@@ -146,6 +146,17 @@ asio::awaitable<void> Connection::run() {
         break;
       }
       session_->feed(std::string_view(tls_ ? tls_buffer_.get() : t_read_buffer, n));
+      // A RCPT waits for DNS (sender verification): nothing more is read
+      // meanwhile; the lookup runs off the event loop under its own timeout.
+      while (session_->paused() && !expired_) {
+        co_await handler_.complete_lookup();
+        if (!expired_) session_->resume();
+      }
+      if (expired_) {
+        session_->timeout();
+        co_await flush();
+        break;
+      }
       // Deadlines run per command (not per read) and for the whole of DATA.
       if (session_->in_content()) {
         if (!was_content) set_deadline(setup_.timeouts.data);

@@ -38,10 +38,33 @@ bool MailHandler::authenticate(const smtp::SessionView& v, const smtp::AuthAttem
   return d.accept;
 }
 
+bool MailHandler::rcpt_ready(const smtp::SessionView&, const smtp::Envelope& env) {
+  auto domain = svc_.engine.route_domain(env.from);
+  if (!domain || (route_ && route_->first == *domain)) return true;
+  if (auto hit = svc_.resolver.cached(*domain)) {
+    route_.emplace(*domain, *hit);
+    return true;
+  }
+  pending_domain_ = *domain;
+  return false;
+}
+
+boost::asio::awaitable<void> MailHandler::complete_lookup() {
+  if (pending_domain_.empty()) co_return;
+  std::string domain = std::move(pending_domain_);
+  pending_domain_.clear();
+  auto route = co_await svc_.resolver.lookup(domain);
+  logger().debug("sender domain looked up", {{"session", session_id_}, {"domain", domain},
+                                             {"result", policy::route_kind_name(route.kind)}, {"detail", route.detail}});
+  route_.emplace(domain, std::move(route));
+}
+
 std::optional<smtp::Reply> MailHandler::check_rcpt(const smtp::SessionView& v, const smtp::Envelope& env,
                                                    const smtp::Recipient&) {
   auto id = svc_.engine.identify(v.auth_user, v.client.ip);
-  auto d = svc_.engine.check_rcpt(id, env.from);
+  auto domain = svc_.engine.route_domain(env.from);
+  const policy::SenderRoute* route = domain && route_ && route_->first == *domain ? &route_->second : nullptr;
+  auto d = svc_.engine.check_rcpt(id, env.from, route);
   if (!d.accept) {
     log_decision(v, "rcpt", d, reply_log_text(d.reply));
     return d.reply;
@@ -56,6 +79,7 @@ smtp::Reply MailHandler::deliver(const smtp::SessionView& v, const smtp::Envelop
   if (!d.accept) {
     svc_.engine.release(identity_, reserved_);
     reserved_ = 0;
+    route_.reset();
     log_decision(v, "data", d, reply_log_text(d.reply));
     return d.reply;
   }
@@ -86,6 +110,7 @@ smtp::Reply MailHandler::deliver(const smtp::SessionView& v, const smtp::Envelop
   smtp::Reply reply{250, "2.0.0", "OK id=" + msg->id};
   svc_.engine.commit(identity_, reserved_);
   reserved_ = 0;
+  route_.reset();
   std::string size = std::to_string(msg->content.size());
   std::string rcpts = std::to_string(msg->envelope_to.size());
   svc_.mail.add(msg);
@@ -100,6 +125,7 @@ smtp::Reply MailHandler::deliver(const smtp::SessionView& v, const smtp::Envelop
 void MailHandler::abandon(const smtp::SessionView&, const smtp::Envelope&) {
   svc_.engine.release(identity_, reserved_);
   reserved_ = 0;
+  route_.reset();
 }
 
 void MailHandler::protocol_reply(const smtp::SessionView& v, smtp::Stage stage, std::string_view rule,

@@ -26,7 +26,29 @@ bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
+// Unroutable without asking DNS: listed, no dot, or a reserved top-level domain.
+std::optional<std::string> static_unroutable(const config::SenderVerification& sv, const std::string& domain) {
+  if (contains(sv.unroutable_domains, domain))
+    return "sender domain " + domain + " is listed in sender_verification.unroutable_domains";
+  if (domain.front() == '[') return std::nullopt;  // address literal
+  if (domain.find('.') == std::string::npos) return "sender domain " + domain + " has no dot";
+  for (auto tld : {".invalid", ".localhost", ".local"})
+    if (ends_with(domain, tld)) return "sender domain " + domain + " is under the reserved " + tld + " domain";
+  return std::nullopt;
+}
+
 }  // namespace
+
+const char* route_kind_name(SenderRoute::Kind k) {
+  switch (k) {
+    case SenderRoute::Kind::Routable: return "routable";
+    case SenderRoute::Kind::NoDomain: return "no such domain";
+    case SenderRoute::Kind::NullMx: return "null MX";
+    case SenderRoute::Kind::NoAddress: return "no MX and no address";
+    case SenderRoute::Kind::TempFail: return "temporary failure";
+  }
+  return "?";
+}
 
 std::string Identity::key() const {
   switch (kind) {
@@ -138,7 +160,16 @@ Identity Engine::identify(const std::optional<std::string>& auth_user, std::stri
   return id;
 }
 
-Decision Engine::check_rcpt(const Identity& id, const smtp::Mailbox& sender) const {
+std::optional<std::string> Engine::route_domain(const smtp::Mailbox& sender) const {
+  auto cfg = config();
+  const auto& sv = cfg->sender_verification;
+  if (sv.mode != config::VerifyMode::System || sender.null()) return std::nullopt;
+  std::string domain = smtp::ascii_lower(sender.domain);
+  if (domain.front() == '[' || static_unroutable(sv, domain)) return std::nullopt;
+  return domain;
+}
+
+Decision Engine::check_rcpt(const Identity& id, const smtp::Mailbox& sender, const SenderRoute* route) const {
   auto cfg = config();
   const auto& acct = cfg->account;
   const std::string addr = normal_address(sender);
@@ -158,16 +189,14 @@ Decision Engine::check_rcpt(const Identity& id, const smtp::Mailbox& sender) con
   const auto& sv = cfg->sender_verification;
   if (!sender.null() && sv.mode != config::VerifyMode::Off) {
     Substitutions subs{sender.str(), "", "", ""};
-    if (contains(sv.unroutable_domains, domain))
-      return reject(*cfg, "sender_unroutable_domain", id,
-                    "sender domain " + domain + " is listed in sender_verification.unroutable_domains", subs);
-    if (domain.front() != '[') {
-      if (domain.find('.') == std::string::npos)
-        return reject(*cfg, "sender_unroutable_domain", id, "sender domain " + domain + " has no dot", subs);
-      for (auto tld : {".invalid", ".localhost", ".local"})
-        if (ends_with(domain, tld))
-          return reject(*cfg, "sender_unroutable_domain", id,
-                        "sender domain " + domain + " is under the reserved " + tld + " domain", subs);
+    if (auto why = static_unroutable(sv, domain))
+      return reject(*cfg, "sender_unroutable_domain", id, *why, subs);
+    if (sv.mode == config::VerifyMode::System && route && domain.front() != '[') {
+      using K = SenderRoute::Kind;
+      std::string dns = "DNS for sender domain " + domain + ": " + route->detail;
+      if (route->kind == K::NoDomain || route->kind == K::NullMx || route->kind == K::NoAddress)
+        return reject(*cfg, "sender_unroutable_domain", id, dns, subs);
+      if (route->kind == K::TempFail) return reject(*cfg, "sender_verify_deferred", id, dns, subs);
     }
     if (contains(sv.unknown_addresses, addr))
       return reject(*cfg, "sender_unrouteable_address", id,

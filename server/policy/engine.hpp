@@ -11,6 +11,7 @@
 #include "policy/clock.hpp"
 #include "policy/counters.hpp"
 #include "policy/rules.hpp"
+#include "policy/sender_route.hpp"
 #include "smtp/address.hpp"
 #include "smtp/reply.hpp"
 #include "smtp/session.hpp"
@@ -53,7 +54,13 @@ class Engine {
 
   // RCPT stage. On acceptance one recipient is reserved for the identity;
   // the caller later commits or releases what it reserved.
-  Decision check_rcpt(const Identity& id, const smtp::Mailbox& sender) const;
+  // In sender_verification.mode system, `route` is what DNS said about the
+  // domain that route_domain() named; without it the DNS step is skipped.
+  Decision check_rcpt(const Identity& id, const smtp::Mailbox& sender, const SenderRoute* route = nullptr) const;
+
+  // The domain whose DNS answer check_rcpt needs for this sender: only in
+  // mode system, and only when no static rule decides first.
+  std::optional<std::string> route_domain(const smtp::Mailbox& sender) const;
 
   // End of DATA: the From header rule, then accepted / accepted_sandbox.
   Decision check_content(const Identity& id, std::string_view content) const;

@@ -11,6 +11,8 @@ const std::vector<RuleInfo>& rules() {
       {"blank_sender", "rcpt", "550 to send email from a blank sender, enable blank senders"},
       {"sender_unroutable_domain", "rcpt",
        "550-Verification failed for <{addr}>\n550-Unroutable domain\n550 Unable to verify sender address"},
+      {"sender_verify_deferred", "rcpt",
+       "451-Verification failed for <{addr}>\n451-host lookup did not complete\n451 Could not complete sender verify"},
       {"sender_unrouteable_address", "rcpt",
        "550-Verification failed for <{addr}>\n550-Unrouteable address\n550 Unable to verify sender address"},
       {"sender_not_allowed", "rcpt", "550 That SMTP sender is not on your allowed list"},

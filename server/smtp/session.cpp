@@ -90,6 +90,10 @@ void Session::protocol_error(Stage stage, std::string_view rule, int code, std::
 
 void Session::feed(std::string_view bytes) {
   if (closing_ || wants_tls_) return;  // plaintext after STARTTLS is discarded
+  if (paused_) {
+    inbuf_.append(bytes);
+    return;
+  }
   if (inbuf_.empty()) {
     auto used = process(bytes);
     if (!closing_ && !wants_tls_ && used < bytes.size()) inbuf_.assign(bytes.substr(used));
@@ -101,9 +105,22 @@ void Session::feed(std::string_view bytes) {
   if (closing_ || wants_tls_) inbuf_.clear();
 }
 
+void Session::resume() {
+  if (!paused_) return;
+  std::string arg = std::move(*paused_);
+  paused_.reset();
+  if (closing_) return;
+  cmd_rcpt(arg);
+  if (!paused_ && !closing_ && !wants_tls_ && !inbuf_.empty()) {
+    auto used = process(inbuf_);
+    inbuf_.erase(0, used);
+  }
+  if (closing_ || wants_tls_) inbuf_.clear();
+}
+
 std::size_t Session::process(std::string_view in) {
   std::size_t pos = 0;
-  while (pos < in.size() && !closing_ && !wants_tls_) {
+  while (pos < in.size() && !closing_ && !wants_tls_ && !paused_) {
     auto rest = in.substr(pos);
     if (mode_ == Mode::Data) {
       pos += dot_.feed(rest, content_, settings_.limits.max_message_size);
@@ -313,6 +330,10 @@ void Session::cmd_rcpt(std::string_view arg) {
     Reply r{452, "4.5.3", "too many recipients"};
     reply(r);
     handler_.protocol_reply(view(), Stage::Rcpt, "too_many_recipients", r);
+    return;
+  }
+  if (!handler_.rcpt_ready(view(), env_)) {
+    paused_ = std::string(arg);
     return;
   }
   if (auto rejection = handler_.check_rcpt(view(), env_, rcpt)) {

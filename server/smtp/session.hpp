@@ -81,6 +81,9 @@ class Handler {
   virtual bool authenticate(const SessionView&, const AuthAttempt&) = 0;
   // nullopt: accept. A reply: reject with it.
   virtual std::optional<Reply> check_mail(const SessionView&, const Envelope&) { return std::nullopt; }
+  // False: the answer needs a lookup (DNS). The session pauses before this
+  // RCPT; the caller waits for the lookup and calls Session::resume().
+  virtual bool rcpt_ready(const SessionView&, const Envelope&) { return true; }
   virtual std::optional<Reply> check_rcpt(const SessionView&, const Envelope&, const Recipient&) = 0;
   // The content is complete and within limits; returns the final reply
   // ("250 OK id=..." or a rejection).
@@ -105,6 +108,11 @@ class Session {
   void feed(std::string_view bytes);
 
   std::string& output() { return out_; }
+  // Waiting for the handler (see Handler::rcpt_ready): feed nothing, flush
+  // output(), wait, then resume() to answer the RCPT and go on with input
+  // already buffered.
+  bool paused() const { return paused_.has_value(); }
+  void resume();
   bool closing() const { return closing_; }
   bool wants_tls() const { return wants_tls_; }
   // Call once the TLS handshake after "220 TLS go ahead" succeeded: the session
@@ -170,6 +178,7 @@ class Session {
 
   std::string inbuf_;
   std::string out_;
+  std::optional<std::string> paused_;  // the RCPT argument to answer on resume()
   Mode mode_ = Mode::Command;
   bool closing_ = false;
   bool wants_tls_ = false;

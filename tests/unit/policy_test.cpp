@@ -132,6 +132,50 @@ sender_verification: { mode: off, unroutable_domains: [nowhere.example] }
   EXPECT_EQ(f.rcpt("app", "192.0.2.1", "x@nowhere.example").rule, "rcpt_ok");
 }
 
+// Mode system: policy judges what DNS said; the lookup itself is the net layer's.
+TEST(Policy, SenderVerificationSystemJudgesTheDnsAnswer) {
+  Fixture f(R"(
+smtp_users: [{ username: app, password: secret }]
+sender_verification: { mode: system, unroutable_domains: [nowhere.example], unknown_addresses: [ghost@shop.example] }
+)");
+  auto id = f.engine->identify(std::string("app"), "192.0.2.1");
+  auto sender = *smtp::parse_plain_address("x@Shop.Example");
+  EXPECT_EQ(f.engine->route_domain(sender), std::optional<std::string>("shop.example"));
+  // Static rules decide first and need no lookup.
+  for (auto s : {"x@nowhere.example", "x@localhost", "x@a.invalid", "x@[192.0.2.1]"})
+    EXPECT_FALSE(f.engine->route_domain(*smtp::parse_plain_address(s))) << s;
+  EXPECT_FALSE(f.engine->route_domain(smtp::Mailbox{}));
+
+  using K = policy::SenderRoute::Kind;
+  struct Row {
+    K kind;
+    const char* rule;
+  } rows[] = {{K::Routable, "rcpt_ok"},
+              {K::NoDomain, "sender_unroutable_domain"},
+              {K::NullMx, "sender_unroutable_domain"},
+              {K::NoAddress, "sender_unroutable_domain"},
+              {K::TempFail, "sender_verify_deferred"}};
+  for (const auto& row : rows) {
+    policy::SenderRoute route{row.kind, "detail from dns"};
+    auto d = f.engine->check_rcpt(id, sender, &route);
+    EXPECT_EQ(d.rule, row.rule) << policy::route_kind_name(row.kind);
+    if (d.accept) {
+      f.engine->release(id, 1);
+    } else {
+      EXPECT_EQ(d.detail, "DNS for sender domain shop.example: detail from dns");
+    }
+  }
+  policy::SenderRoute temp{K::TempFail, "MX lookup: no answer"};
+  auto deferred = f.engine->check_rcpt(id, sender, &temp).reply;
+  EXPECT_EQ(deferred.code, 451);
+  EXPECT_EQ(deferred.text, "Verification failed for <x@Shop.Example>\nhost lookup did not complete\n"
+                           "Could not complete sender verify");
+  // A routable domain does not excuse an address listed as unknown.
+  policy::SenderRoute ok{K::Routable, "MX 10 mx.shop.example"};
+  EXPECT_EQ(f.engine->check_rcpt(id, *smtp::parse_plain_address("ghost@shop.example"), &ok).rule,
+            "sender_unrouteable_address");
+}
+
 TEST(Policy, RestrictSenders) {
   const char* allow = R"(
 account: { restrict_senders: { mode: allowlist, entries: [billing@example.com, example.org] } }

@@ -18,6 +18,17 @@ struct FakeHandler : smtp::Handler {
   std::vector<smtp::Envelope> envelopes;
   int abandoned = 0;
   std::vector<std::string> rules;          // protocol_reply rules seen
+  bool pause_rcpts = false;                // each RCPT waits once (a lookup)
+  bool looked_up = false;
+
+  bool rcpt_ready(const smtp::SessionView&, const smtp::Envelope&) override {
+    if (!pause_rcpts || looked_up) {
+      looked_up = false;
+      return true;
+    }
+    looked_up = true;
+    return false;
+  }
 
   bool authenticate(const smtp::SessionView&, const smtp::AuthAttempt& a) override {
     if (a.user != user) return false;

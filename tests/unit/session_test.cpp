@@ -203,6 +203,26 @@ TEST(Session, SomeRecipientsPassSomeFail) {
   EXPECT_EQ(h.handler.envelopes[0].rcpts[0].mailbox.str(), "y@b.c");
 }
 
+// A RCPT waiting for a lookup holds back itself and everything pipelined after
+// it; resume() answers in order, as if there had been no wait.
+TEST(Session, PausedRcptKeepsPipelinedOrder) {
+  Harness h;
+  h.handler.pause_rcpts = true;
+  h.send("EHLO c.example\r\n");
+  EXPECT_EQ(h.send("MAIL FROM:<a@b.c>\r\nRCPT TO:<x@b.c>\r\nRCPT TO:<y@b.c>\r\nDATA\r\nhi\r\n"), "250 OK\r\n");
+  EXPECT_TRUE(h.session.paused());
+  EXPECT_EQ(h.send("more\r\n.\r\n"), "");  // fed while paused: kept, not answered
+  h.session.resume();
+  EXPECT_TRUE(h.session.paused());  // the second pause, at y@b.c
+  EXPECT_EQ(h.send(""), "250 Accepted\r\n");
+  h.handler.pause_rcpts = false;
+  h.session.resume();
+  EXPECT_FALSE(h.session.paused());
+  EXPECT_EQ(h.send(""), "250 Accepted\r\n354 Enter message, ending with \".\" on a line by itself\r\n250 OK id=1wvlsG-7tiG0Lhs7a5-fDer\r\n");
+  ASSERT_EQ(h.handler.delivered.size(), 1u);
+  EXPECT_EQ(h.handler.delivered[0], "hi\r\nmore\r\n");
+}
+
 // The same conversation split at every byte boundary gives the same replies.
 TEST(Session, SplitAtEveryByteGivesSameReplies) {
   const std::string script =
