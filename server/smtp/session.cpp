@@ -49,10 +49,42 @@ Session::~Session() = default;
 SessionView Session::view() const { return SessionView{client_, helo_, auth_user_, tls_}; }
 
 void Session::greet(std::string_view date) {
+  auto mark = out_.size();
   std::string text = settings_.hostname + " ESMTP relaymock " + settings_.version;
   if (!date.empty()) text += " " + std::string(date);
   // RFC 2034: the greeting carries no enhanced code.
   append_reply(out_, Reply{220, "", text}, false);
+  note_sent(mark);
+}
+
+void Session::note_sent(std::size_t from) {
+  while (from < out_.size()) {
+    auto end = out_.find("\r\n", from);
+    if (end == std::string::npos) end = out_.size();
+    handler_.transcript('S', std::string_view(out_).substr(from, end - from));
+    from = end + 2;
+  }
+}
+
+void Session::note_client(std::string_view line) {
+  constexpr std::size_t kMaxNoted = 1000;
+  if (mode_ == Mode::AuthResponse) {
+    handler_.transcript('C', line == "*" ? line : "***");  // credentials never leave the session
+    return;
+  }
+  auto cmd = split_command(line);
+  if (cmd.verb == Verb::Auth) {
+    auto sp = cmd.arg.find(' ');
+    if (sp != std::string_view::npos) {
+      auto keep = static_cast<std::size_t>(cmd.arg.data() - line.data()) + sp;
+      handler_.transcript('C', std::string(line.substr(0, keep)) + " ***");
+      return;
+    }
+  }
+  if (line.size() > kMaxNoted)
+    handler_.transcript('C', std::string(line.substr(0, kMaxNoted)) + "... (" + std::to_string(line.size()) + " bytes)");
+  else
+    handler_.transcript('C', line);
 }
 
 void Session::reply(int code, std::string_view enhanced, std::string_view text) {
@@ -94,6 +126,7 @@ void Session::feed(std::string_view bytes) {
     inbuf_.append(bytes);
     return;
   }
+  auto mark = out_.size();
   if (inbuf_.empty()) {
     auto used = process(bytes);
     if (!closing_ && !wants_tls_ && used < bytes.size()) inbuf_.assign(bytes.substr(used));
@@ -103,10 +136,12 @@ void Session::feed(std::string_view bytes) {
     inbuf_.erase(0, used);
   }
   if (closing_ || wants_tls_) inbuf_.clear();
+  note_sent(mark);
 }
 
 void Session::resume() {
   if (!paused_) return;
+  auto mark = out_.size();
   std::string arg = std::move(*paused_);
   paused_.reset();
   if (closing_) return;
@@ -116,6 +151,7 @@ void Session::resume() {
     inbuf_.erase(0, used);
   }
   if (closing_ || wants_tls_) inbuf_.clear();
+  note_sent(mark);
 }
 
 std::size_t Session::process(std::string_view in) {
@@ -165,6 +201,7 @@ void Session::handle_line(std::string_view raw) {
   std::string_view line = raw.substr(0, raw.size() - 1);
   if (line.empty() || line.back() != '\r' ||
       line.substr(0, line.size() - 1).find('\r') != std::string_view::npos) {
+    handler_.transcript('C', "<line with a bare CR or LF, " + std::to_string(raw.size()) + " bytes>");
     Reply r{554, "5.5.2", "Bare CR or LF in SMTP command - closing connection"};
     reply(r);
     closing_ = true;
@@ -173,6 +210,7 @@ void Session::handle_line(std::string_view raw) {
   }
   line.remove_suffix(1);
   ++commands_;
+  note_client(line);
   if (mode_ == Mode::AuthResponse) {
     if (line.size() > settings_.limits.max_auth_line) {
       auth_step_ = AuthStep::None;
@@ -382,6 +420,7 @@ void Session::cmd_data(std::string_view arg) {
 
 void Session::finish_data() {
   mode_ = Mode::Command;
+  handler_.transcript('C', "<message content, " + std::to_string(dot_.size()) + " bytes, then .>");
   if (dot_.size() > settings_.limits.max_message_size) {
     Reply r{552, "5.3.4", "Message size exceeds maximum permitted"};
     reply(r);
@@ -425,6 +464,7 @@ void Session::cmd_bdat(std::string_view arg) {
 
 void Session::finish_bdat_chunk() {
   mode_ = Mode::Command;
+  handler_.transcript('C', "<BDAT chunk, " + std::to_string(bdat_chunk_size_) + " bytes>");
   if (bdat_discard_) {
     bdat_discard_ = false;
     return;
@@ -659,18 +699,19 @@ void Session::reset_session() {
 
 void Session::timeout() {
   if (closing_) return;
-  if (mode_ == Mode::Data || mode_ == Mode::BdatChunk) {
-    close_with(421, "4.4.2", settings_.hostname + " SMTP incoming data timeout - closing connection.");
-  } else {
-    close_with(421, "4.4.2", settings_.hostname + ": SMTP command timeout - closing connection");
-  }
-  handler_.protocol_reply(view(), in_content() ? Stage::Data : Stage::Connect, "timeout",
-                          Reply{421, "4.4.2", "timeout"});
+  auto mark = out_.size();
+  Reply r{421, "4.4.2",
+          in_content() ? settings_.hostname + " SMTP incoming data timeout - closing connection."
+                       : settings_.hostname + ": SMTP command timeout - closing connection"};
+  close_with(r.code, r.enhanced, r.text);
+  handler_.protocol_reply(view(), in_content() ? Stage::Data : Stage::Connect, "timeout", r);
+  note_sent(mark);
   reset_transaction(true);
 }
 
 void Session::shutdown() {
   if (closing_) return;
+  auto mark = out_.size();
   if (in_content()) {
     close_with(421, "4.3.2",
                settings_.hostname + " Service not available - SIGTERM or SIGINT received - closing connection.");
@@ -678,6 +719,7 @@ void Session::shutdown() {
     close_with(421, "4.3.2", settings_.hostname + ": Service not available - closing connection");
   }
   reset_transaction(true);
+  note_sent(mark);
 }
 
 void Session::disconnected() {

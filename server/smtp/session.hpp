@@ -93,6 +93,9 @@ class Handler {
   virtual void abandon(const SessionView&, const Envelope&) {}
   // A reply the protocol made by itself (errors, limits), for events and logs.
   virtual void protocol_reply(const SessionView&, Stage, std::string_view /*rule*/, const Reply&) {}
+  // The transcript: each line received ('C') or sent ('S'), without CRLF.
+  // AUTH payloads arrive masked, message content as its size.
+  virtual void transcript(char /*dir*/, std::string_view /*line*/) {}
 };
 
 class Session {
@@ -168,6 +171,8 @@ class Session {
   void unrecognized(std::string_view rule, std::string_view enhanced, std::string_view text);
   void close_with(int code, std::string_view enhanced, std::string_view text);
 
+  void note_client(std::string_view line);
+  void note_sent(std::size_t from);  // transcript of out_ from this offset
   void reset_transaction(bool abandoned);
   void reset_session();
   SessionView view() const;
