@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -17,7 +18,13 @@
 #include "net/server.hpp"
 #include "net/tls.hpp"
 #include "policy/engine.hpp"
-#include "store/mail_list.hpp"
+#include "http/api.hpp"
+#include "http/http_server.hpp"
+#include "net/metrics.hpp"
+#include "net/resolver.hpp"
+#include "store/durable.hpp"
+#include "store/event_log.hpp"
+#include "store/mail_store.hpp"
 
 namespace {
 
@@ -35,6 +42,10 @@ constexpr const char* kUsage =
 
 // Grace for a DATA in flight when stopping.
 constexpr auto kShutdownGrace = 10s;
+// Bounds of what the API can show (all named here, as Postfix names its limits).
+constexpr std::size_t kEventsKept = 100'000;
+constexpr std::size_t kTranscriptSessions = 1'000;
+constexpr std::size_t kTranscriptLines = 500;
 
 int check_config(const std::string& path) {
   auto res = config::load_config_file(path);
@@ -72,13 +83,68 @@ int run(const std::optional<std::string>& path) {
   net::OffsetClock clock;
   policy::Counters counters;
   policy::Engine engine(cfg, clock, counters);
-  store::MailList mail(10000, 1ull << 30);
+
+  // Durable mode: messages, events, the counters' history and the clock
+  // offset come back from the store before anything listens.
+  std::unique_ptr<store::Durable> durable;
+  std::unique_ptr<store::MailStore> mail;
+  std::unique_ptr<store::EventLog> events;
+  try {
+    if (!cfg->storage.path.empty()) {
+      durable = std::make_unique<store::Durable>(cfg->storage.path);
+      if (auto off = durable->clock_offset_ms()) clock.set_offset(std::chrono::milliseconds(*off));
+      for (const auto& u : durable->load_usage())
+        engine.replay(u.key, u.n, policy::TimePoint(std::chrono::milliseconds(u.at_ms)));
+    }
+    mail = std::make_unique<store::MailStore>(cfg->storage.max_messages, cfg->storage.max_bytes, durable.get());
+    events = std::make_unique<store::EventLog>(kEventsKept, durable.get());
+  } catch (const std::exception& e) {
+    std::cerr << "relaymock: " << e.what() << "\n";
+    return 1;
+  }
+  if (durable)
+    net::logger().info("durable storage", {{"file", durable->path()}, {"messages", std::to_string(mail->size())},
+                                           {"events", std::to_string(events->last_seq())}});
+  store::Transcripts transcripts(kTranscriptSessions, kTranscriptLines);
+  net::Metrics metrics;
   // After ioc: destroyed first, so a lookup still in flight at exit ends
   // while its connection's executor exists.
   net::Resolver resolver(cfg->sender_verification);
-  net::Services services{engine, mail, resolver};
+  net::Services services{engine, *mail, resolver, *events, transcripts, metrics};
   net::Server server(ioc, cfg, services, clock, tls);
+
+  // SIGHUP and POST /api/v1/config/reload. Listeners, storage and the HTTP
+  // address stay as they were started.
+  std::mutex reload_mutex;
+  auto reload = [&]() -> http::ReloadResult {
+    std::lock_guard lock(reload_mutex);
+    http::ReloadResult r;
+    if (!path) {
+      r.errors = "running on the embedded default config; there is no file to reload (start with --config FILE)";
+      return r;
+    }
+    auto fresh = config::load_config_file(*path);
+    if (!fresh.ok()) {
+      r.errors = fresh.format(*path);
+      net::logger().error("reload failed; keeping the old config", {{"errors", r.errors}});
+      return r;
+    }
+    auto next = std::make_shared<const config::Config>(std::move(fresh.config));
+    net::logger().configure(next->log.level, next->log.format);
+    engine.set_config(next);
+    resolver.configure(next->sender_verification);
+    server.reload(next);
+    net::logger().info("config reloaded", {{"file", *path}});
+    r.ok = true;
+    r.config = next;
+    return r;
+  };
+
+  std::atomic<bool> ready{false};
+  http::Api api(http::ApiContext{engine, clock, *mail, *events, transcripts, metrics, durable.get(), reload, ready});
+  http::HttpServer http_server(ioc, api);
   try {
+    if (cfg->http.enabled) http_server.bind(cfg->http.host, cfg->http.port);
     server.bind();
   } catch (const net::StartupError& e) {
     std::cerr << "relaymock: " << e.what() << "\n";
@@ -91,26 +157,15 @@ int run(const std::optional<std::string>& path) {
       [&](const boost::system::error_code& ec, int sig) {
         if (ec) return;
         if (sig == SIGHUP) {
-          if (!path) {
-            net::logger().warning("SIGHUP: running on the embedded default config; nothing to reload");
-          } else {
-            auto fresh = config::load_config_file(*path);
-            if (!fresh.ok()) {
-              net::logger().error("reload failed; keeping the old config", {{"errors", fresh.format(*path)}});
-            } else {
-              auto next = std::make_shared<const config::Config>(std::move(fresh.config));
-              net::logger().configure(next->log.level, next->log.format);
-              engine.set_config(next);
-              resolver.configure(next->sender_verification);
-              server.reload(next);
-              net::logger().info("config reloaded", {{"file", *path}});
-            }
-          }
+          if (!path) net::logger().warning("SIGHUP: running on the embedded default config; nothing to reload");
+          else reload();
           signals.async_wait(on_signal);
           return;
         }
         net::logger().info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
         signals.cancel();
+        ready = false;
+        http_server.stop();
         // Whatever is still open after the grace period (and the final 421 write) is cut.
         hard_stop.expires_after(kShutdownGrace + 6s);
         hard_stop.async_wait([&](const boost::system::error_code& e) {
@@ -128,6 +183,8 @@ int run(const std::optional<std::string>& path) {
                       {"certificate", tls.generated ? "self-signed (generated)" : cfg->tls.certificate},
                       {"sha256", tls.fingerprint}});
   server.start();
+  http_server.start();
+  ready = true;
   unsigned n = std::max(2u, std::thread::hardware_concurrency());
   std::vector<std::thread> threads;
   for (unsigned i = 1; i < n; ++i) threads.emplace_back([&] { ioc.run(); });

@@ -100,6 +100,22 @@ struct SenderVerification {
   Millis cache_ttl{300'000};                    // answers are reused this long
 };
 
+// The control and inspection HTTP API.
+struct Http {
+  std::string listen = "127.0.0.1:8080";  // host:port ("[::1]:8080"); "off" disables it
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;
+  bool enabled = true;
+  std::string admin_token;  // non-empty: /api/* needs "Authorization: Bearer <token>"
+};
+
+// Captured mail, events, counters' history and the clock offset.
+struct Storage {
+  std::string path;  // empty: in memory; a directory: durable (SQLite)
+  std::uint64_t max_messages = 10000;
+  std::uint64_t max_bytes = 1073741824;
+};
+
 enum class LogLevel { Debug, Info, Warning, Error };
 enum class LogFormat { Text, Json };
 
@@ -116,6 +132,8 @@ struct Config {
   std::vector<IpAuth> ip_auth;
   SenderVerification sender_verification;
   std::map<std::string, smtp::Reply> replies;  // overrides by rule id
+  Http http;
+  Storage storage;
   Log log;
   std::string source;  // file name, or "<default>"
 };

@@ -496,6 +496,46 @@ void read_replies(Reader& r, const YAML::Node& n, std::map<std::string, smtp::Re
   }
 }
 
+void read_http(Reader& r, const YAML::Node& n, Http& h) {
+  if (!r.map(n, "http", {"listen", "admin_token"})) return;
+  r.string(n["admin_token"], "http.admin_token", h.admin_token);
+  if (!Reader::present(n["listen"]) || !r.scalar(n["listen"], "http.listen")) return;
+  std::string text = n["listen"].Scalar();
+  h.listen = text;
+  if (text == "off") {
+    h.enabled = false;
+    return;
+  }
+  std::string host, port;
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find(']');
+    if (close != std::string::npos && close + 1 < text.size() && text[close + 1] == ':') {
+      host = text.substr(1, close - 1);
+      port = text.substr(close + 2);
+    }
+  } else if (auto colon = text.rfind(':'); colon != std::string::npos && text.find(':') == colon) {
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  bool ok = !host.empty() && !port.empty() && port.size() <= 5 &&
+            port.find_first_not_of("0123456789") == std::string::npos && parse_ip(host).has_value();
+  long p = ok ? std::stol(port) : 0;
+  if (!ok || p < 1 || p > 65535) {
+    r.error(n["listen"], "http.listen must be an IP address and port such as 127.0.0.1:8080, 0.0.0.0:8080 or "
+                         "[::1]:8080 (or off), not '" + text + "'");
+    return;
+  }
+  h.host = host;
+  h.port = static_cast<std::uint16_t>(p);
+}
+
+void read_storage(Reader& r, const YAML::Node& n, Storage& s) {
+  if (!r.map(n, "storage", {"path", "max_messages", "max_bytes"})) return;
+  r.string(n["path"], "storage.path", s.path);
+  r.integer(n["max_messages"], "storage.max_messages", s.max_messages, 1, 10'000'000);
+  r.integer(n["max_bytes"], "storage.max_bytes", s.max_bytes, 1024, std::uint64_t(1) << 42);
+}
+
 void read_log(Reader& r, const YAML::Node& n, Log& log) {
   if (!r.map(n, "log", {"level", "format"})) return;
   r.choice(n["level"], "log.level", log.level,
@@ -528,7 +568,8 @@ LoadResult load_config_text(std::string_view yaml, const std::string& source, bo
   if (root.IsNull() || !root.IsDefined()) {
     // An empty file is a valid config: every default, nothing granted.
   } else if (r.map(root, "the top level",
-                   {"server", "tls", "account", "smtp_users", "ip_auth", "sender_verification", "replies", "log"})) {
+                   {"server", "tls", "account", "smtp_users", "ip_auth", "sender_verification", "replies", "http",
+                    "storage", "log"})) {
     read_server(r, root["server"], res.config.server);
     read_tls(r, root["tls"], res.config.tls, check_files);
     read_account(r, root["account"], res.config.account);
@@ -536,6 +577,8 @@ LoadResult load_config_text(std::string_view yaml, const std::string& source, bo
     read_ip_auth(r, root["ip_auth"], res.config.ip_auth);
     read_sender_verification(r, root["sender_verification"], res.config.sender_verification);
     read_replies(r, root["replies"], res.config.replies);
+    read_http(r, root["http"], res.config.http);
+    read_storage(r, root["storage"], res.config.storage);
     read_log(r, root["log"], res.config.log);
   }
   if (res.config.server.hostname.empty()) res.config.server.hostname = machine_name();

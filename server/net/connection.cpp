@@ -30,6 +30,7 @@ Connection::Connection(tcp::socket socket, ConnectionSetup setup, Services& serv
                        std::string client_ip)
     : socket_(std::move(socket)),
       setup_(std::move(setup)),
+      services_(services),
       handler_(services, std::move(session_id)),
       client_ip_(std::move(client_ip)),
       deadline_(socket_.get_executor()) {}
@@ -110,6 +111,7 @@ asio::awaitable<bool> Connection::handshake() {
                                            {"error", expired_ ? std::string("timeout") : ec.message()}});
     co_return false;
   }
+  services_.metrics.tls_sessions_total++;
   co_return true;
 }
 
@@ -120,6 +122,8 @@ asio::awaitable<void> Connection::run() {
   socket_.set_option(tcp::no_delay(true), ec);
   auto local_port = socket_.local_endpoint(ec).port();
   asio::co_spawn(socket_.get_executor(), watchdog(), asio::detached);
+  services_.metrics.connections_total++;
+  services_.metrics.sessions_open++;
   logger().debug("session open", {{"session", handler_.session_id()}, {"client", client_ip_},
                                   {"port", std::to_string(local_port)}});
 
@@ -145,6 +149,7 @@ asio::awaitable<void> Connection::run() {
         else session_->disconnected();
         break;
       }
+      services_.metrics.bytes_received_total += n;
       session_->feed(std::string_view(tls_ ? tls_buffer_.get() : t_read_buffer, n));
       // A RCPT waits for DNS (sender verification): nothing more is read
       // meanwhile; the lookup runs off the event loop under its own timeout.
@@ -176,6 +181,7 @@ asio::awaitable<void> Connection::run() {
     if (!session_->closing()) session_->disconnected();
   }
   done_ = true;
+  services_.metrics.sessions_open--;
   deadline_.cancel();
   // No TLS close_notify exchange: the SMTP dialogue has ended and a client
   // that has gone away must not hold the connection open.

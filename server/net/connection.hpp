@@ -55,6 +55,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   tcp::socket socket_;
   std::optional<asio::ssl::stream<tcp::socket>> tls_;
   ConnectionSetup setup_;
+  Services& services_;
   MailHandler handler_;
   std::string client_ip_;
   std::optional<smtp::Session> session_;

@@ -1,5 +1,7 @@
 #include "net/log.hpp"
 
+#include <span>
+
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -61,8 +63,9 @@ std::string utc_now_rfc3339() {
   return buf;
 }
 
-void Logger::log(config::LogLevel level, std::string_view message, std::initializer_list<Field> fields) {
+void Logger::log(config::LogLevel level, std::string_view message, const Field* begin, const Field* end) {
   if (!enabled(level)) return;
+  std::span<const Field> fields(begin, end);
   static constexpr const char* names[] = {"debug", "info", "warning", "error"};
   const char* lvl = names[static_cast<int>(level)];
   std::string line;

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "config/config.hpp"
 
@@ -20,9 +21,16 @@ class Logger {
   void configure(config::LogLevel level, config::LogFormat format);
   bool enabled(config::LogLevel level) const { return level >= level_; }
 
-  void log(config::LogLevel level, std::string_view message, std::initializer_list<Field> fields = {});
+  void log(config::LogLevel level, std::string_view message, std::initializer_list<Field> fields = {}) {
+    log(level, message, fields.begin(), fields.end());
+  }
+  void log(config::LogLevel level, std::string_view message, const std::vector<Field>& fields) {
+    log(level, message, fields.data(), fields.data() + fields.size());
+  }
+  void log(config::LogLevel level, std::string_view message, const Field* begin, const Field* end);
   void debug(std::string_view m, std::initializer_list<Field> f = {}) { log(config::LogLevel::Debug, m, f); }
   void info(std::string_view m, std::initializer_list<Field> f = {}) { log(config::LogLevel::Info, m, f); }
+  void info(std::string_view m, const std::vector<Field>& f) { log(config::LogLevel::Info, m, f); }
   void warning(std::string_view m, std::initializer_list<Field> f = {}) { log(config::LogLevel::Warning, m, f); }
   void error(std::string_view m, std::initializer_list<Field> f = {}) { log(config::LogLevel::Error, m, f); }
 

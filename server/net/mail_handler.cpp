@@ -5,36 +5,81 @@
 
 namespace relaymock::net {
 
-std::string reply_log_text(const smtp::Reply& r) {
-  std::string out;
-  std::string code = std::to_string(r.code);
+namespace {
+std::vector<std::string> reply_lines(const smtp::Reply& r) {
+  std::vector<std::string> lines;
   std::size_t start = 0;
   while (true) {
     auto nl = r.text.find('\n', start);
-    if (!out.empty()) out += " / ";
-    out += code + " " + r.text.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
+    lines.push_back(r.text.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
     if (nl == std::string::npos) break;
     start = nl + 1;
   }
+  return lines;
+}
+
+std::string identity_text(const policy::Identity& id) {
+  return id.kind == policy::Identity::Kind::None ? std::string("none")
+                                                 : std::string(id.kind_name()) + ":" + id.name;
+}
+}  // namespace
+
+std::string reply_wire_text(const smtp::Reply& r) {
+  auto lines = reply_lines(r);
+  std::string out, code = std::to_string(r.code);
+  for (std::size_t i = 0; i < lines.size(); ++i)
+    out += (i ? "\n" : "") + code + (i + 1 < lines.size() ? "-" : " ") + lines[i];
   return out;
 }
 
-void MailHandler::log_decision(const smtp::SessionView& v, const char* stage, const policy::Decision& d,
-                               const std::string& reply_text) {
+std::string reply_log_text(const smtp::Reply& r) {
+  std::string out, code = std::to_string(r.code);
+  for (const auto& l : reply_lines(r)) out += (out.empty() ? "" : " / ") + code + " " + l;
+  return out;
+}
+
+void MailHandler::record(const smtp::SessionView& v, const char* stage, const std::string& rule,
+                         const policy::Identity& id, const smtp::Reply& reply, const std::string& detail,
+                         const std::string& message_id) {
+  bool accepted = reply.code < 400;
+  // Field holds views: every value must outlive the call.
   std::string port = std::to_string(v.client.local_port);
-  std::string identity = d.identity.kind == policy::Identity::Kind::None
-                             ? std::string("none")
-                             : std::string(d.identity.kind_name()) + ":" + d.identity.name;
-  logger().info(d.accept ? "accepted" : "rejected",
-                {{"session", session_id_}, {"client", v.client.ip}, {"port", port}, {"stage", stage},
-                 {"rule", d.rule}, {"identity", identity}, {"reply", reply_text}, {"detail", d.detail}});
+  std::string identity = identity_text(id);
+  std::string reply_text = reply_log_text(reply);
+  std::vector<Field> fields{{"session", session_id_}, {"client", v.client.ip}, {"port", port},   {"stage", stage},
+                            {"rule", rule},           {"identity", identity},    {"reply", reply_text}};
+  if (!message_id.empty()) fields.emplace_back("id", message_id);
+  fields.emplace_back("detail", detail);
+  logger().info(accepted ? (rule == "accepted_sandbox" ? "accepted (sandbox)" : "accepted") : "rejected", fields);
+
+  store::Event e;
+  e.time = svc_.engine.clock().now();
+  e.session_id = session_id_;
+  e.client_ip = v.client.ip;
+  e.port = v.client.local_port;
+  e.stage = stage;
+  e.rule = rule;
+  e.identity_kind = id.kind_name();
+  e.identity_name = id.name;
+  e.reply = reply_wire_text(reply);
+  e.detail = detail;
+  e.message_id = message_id;
+  try {
+    svc_.events.append(std::move(e));
+  } catch (const std::exception& ex) {
+    logger().error("event not stored", {{"session", session_id_}, {"error", ex.what()}});
+  }
+  svc_.metrics.count_reply(reply.code, rule);
 }
 
 bool MailHandler::authenticate(const smtp::SessionView& v, const smtp::AuthAttempt& attempt) {
   auto d = svc_.engine.authenticate(attempt);
   // The username is logged; the password or digest never is.
-  if (!d.accept) log_decision(v, "auth", d, reply_log_text(d.reply));
-  else logger().debug("authenticated", {{"session", session_id_}, {"user", attempt.user}, {"mechanism", attempt.mechanism}});
+  if (!d.accept) {
+    record(v, "auth", d.rule, d.identity, d.reply, d.detail);
+  } else {
+    logger().debug("authenticated", {{"session", session_id_}, {"user", attempt.user}, {"mechanism", attempt.mechanism}});
+  }
   return d.accept;
 }
 
@@ -66,7 +111,7 @@ std::optional<smtp::Reply> MailHandler::check_rcpt(const smtp::SessionView& v, c
   const policy::SenderRoute* route = domain && route_ && route_->first == *domain ? &route_->second : nullptr;
   auto d = svc_.engine.check_rcpt(id, env.from, route);
   if (!d.accept) {
-    log_decision(v, "rcpt", d, reply_log_text(d.reply));
+    record(v, "rcpt", d.rule, d.identity, d.reply, d.detail);
     return d.reply;
   }
   identity_ = id;
@@ -74,13 +119,17 @@ std::optional<smtp::Reply> MailHandler::check_rcpt(const smtp::SessionView& v, c
   return std::nullopt;
 }
 
+void MailHandler::end_transaction() {
+  reserved_ = 0;
+  route_.reset();
+}
+
 smtp::Reply MailHandler::deliver(const smtp::SessionView& v, const smtp::Envelope& env, std::string& content) {
   auto d = svc_.engine.check_content(identity_, content);
   if (!d.accept) {
     svc_.engine.release(identity_, reserved_);
-    reserved_ = 0;
-    route_.reset();
-    log_decision(v, "data", d, reply_log_text(d.reply));
+    end_transaction();
+    record(v, "data", d.rule, d.identity, d.reply, d.detail);
     return d.reply;
   }
   auto now = svc_.engine.clock().now();
@@ -107,33 +156,70 @@ smtp::Reply MailHandler::deliver(const smtp::SessionView& v, const smtp::Envelop
   msg->envid_param = env.params.envid;
   msg->smtputf8 = env.params.smtputf8;
   msg->content = std::move(content);
-  smtp::Reply reply{250, "2.0.0", "OK id=" + msg->id};
+  std::string id = msg->id;
+  std::uint64_t rcpts = msg->envelope_to.size();
+  std::uint64_t size = msg->content.size();
+  // In durable mode the 250 goes out only once the message (and the counters'
+  // history) is committed.
+  std::vector<store::UsageRow> usage{
+      {identity_.key(), std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count(),
+       reserved_}};
+  try {
+    svc_.mail.add(std::move(msg), usage);
+  } catch (const std::exception& ex) {
+    svc_.engine.release(identity_, reserved_);
+    end_transaction();
+    smtp::Reply r{451, "4.3.0", "Temporary local problem - please try later"};
+    record(v, "data", "store_failed", identity_, r, std::string("the message could not be stored: ") + ex.what());
+    return r;
+  }
   svc_.engine.commit(identity_, reserved_);
-  reserved_ = 0;
-  route_.reset();
-  std::string size = std::to_string(msg->content.size());
-  std::string rcpts = std::to_string(msg->envelope_to.size());
-  svc_.mail.add(msg);
-  logger().info(d.rule == "accepted_sandbox" ? "accepted (sandbox)" : "accepted",
-                {{"session", session_id_}, {"client", v.client.ip}, {"port", std::to_string(v.client.local_port)},
-                 {"stage", "data"}, {"rule", d.rule},
-                 {"identity", std::string(identity_.kind_name()) + ":" + identity_.name}, {"id", msg->id},
-                 {"from", msg->envelope_from}, {"recipients", rcpts}, {"size", size}, {"detail", d.detail}});
+  end_transaction();
+  svc_.metrics.messages_accepted_total++;
+  svc_.metrics.recipients_accepted_total += rcpts;
+  smtp::Reply reply{250, "2.0.0", "OK id=" + id};
+  record(v, "data", d.rule, identity_, reply,
+         d.detail + "; " + std::to_string(rcpts) + " recipient(s), " + std::to_string(size) + " bytes", id);
   return reply;
 }
 
 void MailHandler::abandon(const smtp::SessionView&, const smtp::Envelope&) {
   svc_.engine.release(identity_, reserved_);
-  reserved_ = 0;
-  route_.reset();
+  end_transaction();
 }
 
 void MailHandler::protocol_reply(const smtp::SessionView& v, smtp::Stage stage, std::string_view rule,
                                  const smtp::Reply& r) {
   // Limits that end a transaction are outcomes worth a line at info; plain syntax errors are not.
   bool outcome = rule == "size_exceeded" || rule == "too_many_recipients" || rule == "timeout";
-  logger().log(outcome ? config::LogLevel::Info : config::LogLevel::Debug, "protocol reply", {{"session", session_id_}, {"client", v.client.ip},
-                                    {"stage", smtp::stage_name(stage)}, {"rule", rule}, {"reply", reply_log_text(r)}});
+  std::string rule_s(rule);
+  logger().log(outcome ? config::LogLevel::Info : config::LogLevel::Debug, "protocol reply",
+               {{"session", session_id_}, {"client", v.client.ip}, {"stage", smtp::stage_name(stage)},
+                {"rule", rule_s}, {"reply", reply_log_text(r)}});
+  store::Event e;
+  e.time = svc_.engine.clock().now();
+  e.session_id = session_id_;
+  e.client_ip = v.client.ip;
+  e.port = v.client.local_port;
+  e.stage = smtp::stage_name(stage);
+  e.rule = rule_s;
+  e.identity_kind = "none";
+  if (v.auth_user) {
+    e.identity_kind = "user";
+    e.identity_name = *v.auth_user;
+  }
+  e.reply = reply_wire_text(r);
+  e.detail = "protocol: " + rule_s;
+  try {
+    svc_.events.append(std::move(e));
+  } catch (const std::exception& ex) {
+    logger().error("event not stored", {{"session", session_id_}, {"error", ex.what()}});
+  }
+  svc_.metrics.count_reply(r.code, rule_s);
+}
+
+void MailHandler::transcript(char dir, std::string_view line) {
+  svc_.transcripts.add(session_id_, svc_.engine.clock().now(), dir, std::string(line));
 }
 
 }  // namespace relaymock::net

@@ -1,23 +1,28 @@
 // Answers the protocol's questions for one connection: asks policy/, keeps
-// the transaction's reservations, captures accepted mail, logs decisions.
+// the transaction's reservations, captures accepted mail, and records each
+// decision (log line, event, metrics) and the session transcript.
 #pragma once
+#include <boost/asio/awaitable.hpp>
 #include <cstdint>
+#include <optional>
 #include <string>
 
-#include <boost/asio/awaitable.hpp>
-#include <optional>
-
+#include "net/metrics.hpp"
 #include "net/resolver.hpp"
 #include "policy/engine.hpp"
 #include "smtp/session.hpp"
-#include "store/mail_list.hpp"
+#include "store/event_log.hpp"
+#include "store/mail_store.hpp"
 
 namespace relaymock::net {
 
 struct Services {
   policy::Engine& engine;
-  store::MailList& mail;
+  store::MailStore& mail;
   Resolver& resolver;
+  store::EventLog& events;
+  store::Transcripts& transcripts;
+  Metrics& metrics;
 };
 
 class MailHandler final : public smtp::Handler {
@@ -31,14 +36,17 @@ class MailHandler final : public smtp::Handler {
   smtp::Reply deliver(const smtp::SessionView&, const smtp::Envelope&, std::string& content) override;
   void abandon(const smtp::SessionView&, const smtp::Envelope&) override;
   void protocol_reply(const smtp::SessionView&, smtp::Stage, std::string_view rule, const smtp::Reply&) override;
+  void transcript(char dir, std::string_view line) override;
 
   const std::string& session_id() const { return session_id_; }
   // After rcpt_ready() said no: the DNS answer it is waiting for.
   boost::asio::awaitable<void> complete_lookup();
 
  private:
-  void log_decision(const smtp::SessionView& v, const char* stage, const policy::Decision& d,
-                    const std::string& reply_text);
+  // Log line, event and metrics for one outcome.
+  void record(const smtp::SessionView& v, const char* stage, const std::string& rule, const policy::Identity& id,
+              const smtp::Reply& reply, const std::string& detail, const std::string& message_id = {});
+  void end_transaction();
 
   Services& svc_;
   std::string session_id_;
@@ -49,7 +57,9 @@ class MailHandler final : public smtp::Handler {
   std::string pending_domain_;      // asked by rcpt_ready, not yet answered
 };
 
-// "250 OK id=..." etc. as one line of text for logs: "550 a / 550 b".
+// A reply as sent, lines joined by '\n': "550-a\n550 b".
+std::string reply_wire_text(const smtp::Reply& r);
+// The same on one line for text logs: "550 a / 550 b".
 std::string reply_log_text(const smtp::Reply& r);
 
 }  // namespace relaymock::net

@@ -112,6 +112,14 @@ ConnectionSetup Server::setup_for(const config::Listener& l) {
   return s;
 }
 
+std::string Server::make_session_prefix() {
+  auto secs = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+  std::string out;
+  for (auto v = static_cast<std::uint64_t>(secs); v; v /= 36) out.insert(out.begin(), digits[v % 36]);
+  return out + "-";
+}
+
 bool Server::admit(const std::string& ip, std::string& refusal) {
   std::lock_guard lock(mutex_);
   if (stopping_) {
@@ -176,6 +184,7 @@ asio::awaitable<void> Server::accept_loop(Listener& l) {
     std::string ip = addr.to_string();
     std::string refusal;
     if (!admit(ip, refusal)) {
+      services_.metrics.connections_refused_total++;
       logger().info("connection refused", {{"client", ip}, {"port", std::to_string(l.cfg.port)}, {"reply", refusal.substr(0, refusal.size() - 2)}});
       auto exec = socket.get_executor();
       asio::co_spawn(exec, refuse(std::move(socket), std::move(refusal)), asio::detached);
@@ -188,7 +197,7 @@ asio::awaitable<void> Server::accept_loop(Listener& l) {
     }
     auto exec = socket.get_executor();
     auto conn = std::make_shared<Connection>(std::move(socket), setup_for(l.cfg), services_,
-                                             std::to_string(number), ip);
+                                             session_prefix_ + std::to_string(number), ip);
     {
       std::lock_guard lock(mutex_);
       connections_.emplace(number, conn);

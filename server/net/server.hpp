@@ -71,6 +71,10 @@ class Server {
 
   asio::io_context& ioc_;
   Services& services_;
+  // Session ids are "<boot>-<n>": unique across restarts, so a durable store's
+  // events never mix two runs' sessions.
+  std::string session_prefix_ = make_session_prefix();
+  static std::string make_session_prefix();
   const policy::Clock& clock_;
   TlsSetup tls_;
   std::list<Listener> listeners_;

@@ -39,6 +39,23 @@ std::optional<std::string> static_unroutable(const config::SenderVerification& s
 
 }  // namespace
 
+std::optional<config::RateLimit> Engine::rate_limit_of(const std::string& key) const {
+  auto cfg = config();
+  if (key.rfind("user:", 0) == 0) {
+    for (const auto& u : cfg->smtp_users)
+      if (u.username == key.substr(5)) return u.rate_limit;
+  } else if (key.rfind("ip:", 0) == 0) {
+    for (const auto& e : cfg->ip_auth)
+      if (e.text == key.substr(3)) return e.rate_limit;
+  }
+  return std::nullopt;
+}
+
+void Engine::replay(const std::string& key, std::uint64_t recipients, TimePoint at) const {
+  auto cfg = config();
+  counters_.commit(key, rate_limit_of(key), recipients, cycle_containing(at, cfg->account.cycle_day), at);
+}
+
 const char* route_kind_name(SenderRoute::Kind k) {
   switch (k) {
     case SenderRoute::Kind::Routable: return "routable";

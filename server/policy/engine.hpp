@@ -66,6 +66,11 @@ class Engine {
   Decision check_content(const Identity& id, std::string_view content) const;
 
   void commit(const Identity& id, std::uint64_t recipients) const;
+  // Durable mode at startup: counts recipients accepted at `at` for a counter
+  // key ("user:app", "ip:10.0.0.0/8") under today's limits.
+  void replay(const std::string& key, std::uint64_t recipients, TimePoint at) const;
+  // The rate limit configured for a counter key, if any.
+  std::optional<config::RateLimit> rate_limit_of(const std::string& key) const;
   void release(const Identity& id, std::uint64_t recipients) const;
 
   const Clock& clock() const { return clock_; }

@@ -20,8 +20,9 @@ def free_port():
 class Relay:
     """One relaymock process. `ports` maps a name (plain, starttls, implicit) to its port."""
 
-    def __init__(self, yaml_body, listeners=("starttls", "implicit", "plain")):
+    def __init__(self, yaml_body, listeners=("starttls", "implicit", "plain"), http=True):
         self.ports = {name: free_port() for name in listeners}
+        self.http_port = free_port() if http else None
         mode = {"plain": "none", "starttls": "starttls", "implicit": "implicit"}
         lines = ["server:", "  hostname: relaymock.test", "  listeners:"]
         for name, port in self.ports.items():
@@ -29,18 +30,33 @@ class Relay:
         self.dir = tempfile.TemporaryDirectory(prefix="relaymock-test-")
         self.config = os.path.join(self.dir.name, "relaymock.yaml")
         with open(self.config, "w") as f:
-            f.write(merge_server("\n".join(lines), yaml_body))
+            body = merge_server("\n".join(lines), yaml_body)
+            http_block = f"http:\n  listen: 127.0.0.1:{self.http_port}" if http else "http:\n  listen: \"off\""
+            f.write(merge_block(http_block, body))
         self.log_path = os.path.join(self.dir.name, "out.log")
         self.log = open(self.log_path, "w+")
+        self.http = http
+        self.start()
+
+    def start(self):
+        """Starts the process (again, after kill9: same config, same ports)."""
         self.proc = subprocess.Popen([BIN, "--config", self.config], stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 10
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("relaymock exited: " + self.output())
-            if all(port_open(p) for p in self.ports.values()):
+            if all(port_open(p) for p in self.ports.values()) and (not self.http or port_open(self.http_port)):
                 return
             time.sleep(0.05)
         raise RuntimeError("relaymock did not start: " + self.output())
+
+    def kill9(self):
+        self.proc.kill()
+        self.proc.wait()
+
+    def api(self, method, path, body=None, token=None, timeout=30):
+        """(status, parsed JSON or text) of an HTTP API request, by curl."""
+        return http_request(self.http_port, method, path, body, token, timeout)
 
     @property
     def port(self):
@@ -63,12 +79,48 @@ class Relay:
         self.dir.cleanup()
 
 
+def http_request(port, method, path, body=None, token=None, timeout=30, raw=False):
+    import json
+    cmd = ["curl", "-sS", "-o", "-", "-w", "\n%{http_code}", "-X", method, "--max-time", str(timeout),
+           f"http://127.0.0.1:{port}{path}"]
+    if token:
+        cmd += ["-H", f"Authorization: Bearer {token}"]
+    data = None
+    if body is not None:
+        data = body if isinstance(body, bytes) else (body if isinstance(body, str) else json.dumps(body)).encode()
+        cmd += ["-H", "Content-Type: application/json", "--data-binary", "@-"]
+    p = subprocess.run(cmd, input=data, capture_output=True, timeout=timeout + 10)
+    out, _, code = p.stdout.rpartition(b"\n")
+    if raw:
+        return int(code), out
+    try:
+        return int(code), json.loads(out)
+    except ValueError:
+        return int(code), out.decode("utf-8", "replace")
+
+
 def port_open(port):
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.2):
             return True
     except OSError:
         return False
+
+
+def merge_block(block_yaml, body):
+    """Puts block_yaml's first-level keys into the body's block of the same name (adding it if absent)."""
+    name = block_yaml.split(":", 1)[0]
+    extra, rest, in_block = [], [], False
+    for line in body.splitlines():
+        if line.startswith(name + ":"):
+            in_block = True
+            continue
+        if in_block and (line.startswith("  ") or not line.strip()):
+            extra.append(line)
+            continue
+        in_block = False
+        rest.append(line)
+    return "\n".join(rest) + "\n" + block_yaml + "\n" + "\n".join(extra) + "\n"
 
 
 def merge_server(listener_yaml, body):

@@ -1,0 +1,98 @@
+#include "http/config_json.hpp"
+
+#include <boost/json.hpp>
+
+#include "util/duration.hpp"
+
+namespace relaymock::http {
+
+namespace json = boost::json;
+
+namespace {
+json::array strings(const std::vector<std::string>& v) {
+  json::array a;
+  for (const auto& s : v) a.emplace_back(s);
+  return a;
+}
+json::value rate(const std::optional<config::RateLimit>& r) {
+  if (!r) return nullptr;
+  return json::object{{"count", r->count}, {"per", format_duration(r->per)}};
+}
+std::string reply_spec(const smtp::Reply& r) {
+  std::string out, code = std::to_string(r.code);
+  std::size_t start = 0;
+  while (true) {
+    auto nl = r.text.find('\n', start);
+    bool last = nl == std::string::npos;
+    out += code + (last ? " " : "-") + r.text.substr(start, last ? std::string::npos : nl - start);
+    if (last) break;
+    out += "\n";
+    start = nl + 1;
+  }
+  return out;
+}
+}  // namespace
+
+json::object config_json(const config::Config& c) {
+  json::object o;
+  json::array listeners;
+  for (const auto& l : c.server.listeners)
+    listeners.push_back(json::object{{"address", l.address}, {"port", l.port}, {"tls", config::tls_mode_name(l.tls)}});
+  o["server"] = json::object{
+      {"hostname", c.server.hostname},
+      {"listeners", listeners},
+      {"max_message_size", c.server.max_message_size},
+      {"max_recipients", c.server.max_recipients},
+      {"max_connections", c.server.max_connections},
+      {"max_connections_per_ip", c.server.max_connections_per_ip},
+      {"timeouts", json::object{{"command", format_duration(c.server.timeouts.command)},
+                                {"data", format_duration(c.server.timeouts.data)},
+                                {"tls_handshake", format_duration(c.server.timeouts.tls_handshake)}}},
+      {"enhanced_status_codes", c.server.enhanced_status_codes}};
+  o["tls"] = json::object{{"certificate", c.tls.certificate},
+                          {"private_key", c.tls.private_key.empty() ? "" : "***"}};
+  json::value quota = nullptr;
+  if (c.account.monthly_quota) quota = *c.account.monthly_quota;
+  o["account"] = json::object{
+      {"status", c.account.closed ? "closed" : "active"},
+      {"verified_domains", strings(c.account.verified_domains)},
+      {"verified_senders", strings(c.account.verified_senders)},
+      {"allow_blank_sender", c.account.allow_blank_sender},
+      {"restrict_senders", json::object{{"mode", config::restrict_mode_name(c.account.restrict_mode)},
+                                        {"entries", strings(c.account.restrict_entries)}}},
+      {"quota", json::object{{"monthly", quota}, {"cycle_day", c.account.cycle_day}}}};
+  json::array users;
+  for (const auto& u : c.smtp_users)
+    users.push_back(json::object{{"username", u.username},
+                                 {"password", "***"},
+                                 {"status", config::status_name(u.status)},
+                                 {"rate_limit", rate(u.rate_limit)}});
+  o["smtp_users"] = users;
+  json::array ips;
+  for (const auto& e : c.ip_auth)
+    ips.push_back(json::object{{"ip", e.text}, {"status", config::status_name(e.status)}, {"rate_limit", rate(e.rate_limit)}});
+  o["ip_auth"] = ips;
+  json::array ns;
+  for (const auto& n : c.sender_verification.nameservers) ns.emplace_back(n.address + ":" + std::to_string(n.port));
+  o["sender_verification"] = json::object{
+      {"mode", config::verify_mode_name(c.sender_verification.mode)},
+      {"unroutable_domains", strings(c.sender_verification.unroutable_domains)},
+      {"unknown_addresses", strings(c.sender_verification.unknown_addresses)},
+      {"nameservers", ns},
+      {"dns_timeout", format_duration(c.sender_verification.dns_timeout)},
+      {"cache_ttl", format_duration(c.sender_verification.cache_ttl)}};
+  json::object replies;
+  for (const auto& [id, r] : c.replies) replies[id] = reply_spec(r);
+  o["replies"] = replies;
+  o["http"] = json::object{{"listen", c.http.listen}, {"admin_token", c.http.admin_token.empty() ? "" : "***"}};
+  o["storage"] = json::object{{"path", c.storage.path},
+                              {"max_messages", c.storage.max_messages},
+                              {"max_bytes", c.storage.max_bytes}};
+  static const char* levels[] = {"debug", "info", "warning", "error"};
+  o["log"] = json::object{{"level", levels[static_cast<int>(c.log.level)]},
+                          {"format", c.log.format == config::LogFormat::Json ? "json" : "text"}};
+  o["source"] = c.source;
+  return o;
+}
+
+}  // namespace relaymock::http

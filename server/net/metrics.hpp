@@ -1,0 +1,36 @@
+// Counters for GET /metrics. Atomics on the hot path; replies by code and rule
+// id under a mutex (a handful of distinct keys).
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+
+namespace relaymock::net {
+
+struct Metrics {
+  std::atomic<std::uint64_t> connections_total{0};
+  std::atomic<std::uint64_t> connections_refused_total{0};
+  std::atomic<std::int64_t> sessions_open{0};
+  std::atomic<std::uint64_t> tls_sessions_total{0};
+  std::atomic<std::uint64_t> messages_accepted_total{0};
+  std::atomic<std::uint64_t> recipients_accepted_total{0};
+  std::atomic<std::uint64_t> bytes_received_total{0};
+
+  void count_reply(int code, const std::string& rule) {
+    std::lock_guard lock(mutex_);
+    ++replies_[{code, rule}];
+  }
+  std::map<std::pair<int, std::string>, std::uint64_t> replies() const {
+    std::lock_guard lock(mutex_);
+    return replies_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::pair<int, std::string>, std::uint64_t> replies_;
+};
+
+}  // namespace relaymock::net

@@ -1,0 +1,201 @@
+#include "store/codec.hpp"
+
+#include <boost/json.hpp>
+#include <cstdio>
+
+#include "policy/clock.hpp"
+
+namespace relaymock::store {
+
+namespace json = boost::json;
+
+std::string rfc3339(TimePoint t) {
+  auto civil = policy::civil_from_time(t);
+  auto in_day = std::chrono::duration_cast<std::chrono::milliseconds>(t - policy::time_from_civil(civil)).count();
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", civil.year, civil.month, civil.day,
+                static_cast<int>(in_day / 3600000), static_cast<int>(in_day / 60000 % 60),
+                static_cast<int>(in_day / 1000 % 60), static_cast<int>(in_day % 1000));
+  return buf;
+}
+
+std::optional<TimePoint> parse_rfc3339(std::string_view s) {
+  // YYYY-MM-DDTHH:MM:SS[.fff](Z|+HH:MM|-HH:MM)
+  int y, mo, d, h, mi, sec, n = 0;
+  std::string str(s);
+  if (std::sscanf(str.c_str(), "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19)
+    return std::nullopt;
+  // Nanosecond system_clock time ends in 2262.
+  if (y < 1970 || y > 2200 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+  std::size_t pos = 19;
+  long ms = 0;
+  if (pos < str.size() && str[pos] == '.') {
+    ++pos;
+    int digits = 0;
+    while (pos < str.size() && std::isdigit(static_cast<unsigned char>(str[pos]))) {
+      if (digits < 3) ms = ms * 10 + (str[pos] - '0');
+      ++digits, ++pos;
+    }
+    if (digits == 0) return std::nullopt;
+    for (int i = digits; i < 3; ++i) ms *= 10;
+  }
+  long offset = 0;
+  if (pos < str.size() && (str[pos] == 'Z' || str[pos] == 'z')) {
+    ++pos;
+  } else if (pos + 6 == str.size() && (str[pos] == '+' || str[pos] == '-') && str[pos + 3] == ':') {
+    int oh, om;
+    if (std::sscanf(str.c_str() + pos + 1, "%2d:%2d", &oh, &om) != 2) return std::nullopt;
+    offset = (oh * 60 + om) * 60 * (str[pos] == '+' ? 1 : -1);
+    pos += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (pos != str.size()) return std::nullopt;
+  return policy::time_from_civil({y, mo, d}) +
+         std::chrono::milliseconds((static_cast<long long>(h) * 3600 + mi * 60 + sec - offset) * 1000 + ms);
+}
+
+namespace {
+json::array strings(const std::vector<std::string>& v) {
+  json::array a;
+  for (const auto& s : v) a.emplace_back(s);
+  return a;
+}
+std::vector<std::string> strings_of(const json::value* v) {
+  std::vector<std::string> out;
+  if (v && v->is_array())
+    for (const auto& s : v->as_array())
+      if (s.is_string()) out.emplace_back(s.as_string());
+  return out;
+}
+std::string str(const json::object& o, const char* k) {
+  auto* v = o.if_contains(k);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+std::int64_t num(const json::object& o, const char* k) {
+  auto* v = o.if_contains(k);
+  if (!v) return 0;
+  if (v->is_int64()) return v->as_int64();
+  if (v->is_uint64()) return static_cast<std::int64_t>(v->as_uint64());
+  return 0;
+}
+bool flag(const json::object& o, const char* k) {
+  auto* v = o.if_contains(k);
+  return v && v->is_bool() && v->as_bool();
+}
+std::int64_t ms_of(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+}  // namespace
+
+json::object message_summary(const Message& m) {
+  json::object o;
+  o["id"] = m.id;
+  o["received_at"] = rfc3339(m.received_at);
+  o["client_ip"] = m.client_ip;
+  o["port"] = m.port;
+  o["tls"] = m.tls;
+  o["identity"] = json::object{{"kind", m.identity_kind}, {"name", m.identity_name}};
+  o["sandbox"] = m.sandbox;
+  o["envelope_from"] = m.envelope_from;
+  o["envelope_to"] = strings(m.envelope_to);
+  o["from"] = m.from;
+  o["to"] = strings(m.to);
+  o["cc"] = strings(m.cc);
+  o["subject"] = m.subject;
+  o["size"] = m.size;
+  return o;
+}
+
+json::object message_record(const Message& m) {
+  json::object o = message_summary(m);
+  o["received_ms"] = ms_of(m.received_at);
+  o["session_id"] = m.session_id;
+  o["helo"] = m.helo;
+  o["body"] = m.body_param;
+  o["ret"] = m.ret_param;
+  o["envid"] = m.envid_param;
+  o["smtputf8"] = m.smtputf8;
+  o["notify"] = strings(m.notify);
+  o["orcpt"] = strings(m.orcpt);
+  return o;
+}
+
+std::optional<Message> message_from_record(const json::value& v) {
+  if (!v.is_object()) return std::nullopt;
+  const auto& o = v.as_object();
+  Message m;
+  m.id = str(o, "id");
+  if (m.id.empty()) return std::nullopt;
+  m.received_at = TimePoint(std::chrono::milliseconds(num(o, "received_ms")));
+  m.session_id = str(o, "session_id");
+  m.client_ip = str(o, "client_ip");
+  m.port = static_cast<std::uint16_t>(num(o, "port"));
+  m.tls = flag(o, "tls");
+  if (auto* id = o.if_contains("identity"); id && id->is_object()) {
+    m.identity_kind = str(id->as_object(), "kind");
+    m.identity_name = str(id->as_object(), "name");
+  }
+  m.sandbox = flag(o, "sandbox");
+  m.helo = str(o, "helo");
+  m.envelope_from = str(o, "envelope_from");
+  m.envelope_to = strings_of(o.if_contains("envelope_to"));
+  m.body_param = str(o, "body");
+  m.ret_param = str(o, "ret");
+  m.envid_param = str(o, "envid");
+  m.smtputf8 = flag(o, "smtputf8");
+  m.notify = strings_of(o.if_contains("notify"));
+  m.orcpt = strings_of(o.if_contains("orcpt"));
+  m.from = str(o, "from");
+  m.to = strings_of(o.if_contains("to"));
+  m.cc = strings_of(o.if_contains("cc"));
+  m.subject = str(o, "subject");
+  m.size = static_cast<std::uint64_t>(num(o, "size"));
+  return m;
+}
+
+json::object event_json(const Event& e) {
+  json::object o;
+  o["seq"] = e.seq;
+  o["time"] = rfc3339(e.time);
+  o["session_id"] = e.session_id;
+  o["client_ip"] = e.client_ip;
+  o["port"] = e.port;
+  o["stage"] = e.stage;
+  o["rule"] = e.rule;
+  if (e.identity_kind.empty() || e.identity_kind == "none")
+    o["identity"] = nullptr;
+  else
+    o["identity"] = json::object{{"kind", e.identity_kind}, {"name", e.identity_name}};
+  o["reply"] = e.reply;
+  o["detail"] = e.detail;
+  if (!e.message_id.empty()) o["message_id"] = e.message_id;
+  return o;
+}
+
+std::optional<Event> event_from_json(const json::value& v) {
+  if (!v.is_object()) return std::nullopt;
+  const auto& o = v.as_object();
+  Event e;
+  e.seq = static_cast<std::uint64_t>(num(o, "seq"));
+  auto t = parse_rfc3339(str(o, "time"));
+  if (!t || e.seq == 0) return std::nullopt;
+  e.time = *t;
+  e.session_id = str(o, "session_id");
+  e.client_ip = str(o, "client_ip");
+  e.port = static_cast<std::uint16_t>(num(o, "port"));
+  e.stage = str(o, "stage");
+  e.rule = str(o, "rule");
+  if (auto* id = o.if_contains("identity"); id && id->is_object()) {
+    e.identity_kind = str(id->as_object(), "kind");
+    e.identity_name = str(id->as_object(), "name");
+  } else {
+    e.identity_kind = "none";
+  }
+  e.reply = str(o, "reply");
+  e.detail = str(o, "detail");
+  e.message_id = str(o, "message_id");
+  return e;
+}
+
+}  // namespace relaymock::store

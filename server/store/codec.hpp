@@ -1,0 +1,25 @@
+// Messages and events as JSON: the API's shapes, and the durable store's rows.
+#pragma once
+#include <boost/json/value.hpp>
+#include <optional>
+#include <string>
+
+#include "store/event.hpp"
+#include "store/message.hpp"
+
+namespace relaymock::store {
+
+// "2026-11-27T18:21:12.520Z"
+std::string rfc3339(TimePoint t);
+std::optional<TimePoint> parse_rfc3339(std::string_view s);
+
+// The API's message summary.
+boost::json::object message_summary(const Message& m);
+// Everything needed to rebuild the Message without its content.
+boost::json::object message_record(const Message& m);
+std::optional<Message> message_from_record(const boost::json::value& v);
+
+boost::json::object event_json(const Event& e);
+std::optional<Event> event_from_json(const boost::json::value& v);
+
+}  // namespace relaymock::store

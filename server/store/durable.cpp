@@ -1,0 +1,248 @@
+#include "store/durable.hpp"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "store/codec.hpp"
+
+namespace relaymock::store {
+
+namespace json = boost::json;
+
+namespace {
+
+// A prepared statement that finalizes itself.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql, -1, &st_, nullptr) != SQLITE_OK)
+      throw StoreError(std::string("storage: ") + sqlite3_errmsg(db));
+  }
+  ~Stmt() { sqlite3_finalize(st_); }
+  Stmt& text(int i, std::string_view s) {
+    sqlite3_bind_text(st_, i, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
+    return *this;
+  }
+  Stmt& blob(int i, std::string_view s) {
+    sqlite3_bind_blob64(st_, i, s.data(), s.size(), SQLITE_STATIC);
+    return *this;
+  }
+  Stmt& integer(int i, std::int64_t v) {
+    sqlite3_bind_int64(st_, i, v);
+    return *this;
+  }
+  bool step() {
+    int rc = sqlite3_step(st_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    throw StoreError(std::string("storage: ") + sqlite3_errmsg(db_));
+  }
+  void run() {
+    while (step()) {
+    }
+  }
+  std::string column_text(int i) {
+    auto* p = sqlite3_column_blob(st_, i);
+    return p ? std::string(static_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(st_, i)))
+             : std::string();
+  }
+  std::int64_t column_int(int i) { return sqlite3_column_int64(st_, i); }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* st_ = nullptr;
+};
+
+}  // namespace
+
+Durable::Durable(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw StoreError("storage.path " + dir + ": cannot create the directory: " + ec.message());
+  auto lock_path = (std::filesystem::path(dir) / "relaymock.lock").string();
+  lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd_ < 0) throw StoreError("storage.path " + dir + ": cannot open " + lock_path + ": " + std::strerror(errno));
+  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    char buf[32] = {};
+    auto n = ::pread(lock_fd_, buf, sizeof buf - 1, 0);
+    std::string pid = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "?";
+    while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+    ::close(lock_fd_);
+    lock_fd_ = -1;
+    throw StoreError("storage.path " + dir + " is in use by another relaymock (pid " + pid +
+                     "); two instances must not share a store");
+  }
+  auto pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(lock_fd_, 0) == 0) (void)!::pwrite(lock_fd_, pid.data(), pid.size(), 0);
+
+  db_path_ = (std::filesystem::path(dir) / "relaymock.sqlite3").string();
+  if (sqlite3_open_v2(db_path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                      nullptr) != SQLITE_OK) {
+    std::string err = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    db_ = nullptr;
+    ::close(lock_fd_);
+    throw StoreError("storage.path " + dir + ": cannot open " + db_path_ + ": " + err);
+  }
+  try {
+    exec("PRAGMA journal_mode=WAL");
+    exec("PRAGMA synchronous=NORMAL");
+    exec("CREATE TABLE IF NOT EXISTS messages(seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL,"
+         " meta TEXT NOT NULL, content BLOB NOT NULL)");
+    exec("CREATE TABLE IF NOT EXISTS events(seq INTEGER PRIMARY KEY, data TEXT NOT NULL)");
+    exec("CREATE TABLE IF NOT EXISTS usage(key TEXT NOT NULL, at_ms INTEGER NOT NULL, n INTEGER NOT NULL)");
+    exec("CREATE TABLE IF NOT EXISTS state(k TEXT PRIMARY KEY, v TEXT NOT NULL)");
+  } catch (const StoreError& e) {
+    sqlite3_close(db_);
+    db_ = nullptr;
+    ::close(lock_fd_);
+    throw StoreError("storage.path " + dir + ": " + db_path_ + " is not a usable relaymock store (" + e.what() + ")");
+  }
+}
+
+Durable::~Durable() {
+  if (db_) sqlite3_close(db_);
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+void Durable::exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "error";
+    sqlite3_free(err);
+    throw StoreError("storage: " + msg);
+  }
+}
+
+void Durable::put_message(const Message& m, std::string_view content, const std::vector<UsageRow>& usage,
+                          const std::vector<std::string>& evict_ids) {
+  std::lock_guard lock(mutex_);
+  exec("BEGIN IMMEDIATE");
+  try {
+    auto meta = json::serialize(message_record(m));
+    Stmt(db_, "INSERT INTO messages(id, meta, content) VALUES(?, ?, ?)").text(1, m.id).text(2, meta).blob(3, content).run();
+    for (const auto& u : usage)
+      Stmt(db_, "INSERT INTO usage(key, at_ms, n) VALUES(?, ?, ?)")
+          .text(1, u.key)
+          .integer(2, u.at_ms)
+          .integer(3, static_cast<std::int64_t>(u.n))
+          .run();
+    for (const auto& id : evict_ids) Stmt(db_, "DELETE FROM messages WHERE id = ?").text(1, id).run();
+    exec("COMMIT");
+  } catch (...) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
+
+std::vector<Message> Durable::load_messages() {
+  std::lock_guard lock(mutex_);
+  std::vector<Message> out;
+  Stmt st(db_, "SELECT meta FROM messages ORDER BY seq");
+  while (st.step()) {
+    boost::system::error_code ec;
+    auto v = json::parse(st.column_text(0), ec);
+    if (ec) continue;
+    if (auto m = message_from_record(v)) out.push_back(std::move(*m));
+  }
+  return out;
+}
+
+std::optional<std::string> Durable::content(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  Stmt st(db_, "SELECT content FROM messages WHERE id = ?");
+  st.text(1, id);
+  if (!st.step()) return std::nullopt;
+  return st.column_text(0);
+}
+
+void Durable::delete_message(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  Stmt(db_, "DELETE FROM messages WHERE id = ?").text(1, id).run();
+}
+
+void Durable::delete_messages() {
+  std::lock_guard lock(mutex_);
+  exec("DELETE FROM messages");
+}
+
+void Durable::put_event(const Event& e) {
+  std::lock_guard lock(mutex_);
+  Stmt(db_, "INSERT OR REPLACE INTO events(seq, data) VALUES(?, ?)")
+      .integer(1, static_cast<std::int64_t>(e.seq))
+      .text(2, json::serialize(event_json(e)))
+      .run();
+}
+
+std::vector<Event> Durable::load_events(std::size_t newest) {
+  std::lock_guard lock(mutex_);
+  std::vector<Event> out;
+  Stmt st(db_, "SELECT data FROM (SELECT seq, data FROM events ORDER BY seq DESC LIMIT ?) ORDER BY seq");
+  st.integer(1, static_cast<std::int64_t>(newest));
+  while (st.step()) {
+    boost::system::error_code ec;
+    auto v = json::parse(st.column_text(0), ec);
+    if (ec) continue;
+    if (auto e = event_from_json(v)) out.push_back(std::move(*e));
+  }
+  return out;
+}
+
+void Durable::trim_events(std::uint64_t keep_from_seq) {
+  std::lock_guard lock(mutex_);
+  Stmt(db_, "DELETE FROM events WHERE seq < ?").integer(1, static_cast<std::int64_t>(keep_from_seq)).run();
+}
+
+void Durable::delete_events() {
+  std::lock_guard lock(mutex_);
+  // Sequence numbers are never reused, even after the log is emptied.
+  exec("INSERT OR REPLACE INTO state(k, v) SELECT 'event_seq', MAX(COALESCE((SELECT MAX(seq) FROM events), 0),"
+       " COALESCE((SELECT CAST(v AS INTEGER) FROM state WHERE k = 'event_seq'), 0))");
+  exec("DELETE FROM events");
+}
+
+std::uint64_t Durable::last_event_seq() {
+  std::lock_guard lock(mutex_);
+  Stmt st(db_, "SELECT COALESCE(MAX(seq), 0) FROM events");
+  st.step();
+  auto from_events = static_cast<std::uint64_t>(st.column_int(0));
+  Stmt st2(db_, "SELECT v FROM state WHERE k = 'event_seq'");
+  std::uint64_t kept = 0;
+  if (st2.step()) kept = std::strtoull(st2.column_text(0).c_str(), nullptr, 10);
+  return std::max(from_events, kept);
+}
+
+std::vector<UsageRow> Durable::load_usage() {
+  std::lock_guard lock(mutex_);
+  std::vector<UsageRow> out;
+  Stmt st(db_, "SELECT key, at_ms, n FROM usage ORDER BY at_ms, rowid");
+  while (st.step())
+    out.push_back({st.column_text(0), st.column_int(1), static_cast<std::uint64_t>(st.column_int(2))});
+  return out;
+}
+
+void Durable::delete_usage() {
+  std::lock_guard lock(mutex_);
+  exec("DELETE FROM usage");
+}
+
+std::optional<std::int64_t> Durable::clock_offset_ms() {
+  std::lock_guard lock(mutex_);
+  Stmt st(db_, "SELECT v FROM state WHERE k = 'clock_offset_ms'");
+  if (!st.step()) return std::nullopt;
+  return std::strtoll(st.column_text(0).c_str(), nullptr, 10);
+}
+
+void Durable::set_clock_offset_ms(std::int64_t ms) {
+  std::lock_guard lock(mutex_);
+  Stmt(db_, "INSERT OR REPLACE INTO state(k, v) VALUES('clock_offset_ms', ?)").text(1, std::to_string(ms)).run();
+}
+
+}  // namespace relaymock::store

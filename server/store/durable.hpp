@@ -1,0 +1,72 @@
+// Durable mode (storage.path): one SQLite database in WAL mode holds captured
+// messages, the event log, the counters' history and the clock offset. A
+// message is committed before its 250 is sent; WAL with synchronous=NORMAL
+// survives a killed process (kill -9) without an fsync per message.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "store/event.hpp"
+#include "store/message.hpp"
+
+struct sqlite3;
+
+namespace relaymock::store {
+
+struct StoreError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Recipients counted against an identity at a time (quota and rate limits).
+struct UsageRow {
+  std::string key;  // "user:app", "ip:10.0.0.0/8"
+  std::int64_t at_ms = 0;
+  std::uint64_t n = 0;
+};
+
+class Durable {
+ public:
+  // Creates the directory if missing, takes its lock (a second instance on the
+  // same path is refused), opens or creates the database. Throws StoreError.
+  explicit Durable(const std::string& dir);
+  ~Durable();
+  Durable(const Durable&) = delete;
+  Durable& operator=(const Durable&) = delete;
+
+  const std::string& path() const { return db_path_; }
+
+  // One transaction: the message, its usage rows, and the evictions it causes.
+  void put_message(const Message& m, std::string_view content, const std::vector<UsageRow>& usage,
+                   const std::vector<std::string>& evict_ids);
+  std::vector<Message> load_messages();  // oldest first, without content
+  std::optional<std::string> content(const std::string& id);
+  void delete_message(const std::string& id);
+  void delete_messages();
+
+  void put_event(const Event& e);
+  std::vector<Event> load_events(std::size_t newest);  // oldest first
+  void trim_events(std::uint64_t keep_from_seq);
+  void delete_events();
+  std::uint64_t last_event_seq();
+
+  std::vector<UsageRow> load_usage();
+  void delete_usage();
+
+  std::optional<std::int64_t> clock_offset_ms();
+  void set_clock_offset_ms(std::int64_t ms);
+
+ private:
+  void exec(const char* sql);
+  std::mutex mutex_;
+  std::string db_path_;
+  int lock_fd_ = -1;
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace relaymock::store

@@ -1,0 +1,25 @@
+// One decision or protocol outcome: what the events API serves.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "store/message.hpp"
+
+namespace relaymock::store {
+
+struct Event {
+  std::uint64_t seq = 0;  // increasing, never reused (also across restarts in durable mode)
+  TimePoint time;
+  std::string session_id;
+  std::string client_ip;
+  std::uint16_t port = 0;
+  std::string stage;  // connect | auth | mail | rcpt | data
+  std::string rule;   // policy rule id, or a protocol one (syntax_error, size_exceeded, timeout, ...)
+  std::string identity_kind;  // none | user | ip
+  std::string identity_name;
+  std::string reply;   // the full reply sent, lines joined by '\n' ("550-a\n550 b")
+  std::string detail;  // why
+  std::string message_id;  // accepted: the message's id
+};
+
+}  // namespace relaymock::store

@@ -1,0 +1,137 @@
+#include "store/mail_store.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "store/mime.hpp"
+
+namespace relaymock::store {
+namespace {
+
+bool icontains(std::string_view hay, std::string_view needle) {
+  if (needle.empty()) return true;
+  auto it = std::search(hay.begin(), hay.end(), needle.begin(), needle.end(), [](char a, char b) {
+    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+  });
+  return it != hay.end();
+}
+
+bool any_contains(const std::vector<std::string>& v, std::string_view needle) {
+  return std::any_of(v.begin(), v.end(), [&](const std::string& s) { return icontains(s, needle); });
+}
+
+}  // namespace
+
+bool MessageFilter::matches(const Message& m) const {
+  if (!from.empty() && !icontains(m.envelope_from, from) && !icontains(m.from, from)) return false;
+  if (!to.empty() && !any_contains(m.envelope_to, to) && !any_contains(m.to, to) && !any_contains(m.cc, to))
+    return false;
+  if (!subject.empty() && !icontains(m.subject, subject)) return false;
+  if (!user.empty() && m.identity_name != user) return false;
+  if (since && m.received_at < *since) return false;
+  return true;
+}
+
+MailStore::MailStore(std::size_t max_messages, std::uint64_t max_bytes, Durable* durable)
+    : max_messages_(max_messages), max_bytes_(max_bytes), durable_(durable) {
+  if (!durable_) return;
+  for (auto& m : durable_->load_messages()) {
+    bytes_ += m.size;
+    messages_.push_back(std::make_shared<const Message>(std::move(m)));
+  }
+}
+
+void MailStore::add(std::shared_ptr<Message> m, const std::vector<UsageRow>& usage) {
+  auto headers = parse_headers(m->content);
+  auto from = address_list(header_value(headers, "From"));
+  m->from = from.empty() ? header_value(headers, "From") : from.front();
+  for (const auto& [name, value] : headers) {
+    std::string lname = name;
+    for (auto& c : lname) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lname == "to")
+      for (auto& a : address_list(value)) m->to.push_back(a);
+    if (lname == "cc")
+      for (auto& a : address_list(value)) m->cc.push_back(a);
+  }
+  m->subject = header_value(headers, "Subject");
+  m->size = m->content.size();
+
+  std::lock_guard lock(mutex_);
+  // What this message pushes out, oldest first.
+  std::vector<std::string> evict;
+  std::size_t count = messages_.size() + 1;
+  std::uint64_t bytes = bytes_ + m->size;
+  for (const auto& old : messages_) {
+    if (count <= max_messages_ && bytes <= max_bytes_) break;
+    evict.push_back(old->id);
+    --count;
+    bytes -= old->size;
+  }
+  if (durable_) {
+    durable_->put_message(*m, m->content, usage, evict);  // throws: nothing changes
+    std::string().swap(m->content);
+  }
+  for (std::size_t i = 0; i < evict.size(); ++i) {
+    bytes_ -= messages_.front()->size;
+    messages_.pop_front();
+  }
+  bytes_ += m->size;
+  messages_.push_back(std::move(m));
+  ++generation_;
+}
+
+MailStore::Page MailStore::query(const MessageFilter& f, std::size_t offset, std::size_t limit) const {
+  std::lock_guard lock(mutex_);
+  Page p;
+  for (auto it = messages_.rbegin(); it != messages_.rend(); ++it) {
+    if (!f.matches(**it)) continue;
+    if (p.total >= offset && p.items.size() < limit) p.items.push_back(*it);
+    ++p.total;
+  }
+  return p;
+}
+
+std::shared_ptr<const Message> MailStore::find(const std::string& id) const {
+  std::lock_guard lock(mutex_);
+  for (auto it = messages_.rbegin(); it != messages_.rend(); ++it)
+    if ((*it)->id == id) return *it;
+  return nullptr;
+}
+
+std::optional<std::string> MailStore::content(const std::string& id) const {
+  auto m = find(id);
+  if (!m) return std::nullopt;
+  if (!durable_) return m->content;
+  return durable_->content(id);
+}
+
+bool MailStore::remove(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  auto it = std::find_if(messages_.begin(), messages_.end(), [&](const auto& m) { return m->id == id; });
+  if (it == messages_.end()) return false;
+  if (durable_) durable_->delete_message(id);
+  bytes_ -= (*it)->size;
+  messages_.erase(it);
+  ++generation_;
+  return true;
+}
+
+void MailStore::clear() {
+  std::lock_guard lock(mutex_);
+  if (durable_) durable_->delete_messages();
+  messages_.clear();
+  bytes_ = 0;
+  ++generation_;
+}
+
+std::size_t MailStore::size() const {
+  std::lock_guard lock(mutex_);
+  return messages_.size();
+}
+
+std::uint64_t MailStore::bytes() const {
+  std::lock_guard lock(mutex_);
+  return bytes_;
+}
+
+}  // namespace relaymock::store

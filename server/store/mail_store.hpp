@@ -1,0 +1,63 @@
+// Captured mail: an in-memory index of every message (newest last), bounded by
+// count and bytes (the oldest is evicted first), with the bytes themselves in
+// memory or, in durable mode, in SQLite. Thread-safe.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/durable.hpp"
+#include "store/message.hpp"
+
+namespace relaymock::store {
+
+// All set fields must match (AND). Text matches are case-insensitive substrings.
+struct MessageFilter {
+  std::string from;     // envelope sender or From header
+  std::string to;       // any envelope recipient, To or Cc address
+  std::string subject;
+  std::string user;     // identity name (SMTP username, API key name) exactly
+  std::optional<TimePoint> since;
+  bool matches(const Message& m) const;
+};
+
+class MailStore {
+ public:
+  MailStore(std::size_t max_messages, std::uint64_t max_bytes, Durable* durable);
+
+  // Fills the header fields from the content, stores, and in durable mode
+  // commits (with `usage`) before returning. Throws StoreError if it cannot.
+  void add(std::shared_ptr<Message> m, const std::vector<UsageRow>& usage = {});
+
+  struct Page {
+    std::size_t total = 0;  // matching messages
+    std::vector<std::shared_ptr<const Message>> items;  // newest first
+  };
+  Page query(const MessageFilter& f, std::size_t offset, std::size_t limit) const;
+  std::shared_ptr<const Message> find(const std::string& id) const;
+  // The bytes as received; nullopt if the id is unknown.
+  std::optional<std::string> content(const std::string& id) const;
+  bool remove(const std::string& id);
+  void clear();
+
+  std::size_t size() const;
+  std::uint64_t bytes() const;
+  // Bumped on every change: long-polls watch it.
+  std::uint64_t generation() const { return generation_.load(); }
+
+ private:
+  mutable std::mutex mutex_;
+  std::deque<std::shared_ptr<const Message>> messages_;
+  std::uint64_t bytes_ = 0;
+  std::size_t max_messages_;
+  std::uint64_t max_bytes_;
+  Durable* durable_;
+  std::atomic<std::uint64_t> generation_{0};
+};
+
+}  // namespace relaymock::store

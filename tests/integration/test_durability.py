@@ -1,0 +1,143 @@
+"""Durable storage (storage.path): nothing that got a 250 is lost to kill -9,
+counters and the clock come back, and two instances never share a store."""
+import os
+import smtplib
+import subprocess
+import tempfile
+import threading
+import time
+
+import pytest
+
+from conftest import BIN, free_port
+
+
+def config(path, extra=""):
+    return f"""
+account:
+  verified_domains: [example.com]
+  quota: {{ monthly: 100000 }}
+smtp_users: [{{ username: app, password: secret, rate_limit: {{ count: 100000, per: 1h }} }}]
+storage:
+  path: {path}
+{extra}
+"""
+
+
+def listener():
+    return f"server:\n  listeners: [{{ address: 127.0.0.1, port: {free_port()} }}]\n"
+
+
+@pytest.fixture
+def store_dir():
+    with tempfile.TemporaryDirectory(prefix="relaymock-store-") as d:
+        yield os.path.join(d, "data")  # created by relaymock
+
+
+def test_kill_9_mid_stream_loses_no_acknowledged_message(make_relay, store_dir):
+    relay = make_relay(config(store_dir), listeners=("plain",))
+    acked, stop = [], threading.Event()
+
+    def sender():
+        try:
+            with smtplib.SMTP("127.0.0.1", relay.ports["plain"], timeout=10) as s:
+                s.login("app", "secret")
+                for i in range(100000):
+                    if stop.is_set():
+                        return
+                    s.mail("a@example.com")
+                    s.rcpt("b@example.org")
+                    code, text = s.data(f"From: a@example.com\r\nSubject: n{i}\r\n\r\nbody {i}\r\n".encode())
+                    if code == 250:
+                        acked.append(text.decode().split("id=", 1)[1])
+        except (smtplib.SMTPException, OSError):
+            pass  # the server died under us: that is the point
+
+    t = threading.Thread(target=sender)
+    t.start()
+    deadline = time.time() + 20
+    while len(acked) < 150 and time.time() < deadline:
+        time.sleep(0.01)
+    relay.kill9()
+    stop.set()
+    t.join(timeout=20)
+    assert len(acked) >= 150
+
+    relay.start()
+    code, page = relay.api("GET", "/api/v1/messages?limit=1000")
+    assert code == 200
+    stored = {m["id"] for m in page["messages"]}
+    missing = [i for i in acked if i not in stored]
+    assert not missing, f"{len(missing)} acknowledged messages lost"
+    # At most the one message in flight was committed without its 250 arriving.
+    assert page["total"] - len(acked) in (0, 1)
+    # Counters after the restart equal what was committed: one recipient each.
+    code, usage = relay.api("GET", "/api/v1/usage")
+    assert usage["cycle_used"] == page["total"]
+    assert usage["rate_limits"][0]["used"] == page["total"]
+    # Every stored message reads back whole.
+    some = next(iter(acked))
+    code, m = relay.api("GET", f"/api/v1/messages/{some}")
+    assert code == 200 and m["text"].startswith("body ")
+
+
+def test_events_clock_and_bounds_survive_restart(make_relay, store_dir):
+    relay = make_relay(config(store_dir, "  max_messages: 3\n"), listeners=("plain",))
+    ids = []
+    with smtplib.SMTP("127.0.0.1", relay.ports["plain"], timeout=10) as s:
+        s.login("app", "secret")
+        for i in range(5):
+            s.mail("a@example.com")
+            s.rcpt("b@example.org")
+            ids.append(s.data(b"From: a@example.com\r\n\r\nx\r\n")[1].decode().split("id=")[1])
+    assert relay.api("POST", "/api/v1/clock", {"advance": "2h"})[0] == 200
+    _, before = relay.api("GET", "/api/v1/events")
+    relay.kill9()
+    relay.start()
+    _, page = relay.api("GET", "/api/v1/messages")
+    assert [m["id"] for m in page["messages"]] == list(reversed(ids[2:]))  # the 3 newest
+    _, after = relay.api("GET", "/api/v1/events")
+    assert after["events"] == before["events"]
+    _, clock = relay.api("GET", "/api/v1/clock")
+    assert 7190 < clock["offset_seconds"] < 7210
+    # Sequence numbers continue, never reused.
+    with smtplib.SMTP("127.0.0.1", relay.ports["plain"], timeout=10) as s:
+        s.login("app", "secret")
+        s.sendmail("a@example.com", ["b@example.org"], b"From: a@example.com\r\n\r\nx\r\n")
+    _, ev = relay.api("GET", f"/api/v1/events?since={before['last_seq']}")
+    assert [e["seq"] for e in ev["events"]] == [before["last_seq"] + 1]
+    # A reset empties the store for good.
+    relay.api("POST", "/api/v1/reset")
+    relay.kill9()
+    relay.start()
+    assert relay.api("GET", "/api/v1/messages")[1]["total"] == 0
+    assert relay.api("GET", "/api/v1/usage")[1]["cycle_used"] == 0
+
+
+def test_a_second_instance_on_the_same_store_refuses_to_start(make_relay, store_dir):
+    first = make_relay(config(store_dir), listeners=("plain",))
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "second.yaml")
+        with open(path, "w") as f:
+            f.write(config(store_dir) + listener() + "http: { listen: \"off\" }\n")
+        p = subprocess.run([BIN, "--config", path], capture_output=True, text=True, timeout=20)
+    assert p.returncode == 1
+    assert f"storage.path {store_dir} is in use by another relaymock (pid {first.proc.pid})" in p.stderr
+    assert first.api("GET", "/healthz")[0] == 200
+
+
+def test_unusable_store_path_is_a_clear_startup_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    cfg = tmp_path / "r.yaml"
+    cfg.write_text(config(str(blocker / "sub")) + "http: { listen: \"off\" }\n" + listener())
+    p = subprocess.run([BIN, "--config", str(cfg)], capture_output=True, text=True, timeout=20)
+    assert p.returncode == 1
+    assert f"storage.path {blocker / 'sub'}: cannot create the directory" in p.stderr
+    garbage = tmp_path / "garbage"
+    garbage.mkdir()
+    (garbage / "relaymock.sqlite3").write_bytes(b"this is not sqlite" * 100)
+    cfg.write_text(config(str(garbage)) + "http: { listen: \"off\" }\n" + listener())
+    p = subprocess.run([BIN, "--config", str(cfg)], capture_output=True, text=True, timeout=20)
+    assert p.returncode == 1
+    assert "is not a usable relaymock store" in p.stderr

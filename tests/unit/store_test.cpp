@@ -1,0 +1,171 @@
+// The store layer: MIME reading, JSON codecs, the bounded message index, and
+// the durable SQLite store (in a temporary directory).
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+
+#include "store/codec.hpp"
+#include "store/durable.hpp"
+#include "store/event_log.hpp"
+#include "store/mail_store.hpp"
+#include "store/mime.hpp"
+
+using namespace relaymock::store;
+namespace fs = std::filesystem;
+
+TEST(Mime, EncodedWords) {
+  EXPECT_EQ(decode_words("=?UTF-8?B?w6l0w6k=?="), "été");
+  EXPECT_EQ(decode_words("=?iso-8859-1?q?caf=E9_cr=E8me?="), "café crème");
+  // Whitespace between adjacent encoded words goes; around plain text it stays.
+  EXPECT_EQ(decode_words("=?utf-8?q?a?= =?utf-8?q?b?= c =?utf-8?q?d?="), "ab c d");
+  // Unknown charset, malformed words: left as written.
+  EXPECT_EQ(decode_words("=?koi8-r?b?wMI=?="), "=?koi8-r?b?wMI=?=");
+  EXPECT_EQ(decode_words("=?utf-8?x?abc?= and =?broken"), "=?utf-8?x?abc?= and =?broken");
+  EXPECT_EQ(decode_words("plain"), "plain");
+}
+
+TEST(Mime, AddressLists) {
+  EXPECT_EQ(address_list("\"Doe, John\" <j@x.example>, b@y.example (Bob), <c@z.example>"),
+            (std::vector<std::string>{"j@x.example", "b@y.example", "c@z.example"}));
+  EXPECT_EQ(address_list("undisclosed-recipients:;"), std::vector<std::string>{});
+  EXPECT_EQ(address_list("team: a@x.example, b@x.example;"),
+            (std::vector<std::string>{"a@x.example", "b@x.example"}));
+  EXPECT_EQ(address_list(""), std::vector<std::string>{});
+}
+
+TEST(Mime, HeadersUnfoldAndKeepOrder) {
+  auto h = parse_headers("Subject: one\r\n two\r\nX-A: 1\r\nX-A: 2\r\nnot a header\r\n\r\nbody: no\r\n");
+  ASSERT_EQ(h.size(), 3u);
+  EXPECT_EQ(h[0], (std::pair<std::string, std::string>{"Subject", "one two"}));
+  EXPECT_EQ(header_value(h, "x-a"), "1");
+}
+
+TEST(Mime, BodiesAndAttachments) {
+  std::string m =
+      "Content-Type: multipart/mixed; boundary=\"outer\"\r\n\r\npreamble\r\n"
+      "--outer\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+      "a=3Db =\r\nc\r\n"
+      "--outer\r\nContent-Type: image/png\r\nContent-Disposition: attachment; filename*=utf-8''%C3%A9.png\r\n"
+      "Content-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n"
+      "--outer--\r\nepilogue\r\n";
+  auto p = parse_message(m);
+  EXPECT_TRUE(p.has_text);
+  EXPECT_EQ(p.text, "a=b c");
+  EXPECT_FALSE(p.has_html);
+  ASSERT_EQ(p.attachments.size(), 1u);
+  EXPECT_EQ(p.attachments[0].name, "é.png");
+  EXPECT_EQ(p.attachments[0].type, "image/png");
+  EXPECT_EQ(p.attachments[0].size, 8u);
+}
+
+TEST(Mime, HostileStructuresStayBounded) {
+  // Nested far deeper than anyone sends, an unterminated part, no boundary.
+  std::string deep;
+  for (int i = 0; i < 200; ++i) deep += "Content-Type: multipart/mixed; boundary=b" + std::to_string(i) + "\r\n\r\n--b" + std::to_string(i) + "\r\n";
+  deep += "\r\ntext\r\n";
+  auto p = parse_message(deep);  // must return, whatever it finds
+  EXPECT_LE(p.attachments.size(), 10u);
+  auto q = parse_message("Content-Type: multipart/mixed\r\n\r\n--x\r\nhello");
+  EXPECT_TRUE(q.has_text || !q.attachments.empty());
+  EXPECT_EQ(parse_message("").text, "");
+  EXPECT_EQ(decode_base64_lenient("aGVsbG8=\r\n!!!"), "hello");
+  EXPECT_EQ(decode_quoted_printable("=4"), "=4");
+}
+
+TEST(Codec, Rfc3339RoundTrip) {
+  auto t = parse_rfc3339("2026-02-28T23:59:59.250Z");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(rfc3339(*t), "2026-02-28T23:59:59.250Z");
+  EXPECT_EQ(rfc3339(*parse_rfc3339("2026-03-01T01:30:00+02:00")), "2026-02-28T23:30:00.000Z");
+  for (auto bad : {"2026-13-01T00:00:00Z", "2026-01-01", "2026-01-01T00:00:00", "2026-01-01T00:00:00Zjunk",
+                   "9999-01-01T00:00:00Z", "2026-01-01T00:00:00."})
+    EXPECT_FALSE(parse_rfc3339(bad)) << bad;
+}
+
+namespace {
+std::shared_ptr<Message> message(const std::string& id, std::size_t size, const std::string& subject = "s") {
+  auto m = std::make_shared<Message>();
+  m->id = id;
+  m->envelope_from = "a@example.com";
+  m->envelope_to = {"b@example.org"};
+  m->identity_kind = "user";
+  m->identity_name = "app";
+  m->content = "Subject: " + subject + "\r\nTo: \"B\" <b@example.org>\r\n\r\n" + std::string(size, 'x');
+  return m;
+}
+}  // namespace
+
+TEST(MailStore, EvictsOldestPastEitherBound) {
+  MailStore s(3, 1 << 20, nullptr);
+  for (int i = 0; i < 5; ++i) s.add(message("m" + std::to_string(i), 10));
+  auto page = s.query({}, 0, 10);
+  ASSERT_EQ(page.total, 3u);
+  EXPECT_EQ(page.items[0]->id, "m4");
+  EXPECT_EQ(page.items[2]->id, "m2");
+  MailStore small(100, 200, nullptr);
+  small.add(message("a", 100));
+  small.add(message("b", 100));  // the two together pass 200 bytes
+  EXPECT_EQ(small.size(), 1u);
+  EXPECT_EQ(small.find("b")->to, std::vector<std::string>{"b@example.org"});
+}
+
+TEST(MailStore, Filters) {
+  MailStore s(100, 1 << 20, nullptr);
+  s.add(message("a", 1, "Invoice May"));
+  s.add(message("b", 1, "Welcome"));
+  MessageFilter f;
+  f.subject = "invoice";
+  EXPECT_EQ(s.query(f, 0, 10).total, 1u);
+  f = {};
+  f.to = "B@EXAMPLE";
+  EXPECT_EQ(s.query(f, 0, 10).total, 2u);
+  f.user = "someone-else";
+  EXPECT_EQ(s.query(f, 0, 10).total, 0u);
+  EXPECT_TRUE(s.remove("a"));
+  EXPECT_FALSE(s.remove("a"));
+  EXPECT_EQ(*s.content("b"), message("b", 1, "Welcome")->content);
+}
+
+TEST(Durable, MessagesEventsUsageAndClockComeBack) {
+  auto dir = fs::temp_directory_path() / ("relaymock-unit-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  {
+    Durable d(dir.string());
+    EXPECT_THROW(Durable second(dir.string()), StoreError);  // the lock is held
+    MailStore s(2, 1 << 20, &d);
+    s.add(message("m1", 5), {{"user:app", 1000, 1}});
+    s.add(message("m2", 5), {{"user:app", 2000, 2}});
+    s.add(message("m3", 5));  // evicts m1 in the same transaction
+    EventLog log(10, &d);
+    Event e;
+    e.time = *parse_rfc3339("2026-11-27T10:00:00Z");
+    e.rule = "relay_denied";
+    log.append(e);
+    log.append(e);
+    d.set_clock_offset_ms(-5000);
+  }
+  {
+    Durable d(dir.string());
+    MailStore s(2, 1 << 20, &d);
+    EXPECT_EQ(s.size(), 2u);
+    EXPECT_FALSE(s.find("m1"));
+    EXPECT_EQ(s.find("m2")->subject, "s");
+    EXPECT_TRUE(s.find("m2")->content.empty());  // bytes live in SQLite
+    EXPECT_EQ(s.content("m3")->size(), message("m3", 5)->content.size());
+    auto usage = d.load_usage();
+    ASSERT_EQ(usage.size(), 2u);
+    EXPECT_EQ(usage[1].n, 2u);
+    EventLog log(10, &d);
+    EXPECT_EQ(log.last_seq(), 2u);
+    log.clear();
+    EXPECT_EQ(log.append(Event{}), 3u);  // never reused
+    EXPECT_EQ(*d.clock_offset_ms(), -5000);
+  }
+  {
+    Durable d(dir.string());
+    EventLog log(10, &d);
+    EXPECT_EQ(log.last_seq(), 3u);
+  }
+  fs::remove_all(dir);
+}
