@@ -122,10 +122,48 @@ std::optional<smtp::Reply> MailHandler::check_rcpt(const smtp::SessionView& v, c
 void MailHandler::end_transaction() {
   reserved_ = 0;
   route_.reset();
+  spool_.reset();
+  spool_error_.clear();
+}
+
+bool MailHandler::spool(const std::string& chunk) {
+  if (!spool_error_.empty()) return true;  // already failed: drop the rest, answer 451 at the end
+  if (!spool_) {
+    auto dir = svc_.mail.spool_dir();
+    if (!dir) return false;  // memory mode: the message stays in memory
+    try {
+      spool_ = std::make_unique<store::Spool>(*dir);
+    } catch (const std::exception& e) {
+      logger().warning("cannot spool a large message; keeping it in memory", {{"session", session_id_}, {"error", e.what()}});
+      return false;
+    }
+  }
+  try {
+    spool_->append(chunk);
+  } catch (const std::exception& e) {
+    spool_error_ = e.what();
+  }
+  return true;
 }
 
 smtp::Reply MailHandler::deliver(const smtp::SessionView& v, const smtp::Envelope& env, std::string& content) {
-  auto d = svc_.engine.check_content(identity_, content);
+  if (spool_ && spool_error_.empty()) {
+    try {
+      spool_->append(content);  // the tail after the last spooled chunk
+      std::string().swap(content);
+    } catch (const std::exception& e) {
+      spool_error_ = e.what();
+    }
+  }
+  if (!spool_error_.empty()) {
+    svc_.engine.release(identity_, reserved_);
+    smtp::Reply r{451, "4.3.0", "Temporary local problem - please try later"};
+    record(v, "data", "store_failed", identity_, r, "the message could not be spooled: " + spool_error_);
+    end_transaction();
+    return r;
+  }
+  // The From header rule reads the header section: from memory, or the spool's head.
+  auto d = svc_.engine.check_content(identity_, spool_ ? std::string_view(spool_->head()) : std::string_view(content));
   if (!d.accept) {
     svc_.engine.release(identity_, reserved_);
     end_transaction();
@@ -158,14 +196,14 @@ smtp::Reply MailHandler::deliver(const smtp::SessionView& v, const smtp::Envelop
   msg->content = std::move(content);
   std::string id = msg->id;
   std::uint64_t rcpts = msg->envelope_to.size();
-  std::uint64_t size = msg->content.size();
+  std::uint64_t size = spool_ ? spool_->size() : msg->content.size();
   // In durable mode the 250 goes out only once the message (and the counters'
   // history) is committed.
   std::vector<store::UsageRow> usage{
       {identity_.key(), std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count(),
        reserved_}};
   try {
-    svc_.mail.add(std::move(msg), usage);
+    svc_.mail.add(std::move(msg), usage, spool_.get());
   } catch (const std::exception& ex) {
     svc_.engine.release(identity_, reserved_);
     end_transaction();

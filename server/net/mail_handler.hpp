@@ -4,6 +4,7 @@
 #pragma once
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -13,6 +14,7 @@
 #include "smtp/session.hpp"
 #include "store/event_log.hpp"
 #include "store/mail_store.hpp"
+#include "store/spool.hpp"
 
 namespace relaymock::net {
 
@@ -37,6 +39,7 @@ class MailHandler final : public smtp::Handler {
   void abandon(const smtp::SessionView&, const smtp::Envelope&) override;
   void protocol_reply(const smtp::SessionView&, smtp::Stage, std::string_view rule, const smtp::Reply&) override;
   void transcript(char dir, std::string_view line) override;
+  bool spool(const std::string& chunk) override;
 
   const std::string& session_id() const { return session_id_; }
   // After rcpt_ready() said no: the DNS answer it is waiting for.
@@ -55,6 +58,9 @@ class MailHandler final : public smtp::Handler {
   // The sender domain's DNS answer (mode system), kept for the transaction.
   std::optional<std::pair<std::string, policy::SenderRoute>> route_;
   std::string pending_domain_;      // asked by rcpt_ready, not yet answered
+  // A large message on its way to the durable store.
+  std::unique_ptr<store::Spool> spool_;
+  std::string spool_error_;         // set when spooling failed mid-message
 };
 
 // A reply as sent, lines joined by '\n': "550-a\n550 b".

@@ -154,23 +154,31 @@ void Session::resume() {
   note_sent(mark);
 }
 
+// A large message need not stay in memory: past kSpoolChunk the handler may
+// take what has arrived (to disk) so memory stays bounded by the chunk.
+void Session::offer_spool() {
+  if (content_.size() >= kSpoolChunk && handler_.spool(content_)) content_.clear();
+}
+
 std::size_t Session::process(std::string_view in) {
   std::size_t pos = 0;
   while (pos < in.size() && !closing_ && !wants_tls_ && !paused_) {
     auto rest = in.substr(pos);
     if (mode_ == Mode::Data) {
       pos += dot_.feed(rest, content_, settings_.limits.max_message_size);
+      offer_spool();
       if (dot_.done()) finish_data();
       continue;
     }
     if (mode_ == Mode::BdatChunk) {
       auto take = static_cast<std::size_t>(std::min<std::uint64_t>(bdat_remaining_, rest.size()));
       if (!bdat_discard_) {
-        auto kept = content_.size();
+        auto kept = bdat_total_;  // content_ may have been spooled away
         if (kept < settings_.limits.max_message_size)
           content_.append(rest.data(), std::min<std::size_t>(take, settings_.limits.max_message_size - kept));
       }
       bdat_total_ += bdat_discard_ ? 0 : take;
+      offer_spool();
       bdat_remaining_ -= take;
       pos += take;
       if (bdat_remaining_ == 0) finish_bdat_chunk();

@@ -88,6 +88,10 @@ class Handler {
   // The content is complete and within limits; returns the final reply
   // ("250 OK id=..." or a rejection).
   virtual Reply deliver(const SessionView&, const Envelope&, std::string& content) = 0;
+  // Content is arriving and `chunk` (the content since the last call) has
+  // reached Session::kSpoolChunk bytes: the handler may keep it elsewhere and
+  // return true, and deliver() then gets only the rest. False: keep it here.
+  virtual bool spool(const std::string& /*chunk*/) { return false; }
   // The transaction ended without delivery (RSET, QUIT, STARTTLS, size, close):
   // anything reserved for it is released.
   virtual void abandon(const SessionView&, const Envelope&) {}
@@ -100,6 +104,8 @@ class Handler {
 
 class Session {
  public:
+  static constexpr std::size_t kSpoolChunk = 1 << 20;
+
   Session(const Settings& settings, Handler& handler, ClientInfo client);
   ~Session();
   Session(const Session&) = delete;
@@ -171,6 +177,7 @@ class Session {
   void unrecognized(std::string_view rule, std::string_view enhanced, std::string_view text);
   void close_with(int code, std::string_view enhanced, std::string_view text);
 
+  void offer_spool();
   void note_client(std::string_view line);
   void note_sent(std::size_t from);  // transcript of out_ from this offset
   void reset_transaction(bool abandoned);

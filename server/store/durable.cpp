@@ -62,7 +62,7 @@ class Stmt {
 
 }  // namespace
 
-Durable::Durable(const std::string& dir) {
+Durable::Durable(const std::string& dir) : dir_(dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw StoreError("storage.path " + dir + ": cannot create the directory: " + ec.message());
@@ -121,13 +121,40 @@ void Durable::exec(const char* sql) {
   }
 }
 
-void Durable::put_message(const Message& m, std::string_view content, const std::vector<UsageRow>& usage,
-                          const std::vector<std::string>& evict_ids) {
+void Durable::put_message(const Message& m, std::string_view content, const Spool* spool,
+                          const std::vector<UsageRow>& usage, const std::vector<std::string>& evict_ids) {
   std::lock_guard lock(mutex_);
   exec("BEGIN IMMEDIATE");
   try {
     auto meta = json::serialize(message_record(m));
-    Stmt(db_, "INSERT INTO messages(id, meta, content) VALUES(?, ?, ?)").text(1, m.id).text(2, meta).blob(3, content).run();
+    if (!spool) {
+      Stmt(db_, "INSERT INTO messages(id, meta, content) VALUES(?, ?, ?)").text(1, m.id).text(2, meta).blob(3, content).run();
+    } else {
+      Stmt(db_, "INSERT INTO messages(id, meta, content) VALUES(?, ?, zeroblob(?))")
+          .text(1, m.id)
+          .text(2, meta)
+          .integer(3, static_cast<std::int64_t>(spool->size()))
+          .run();
+      sqlite3_blob* blob = nullptr;
+      if (sqlite3_blob_open(db_, "main", "messages", "content", sqlite3_last_insert_rowid(db_), 1, &blob) != SQLITE_OK)
+        throw StoreError(std::string("storage: ") + sqlite3_errmsg(db_));
+      std::string buf(256 * 1024, '\0');
+      std::uint64_t off = 0;
+      int rc = SQLITE_OK;
+      while (off < spool->size() && rc == SQLITE_OK) {
+        auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), spool->size() - off));
+        auto n = ::pread(spool->fd(), buf.data(), want, static_cast<off_t>(off));
+        if (n <= 0) {
+          if (n < 0 && errno == EINTR) continue;
+          sqlite3_blob_close(blob);
+          throw StoreError(std::string("spool read failed: ") + (n < 0 ? std::strerror(errno) : "short file"));
+        }
+        rc = sqlite3_blob_write(blob, buf.data(), static_cast<int>(n), static_cast<int>(off));
+        off += static_cast<std::uint64_t>(n);
+      }
+      sqlite3_blob_close(blob);
+      if (rc != SQLITE_OK) throw StoreError(std::string("storage: ") + sqlite3_errmsg(db_));
+    }
     for (const auto& u : usage)
       Stmt(db_, "INSERT INTO usage(key, at_ms, n) VALUES(?, ?, ?)")
           .text(1, u.key)

@@ -14,6 +14,7 @@
 
 #include "store/event.hpp"
 #include "store/message.hpp"
+#include "store/spool.hpp"
 
 struct sqlite3;
 
@@ -40,10 +41,13 @@ class Durable {
   Durable& operator=(const Durable&) = delete;
 
   const std::string& path() const { return db_path_; }
+  const std::string& dir() const { return dir_; }
 
   // One transaction: the message, its usage rows, and the evictions it causes.
-  void put_message(const Message& m, std::string_view content, const std::vector<UsageRow>& usage,
-                   const std::vector<std::string>& evict_ids);
+  // The content is `content`, or the whole of `spool` when one is given
+  // (copied in pieces, never all in memory).
+  void put_message(const Message& m, std::string_view content, const Spool* spool,
+                   const std::vector<UsageRow>& usage, const std::vector<std::string>& evict_ids);
   std::vector<Message> load_messages();  // oldest first, without content
   std::optional<std::string> content(const std::string& id);
   void delete_message(const std::string& id);
@@ -64,6 +68,7 @@ class Durable {
  private:
   void exec(const char* sql);
   std::mutex mutex_;
+  std::string dir_;
   std::string db_path_;
   int lock_fd_ = -1;
   sqlite3* db_ = nullptr;

@@ -41,8 +41,9 @@ MailStore::MailStore(std::size_t max_messages, std::uint64_t max_bytes, Durable*
   }
 }
 
-void MailStore::add(std::shared_ptr<Message> m, const std::vector<UsageRow>& usage) {
-  auto headers = parse_headers(m->content);
+void MailStore::add(std::shared_ptr<Message> m, const std::vector<UsageRow>& usage, const Spool* spool) {
+  if (spool && !durable_) throw StoreError("a spooled message needs the durable store");
+  auto headers = parse_headers(spool ? std::string_view(spool->head()) : std::string_view(m->content));
   auto from = address_list(header_value(headers, "From"));
   m->from = from.empty() ? header_value(headers, "From") : from.front();
   for (const auto& [name, value] : headers) {
@@ -54,7 +55,7 @@ void MailStore::add(std::shared_ptr<Message> m, const std::vector<UsageRow>& usa
       for (auto& a : address_list(value)) m->cc.push_back(a);
   }
   m->subject = header_value(headers, "Subject");
-  m->size = m->content.size();
+  m->size = spool ? spool->size() : m->content.size();
 
   std::lock_guard lock(mutex_);
   // What this message pushes out, oldest first.
@@ -68,7 +69,7 @@ void MailStore::add(std::shared_ptr<Message> m, const std::vector<UsageRow>& usa
     bytes -= old->size;
   }
   if (durable_) {
-    durable_->put_message(*m, m->content, usage, evict);  // throws: nothing changes
+    durable_->put_message(*m, m->content, spool, usage, evict);  // throws: nothing changes
     std::string().swap(m->content);
   }
   for (std::size_t i = 0; i < evict.size(); ++i) {

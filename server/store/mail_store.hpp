@@ -32,7 +32,12 @@ class MailStore {
 
   // Fills the header fields from the content, stores, and in durable mode
   // commits (with `usage`) before returning. Throws StoreError if it cannot.
-  void add(std::shared_ptr<Message> m, const std::vector<UsageRow>& usage = {});
+  // With a spool (durable mode only), the content is the spool's, not m->content.
+  void add(std::shared_ptr<Message> m, const std::vector<UsageRow>& usage = {}, const Spool* spool = nullptr);
+  // Where large incoming messages may be spooled: the durable store's directory.
+  std::optional<std::string> spool_dir() const {
+    return durable_ ? std::optional<std::string>(durable_->dir()) : std::nullopt;
+  }
 
   struct Page {
     std::size_t total = 0;  // matching messages

@@ -141,3 +141,44 @@ def test_unusable_store_path_is_a_clear_startup_error(tmp_path):
     p = subprocess.run([BIN, "--config", str(cfg)], capture_output=True, text=True, timeout=20)
     assert p.returncode == 1
     assert "is not a usable relaymock store" in p.stderr
+
+
+def big_message(mb, from_header="a@example.com"):
+    line = b"0123456789abcdefghijklmnopqrstuvwxyz.ABCDEFGHIJKLMNOPQRSTUVWXYZ-0123456789\r\n"
+    body = line * (mb * 1024 * 1024 // len(line))
+    return b"From: " + from_header.encode() + b"\r\nSubject: big\r\n\r\n." + body
+
+
+@pytest.mark.parametrize("durable", [True, False], ids=["durable", "memory"])
+def test_a_large_message_arrives_byte_identical(make_relay, store_dir, durable):
+    yaml = config(store_dir) if durable else config(store_dir).replace(f"  path: {store_dir}", "  path: \"\"")
+    relay = make_relay(yaml, listeners=("plain",))
+    raw = big_message(24)
+    with smtplib.SMTP("127.0.0.1", relay.ports["plain"], timeout=60) as s:
+        s.login("app", "secret")
+        s.sendmail("a@example.com", ["b@example.org"], raw)
+    _, page = relay.api("GET", "/api/v1/messages")
+    m = page["messages"][0]
+    assert m["size"] == len(raw) and m["subject"] == "big"
+    from conftest import http_request
+    code, got = http_request(relay.http_port, "GET", f"/api/v1/messages/{m['id']}/raw", raw=True, timeout=60)
+    assert code == 200 and got == raw
+    if durable:
+        # The spool is an unnamed file: nothing is left beside the database.
+        assert sorted(os.listdir(store_dir)) == ["relaymock.lock", "relaymock.sqlite3", "relaymock.sqlite3-shm",
+                                                 "relaymock.sqlite3-wal"]
+
+
+def test_a_spooled_message_still_meets_the_from_header_rule(make_relay, store_dir):
+    relay = make_relay(config(store_dir), listeners=("plain",))
+    with smtplib.SMTP("127.0.0.1", relay.ports["plain"], timeout=60) as s:
+        s.login("app", "secret")
+        with pytest.raises(smtplib.SMTPDataError) as e:
+            s.sendmail("a@example.com", ["b@example.org"], big_message(3, "x@shop.example"))
+        assert e.value.smtp_code == 550
+        assert e.value.smtp_error.startswith(b"From header sender domain not verified (shop.example)")
+        # The session goes on, and a rejected message counts nothing.
+        s.sendmail("a@example.com", ["b@example.org"], big_message(3))
+    _, page = relay.api("GET", "/api/v1/messages")
+    assert page["total"] == 1
+    assert relay.api("GET", "/api/v1/usage")[1]["cycle_used"] == 1

@@ -18,6 +18,13 @@ struct FakeHandler : smtp::Handler {
   std::vector<smtp::Envelope> envelopes;
   int abandoned = 0;
   std::vector<std::string> rules;          // protocol_reply rules seen
+  bool spooling = false;                   // take large content away (durable mode)
+  std::string spooled;
+  bool spool(const std::string& chunk) override {
+    if (!spooling) return false;
+    spooled += chunk;
+    return true;
+  }
   bool pause_rcpts = false;                // each RCPT waits once (a lookup)
   bool looked_up = false;
 

@@ -223,6 +223,30 @@ TEST(Session, PausedRcptKeepsPipelinedOrder) {
   EXPECT_EQ(h.handler.delivered[0], "hi\r\nmore\r\n");
 }
 
+// Large content is offered to the handler chunk by chunk; deliver() gets the
+// rest; the two together are the message, for DATA and BDAT alike.
+TEST(Session, LargeContentIsSpooledInChunks) {
+  Harness h;
+  h.settings.limits.max_message_size = 10 * smtp::Session::kSpoolChunk;
+  h.handler.spooling = true;
+  std::string body;
+  for (int i = 0; body.size() < 3 * smtp::Session::kSpoolChunk; ++i) body += "line " + std::to_string(i) + "\r\n";
+  h.send("EHLO c.example\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<x@b.c>\r\nDATA\r\n");
+  auto wire = smtp::dot_stuff(body);
+  for (std::size_t i = 0; i < wire.size(); i += 70000) h.send(std::string_view(wire).substr(i, 70000));
+  ASSERT_EQ(h.handler.delivered.size(), 1u);
+  EXPECT_GE(h.handler.spooled.size(), 2 * smtp::Session::kSpoolChunk);
+  EXPECT_LT(h.handler.delivered[0].size(), smtp::Session::kSpoolChunk);
+  EXPECT_EQ(h.handler.spooled + h.handler.delivered[0], body);
+
+  h.handler.spooled.clear();
+  std::string chunk(2 * smtp::Session::kSpoolChunk + 5, 'b');
+  h.send("MAIL FROM:<a@b.c>\r\nRCPT TO:<x@b.c>\r\nBDAT " + std::to_string(chunk.size()) + " LAST\r\n");
+  h.send(chunk);
+  ASSERT_EQ(h.handler.delivered.size(), 2u);
+  EXPECT_EQ(h.handler.spooled + h.handler.delivered[1], chunk);
+}
+
 // The same conversation split at every byte boundary gives the same replies.
 TEST(Session, SplitAtEveryByteGivesSameReplies) {
   const std::string script =
