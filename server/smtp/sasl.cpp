@@ -8,7 +8,9 @@ namespace relaymock::smtp {
 namespace {
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-int value_of(char c) {
+}  // namespace
+
+int base64_value(char c) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
   if (c >= 'a' && c <= 'z') return c - 'a' + 26;
   if (c >= '0' && c <= '9') return c - '0' + 52;
@@ -16,7 +18,6 @@ int value_of(char c) {
   if (c == '/') return 63;
   return -1;
 }
-}  // namespace
 
 std::optional<std::string> base64_decode(std::string_view in) {
   std::size_t pad = 0;
@@ -31,7 +32,7 @@ std::optional<std::string> base64_decode(std::string_view in) {
   unsigned acc = 0;
   int bits = 0;
   for (char c : in) {
-    int v = value_of(c);
+    int v = base64_value(c);
     if (v < 0) return std::nullopt;
     acc = (acc << 6) | static_cast<unsigned>(v);
     bits += 6;

@@ -9,6 +9,8 @@ namespace relaymock::smtp {
 // Strict base64 (RFC 4648, padding optional); nullopt for anything else.
 std::optional<std::string> base64_decode(std::string_view in);
 std::string base64_encode(std::string_view in);
+// The value of one base64 digit, or -1.
+int base64_value(char c);
 
 // PLAIN (RFC 4616): "authzid\0authcid\0passwd".
 struct PlainCredentials {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "smtp/sasl.hpp"
+
 namespace relaymock::store {
 namespace {
 
@@ -201,15 +203,6 @@ void walk(std::string_view part, MessageParts& out, int depth, bool top) {
   }
 }
 
-int b64_value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
@@ -226,7 +219,7 @@ std::string decode_base64_lenient(std::string_view in) {
   int bits = 0;
   for (char c : in) {
     if (c == '=') break;
-    int v = b64_value(c);
+    int v = smtp::base64_value(c);
     if (v < 0) continue;  // line breaks and stray characters
     acc = (acc << 6) | static_cast<unsigned>(v);
     bits += 6;
