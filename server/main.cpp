@@ -1,5 +1,15 @@
 // relaymock: a mock SMTP relay that behaves like the SMTP2GO provider.
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/strand.hpp>
@@ -35,6 +45,7 @@ constexpr const char* kUsage =
     "usage: relaymock [--config FILE]           run (default: the embedded config, or $RELAYMOCK_CONFIG)\n"
     "       relaymock --check-config FILE       validate FILE; exit 0 if valid, else 2 with FILE:LINE:COL errors\n"
     "       relaymock --print-default-config    print the embedded default config (commented YAML)\n"
+    "       relaymock healthcheck [--config FILE]  exit 0 if the running server's /readyz says ready, else 1\n"
     "       relaymock --version | --help\n"
     "\n"
     "Signals: SIGTERM/SIGINT stop gracefully (421 to idle sessions, DATA in flight may finish);\n"
@@ -60,6 +71,61 @@ int check_config(const std::string& path) {
 config::LoadResult load(const std::optional<std::string>& path) {
   if (path) return config::load_config_file(*path);
   return config::load_config_text(config::default_config_text(), "<default>");
+}
+
+// For Docker's HEALTHCHECK (no curl in the image): asks /readyz on the
+// configured HTTP address; exit 0 when ready, 1 otherwise.
+int healthcheck(const std::optional<std::string>& path) {
+  auto res = load(path);
+  if (!res.ok()) {
+    std::cerr << res.format(path ? *path : "<default>");
+    return 1;
+  }
+  const auto& h = res.config.http;
+  if (!h.enabled) {
+    std::cerr << "relaymock healthcheck: http.listen is off; nothing to ask\n";
+    return 1;
+  }
+  std::string host = h.host == "0.0.0.0" ? "127.0.0.1" : h.host == "::" ? "::1" : h.host;
+  boost::asio::io_context ioc;
+  int status = 0;
+  std::string error;
+  boost::asio::co_spawn(
+      ioc,
+      [&]() -> boost::asio::awaitable<void> {
+        boost::beast::tcp_stream stream(co_await boost::asio::this_coro::executor);
+        stream.expires_after(std::chrono::seconds(3));
+        co_await stream.async_connect(
+            boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address(host), h.port), boost::asio::use_awaitable);
+        boost::beast::http::request<boost::beast::http::empty_body> req{boost::beast::http::verb::get, "/readyz", 11};
+        req.set(boost::beast::http::field::host, host);
+        req.set(boost::beast::http::field::connection, "close");
+        co_await boost::beast::http::async_write(stream, req, boost::asio::use_awaitable);
+        boost::beast::flat_buffer buffer;
+        boost::beast::http::response<boost::beast::http::string_body> res;
+        co_await boost::beast::http::async_read(stream, buffer, res, boost::asio::use_awaitable);
+        status = static_cast<int>(res.result_int());
+      },
+      [&](std::exception_ptr e) {
+        if (!e) return;
+        try {
+          std::rethrow_exception(e);
+        } catch (const boost::system::system_error& ex) {
+          error = ex.code() == boost::beast::error::timeout ? "timed out" : ex.code().message();
+        } catch (const std::exception& ex) {
+          error = ex.what();
+        }
+      });
+  ioc.run_for(std::chrono::seconds(5));
+  std::string where = "http://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+                      std::to_string(h.port) + "/readyz";
+  if (status == 200) {
+    std::cout << where << ": ready\n";
+    return 0;
+  }
+  std::cerr << "relaymock healthcheck: " << where << ": "
+            << (status ? "HTTP " + std::to_string(status) : error.empty() ? std::string("no answer") : error) << "\n";
+  return 1;
 }
 
 int run(const std::optional<std::string>& path) {
@@ -198,8 +264,13 @@ int run(const std::optional<std::string>& path) {
 
 int main(int argc, char** argv) {
   std::optional<std::string> config_path;
+  bool health = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
+    if (a == "healthcheck" && i == 1) {
+      health = true;
+      continue;
+    }
     auto value = [&](const char* flag) -> std::optional<std::string> {
       if (i + 1 >= argc) {
         std::cerr << "relaymock: " << flag << " needs a file name\n" << kUsage;
@@ -239,5 +310,5 @@ int main(int argc, char** argv) {
   if (!config_path) {
     if (const char* env = std::getenv("RELAYMOCK_CONFIG"); env && *env) config_path = env;
   }
-  return run(config_path);
+  return health ? healthcheck(config_path) : run(config_path);
 }

@@ -44,6 +44,7 @@ struct Server {
 struct Tls {
   std::string certificate;  // both empty: self-signed at startup
   std::string private_key;
+  std::string directory;    // may hold server.crt + server.key; used when both exist
 };
 
 enum class Status { Allowed, Blocked, Sandbox };

@@ -2,6 +2,7 @@
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
@@ -313,11 +314,38 @@ void check_pem(Reader& r, const YAML::Node& n, const std::string& what, const st
 }
 
 void read_tls(Reader& r, const YAML::Node& n, Tls& t, bool check_files) {
-  if (!r.map(n, "tls", {"certificate", "private_key"})) return;
+  if (!r.map(n, "tls", {"certificate", "private_key", "directory"})) return;
   r.string(n["certificate"], "tls.certificate", t.certificate);
   r.string(n["private_key"], "tls.private_key", t.private_key);
+  r.string(n["directory"], "tls.directory", t.directory);
   if (t.certificate.empty() != t.private_key.empty()) {
     r.error(n, "tls needs both certificate and private_key, or neither (a self-signed certificate is then generated)");
+    return;
+  }
+  if (!t.certificate.empty() && !t.directory.empty()) {
+    r.error(n["directory"], "tls.directory and tls.certificate/private_key exclude each other");
+    return;
+  }
+  // A directory that may hold server.crt and server.key (certs/make-certs.sh
+  // names): used when both are there, e.g. a volume mounted into a container.
+  if (!t.directory.empty() && check_files) {
+    struct stat st {};
+    if (::stat(t.directory.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+      r.error(n["directory"], "tls.directory " + t.directory + " is not a directory");
+      return;
+    }
+    auto crt = t.directory + "/server.crt", key = t.directory + "/server.key";
+    bool has_crt = ::access(crt.c_str(), F_OK) == 0, has_key = ::access(key.c_str(), F_OK) == 0;
+    if (has_crt != has_key) {
+      r.error(n["directory"], "tls.directory " + t.directory + " holds " + (has_crt ? "server.crt but no server.key" : "server.key but no server.crt"));
+      return;
+    }
+    if (has_crt) {
+      t.certificate = crt;
+      t.private_key = key;
+      check_pem(r, n["directory"], "tls.directory server.crt", t.certificate, false);
+      check_pem(r, n["directory"], "tls.directory server.key", t.private_key, true);
+    }
     return;
   }
   if (check_files && !t.certificate.empty()) {

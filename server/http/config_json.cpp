@@ -50,7 +50,8 @@ json::object config_json(const config::Config& c) {
                                 {"tls_handshake", format_duration(c.server.timeouts.tls_handshake)}}},
       {"enhanced_status_codes", c.server.enhanced_status_codes}};
   o["tls"] = json::object{{"certificate", c.tls.certificate},
-                          {"private_key", c.tls.private_key.empty() ? "" : "***"}};
+                          {"private_key", c.tls.private_key.empty() ? "" : "***"},
+                          {"directory", c.tls.directory}};
   json::value quota = nullptr;
   if (c.account.monthly_quota) quota = *c.account.monthly_quota;
   o["account"] = json::object{

@@ -141,3 +141,27 @@ def test_configured_certificate_is_served(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_tls_directory_with_half_a_pair_is_refused(tmp_path):
+    (tmp_path / "server.crt").write_text("not used")
+    cfg = tmp_path / "r.yaml"
+    cfg.write_text(f"tls: {{ directory: {tmp_path} }}\n")
+    p = run("--check-config", str(cfg))
+    assert p.returncode == 2
+    assert f"tls.directory {tmp_path} holds server.crt but no server.key" in p.stderr
+
+
+def test_healthcheck_subcommand(make_relay, tmp_path):
+    relay = make_relay("", listeners=("plain",))
+    p = run("healthcheck", "--config", relay.config)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == f"http://127.0.0.1:{relay.http_port}/readyz: ready\n"
+    relay.kill9()
+    p = run("healthcheck", "--config", relay.config)
+    assert p.returncode == 1
+    assert f"relaymock healthcheck: http://127.0.0.1:{relay.http_port}/readyz: Connection refused" in p.stderr
+    off = tmp_path / "off.yaml"
+    off.write_text('http: { listen: "off" }\n')
+    p = run("healthcheck", "--config", str(off))
+    assert p.returncode == 1 and "http.listen is off" in p.stderr

@@ -128,3 +128,26 @@ def test_msmtp_starttls(relay):
                          input=MESSAGE, capture_output=True, text=True, timeout=60)
     assert bad.returncode != 0
     assert "535 Incorrect authentication data" in bad.stderr
+
+
+def test_tls_directory_uses_mounted_certificates_else_self_signed(make_relay, tmp_path):
+    import os
+    import shutil
+    from conftest import SOURCE
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    shutil.copy(os.path.join(SOURCE, "certs", "make-certs.sh"), certs)
+    subprocess.run(["bash", str(certs / "make-certs.sh"), "relaymock.test"], check=True, capture_output=True)
+    verify = ssl.create_default_context(cafile=str(certs / "ca.crt"))
+    relay = make_relay(f"smtp_users: [{{ username: app, password: secret }}]\ntls: {{ directory: {certs} }}\n",
+                       listeners=("implicit",))
+    with smtplib.SMTP_SSL("localhost", relay.ports["implicit"], context=verify, timeout=20) as s:
+        assert s.noop()[0] == 250  # the certificate verifies against the local CA
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    relay = make_relay(f"tls: {{ directory: {empty} }}\n", listeners=("implicit",))
+    with pytest.raises(ssl.SSLCertVerificationError):
+        smtplib.SMTP_SSL("localhost", relay.ports["implicit"], context=verify, timeout=20)
+    with smtplib.SMTP_SSL("127.0.0.1", relay.ports["implicit"], context=insecure(), timeout=20) as s:
+        assert s.noop()[0] == 250  # generated, self-signed
+    assert "self-signed (generated)" in relay.output()
