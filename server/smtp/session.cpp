@@ -197,12 +197,12 @@ std::size_t Session::process(std::string_view in) {
     }
     auto len = static_cast<std::size_t>(static_cast<const char*>(nl) - rest.data());
     pos += len + 1;
-    handle_line(rest.substr(0, len + 1));
+    handle_line(rest.substr(0, len + 1), pos < in.size());
   }
   return pos;
 }
 
-void Session::handle_line(std::string_view raw) {
+void Session::handle_line(std::string_view raw, bool pending) {
   // raw ends with '\n'. Only CRLF ends a command: a bare LF (or a CR inside
   // the line) would let one line be read as two, so it ends the session, as
   // Postfix's smtpd_forbid_bare_newline does.
@@ -229,11 +229,42 @@ void Session::handle_line(std::string_view raw) {
     handle_auth_response(line);
     return;
   }
-  handle_command(line);
+  handle_command(line, pending);
 }
 
-void Session::handle_command(std::string_view line) {
+// Commands after which a client must wait for the reply (RFC 2920 3.1, as
+// Exim enforces it): with PIPELINING advertised, EHLO/HELO, DATA, VRFY and
+// EXPN end a group; without it (before EHLO, or after HELO) every command
+// but QUIT stands alone. BDAT is followed by its chunk by design.
+bool Session::must_be_last(Verb v) const {
+  switch (v) {
+    case Verb::Ehlo:
+    case Verb::Helo:
+    case Verb::Data:
+    case Verb::Vrfy:
+    case Verb::Expn:
+      return true;
+    case Verb::Mail:
+    case Verb::Rcpt:
+    case Verb::Rset:
+    case Verb::Noop:
+    case Verb::Help:
+    case Verb::Auth:
+      return !ehlo_;
+    default:
+      return false;
+  }
+}
+
+void Session::handle_command(std::string_view line, bool pending) {
   auto cmd = split_command(line);
+  if (pending && must_be_last(cmd.verb)) {
+    // Exim's answer to a pipelining violation: no more commands from this client.
+    Reply r{554, "5.5.0", "SMTP synchronization error"};
+    close_with(r.code, r.enhanced, r.text);
+    handler_.protocol_reply(view(), Stage::Connect, "sync_error", r);
+    return;
+  }
   bool was_rcpt = last_was_rcpt_;
   last_was_rcpt_ = false;
 

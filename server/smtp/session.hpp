@@ -147,8 +147,10 @@ class Session {
   enum class AuthStep { None, PlainResponse, LoginUser, LoginPassword, CramResponse };
 
   std::size_t process(std::string_view in);
-  void handle_line(std::string_view line);
-  void handle_command(std::string_view line);
+  // `pending`: more input already followed this line (a pipelining check).
+  void handle_line(std::string_view line, bool pending);
+  void handle_command(std::string_view line, bool pending);
+  bool must_be_last(Verb v) const;
   void handle_auth_response(std::string_view line);
 
   void cmd_helo(std::string_view arg, bool extended);

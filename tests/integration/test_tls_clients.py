@@ -89,19 +89,36 @@ def test_curl_tls(relay, tmp_path, scheme):
         assert want in p.stderr, p.stderr
 
 
+def s_client(port, lines, pause=0.3):
+    """openssl s_client -starttls smtp, typing one line at a time like a person would."""
+    import time
+    p = subprocess.Popen(["openssl", "s_client", "-quiet", "-starttls", "smtp", "-connect", f"127.0.0.1:{port}"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(pause * 2)
+    for line in lines:
+        p.stdin.write(line + "\r\n")
+        p.stdin.flush()
+        time.sleep(pause)
+    out, err = p.communicate(timeout=60)
+    return out, err
+
+
 def test_openssl_s_client_starttls(relay):
-    script = "EHLO c.example\r\nAUTH PLAIN AGFwcABzZWNyZXQ=\r\nAUTH PLAIN\r\n"
+    out, err = s_client(relay.ports["starttls"], ["EHLO c.example", "AUTH PLAIN AGFwcABzZWNyZXQ=", "AUTH PLAIN", "QUIT"])
+    assert "235 Authentication succeeded" in out, out + err
+    assert "503 already authenticated" in out
+    assert "221 relaymock.test closing connection" in out
+    out, err = s_client(relay.ports["starttls"], ["EHLO c.example", "AUTH PLAIN AGFwcAB3cm9uZw==", "QUIT"])
+    assert "535 Incorrect authentication data" in out
+
+
+def test_openssl_s_client_pasting_a_whole_session_is_a_sync_error(relay):
+    # Everything at once, without waiting for the EHLO reply: Exim's 554, then close.
     p = subprocess.run(["openssl", "s_client", "-quiet", "-starttls", "smtp", "-connect",
-                        f"127.0.0.1:{relay.ports['starttls']}"], input=script + "QUIT\r\n",
+                        f"127.0.0.1:{relay.ports['starttls']}"],
+                       input="EHLO c.example\r\nMAIL FROM:<a@example.com>\r\nQUIT\r\n",
                        capture_output=True, text=True, timeout=60)
-    assert "235 Authentication succeeded" in p.stdout, p.stdout + p.stderr
-    assert "503 already authenticated" in p.stdout
-    assert "221 relaymock.test closing connection" in p.stdout
-    bad = subprocess.run(["openssl", "s_client", "-quiet", "-starttls", "smtp", "-connect",
-                          f"127.0.0.1:{relay.ports['starttls']}"],
-                         input="EHLO c.example\r\nAUTH PLAIN AGFwcAB3cm9uZw==\r\nQUIT\r\n",
-                         capture_output=True, text=True, timeout=60)
-    assert "535 Incorrect authentication data" in bad.stdout
+    assert p.stdout.strip().splitlines()[-1] == "554 SMTP synchronization error"
 
 
 def test_implicit_port_never_speaks_cleartext(relay):

@@ -77,9 +77,24 @@ struct Harness {
   FakeHandler handler;
   smtp::Session session{settings, handler, smtp::ClientInfo{"192.0.2.1", 2525, false}};
 
-  // Feeds `input` and returns everything written since the last call.
+  // A polite client: feeds `input` a line at a time (as if it waited for
+  // each reply) and returns everything written since the last call.
   std::string send(std::string_view input) {
+    if (input.empty()) session.feed(input);
+    while (!input.empty()) {
+      auto nl = input.find('\n');
+      auto n = nl == std::string_view::npos ? input.size() : nl + 1;
+      session.feed(input.substr(0, n));
+      input.remove_prefix(n);
+    }
+    return take();
+  }
+  // A pipelining client: `input` arrives in one read.
+  std::string send_packet(std::string_view input) {
     session.feed(input);
+    return take();
+  }
+  std::string take() {
     std::string out = std::move(session.output());
     session.output().clear();
     return out;

@@ -209,18 +209,67 @@ TEST(Session, PausedRcptKeepsPipelinedOrder) {
   Harness h;
   h.handler.pause_rcpts = true;
   h.send("EHLO c.example\r\n");
-  EXPECT_EQ(h.send("MAIL FROM:<a@b.c>\r\nRCPT TO:<x@b.c>\r\nRCPT TO:<y@b.c>\r\nDATA\r\nhi\r\n"), "250 OK\r\n");
+  EXPECT_EQ(h.send_packet("MAIL FROM:<a@b.c>\r\nRCPT TO:<x@b.c>\r\nRCPT TO:<y@b.c>\r\nDATA\r\n"), "250 OK\r\n");
   EXPECT_TRUE(h.session.paused());
-  EXPECT_EQ(h.send("more\r\n.\r\n"), "");  // fed while paused: kept, not answered
+  EXPECT_EQ(h.send_packet("NOOP\r\n"), "");  // fed while paused: kept, not answered
   h.session.resume();
   EXPECT_TRUE(h.session.paused());  // the second pause, at y@b.c
-  EXPECT_EQ(h.send(""), "250 Accepted\r\n");
+  EXPECT_EQ(h.take(), "250 Accepted\r\n");
   h.handler.pause_rcpts = false;
   h.session.resume();
   EXPECT_FALSE(h.session.paused());
-  EXPECT_EQ(h.send(""), "250 Accepted\r\n354 Enter message, ending with \".\" on a line by itself\r\n250 OK id=1wvlsG-7tiG0Lhs7a5-fDer\r\n");
-  ASSERT_EQ(h.handler.delivered.size(), 1u);
-  EXPECT_EQ(h.handler.delivered[0], "hi\r\nmore\r\n");
+  // DATA was followed by more input (the NOOP): a pipelining violation.
+  EXPECT_EQ(h.take(), "250 Accepted\r\n554 SMTP synchronization error\r\n");
+  EXPECT_TRUE(h.session.closing());
+
+  Harness g;
+  g.handler.pause_rcpts = true;
+  g.send("EHLO c.example\r\n");
+  EXPECT_EQ(g.send_packet("MAIL FROM:<a@b.c>\r\nRCPT TO:<x@b.c>\r\nDATA\r\n"), "250 OK\r\n");
+  g.handler.pause_rcpts = false;
+  g.session.resume();
+  EXPECT_EQ(g.take(), "250 Accepted\r\n354 Enter message, ending with \".\" on a line by itself\r\n");
+  EXPECT_EQ(g.send_packet("hi\r\n.\r\n"), "250 OK id=1wvlsG-7tiG0Lhs7a5-fDer\r\n");
+  ASSERT_EQ(g.handler.delivered.size(), 1u);
+  EXPECT_EQ(g.handler.delivered[0], "hi\r\n");
+}
+
+// Which batches a client may send without waiting (RFC 2920, as Exim
+// enforces it); anything else ends the session with Exim's 554.
+TEST(Session, PipeliningBatchesAllowedAndNot) {
+  struct Row {
+    const char* name;
+    const char* before;  // sent politely first
+    const char* packet;  // then in one read
+    const char* last_reply;
+  } rows[] = {
+      {"MAIL RCPT DATA after EHLO", "EHLO c.example\r\n",
+       "MAIL FROM:<a@b.c>\r\nRCPT TO:<x@b.c>\r\nRSET\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<x@b.c>\r\nDATA\r\n",
+       "354 Enter message, ending with \".\" on a line by itself"},
+      {"content right after DATA", "EHLO c.example\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<x@b.c>\r\n",
+       "DATA\r\nSubject: x\r\n\r\nbody\r\n.\r\n", "554 SMTP synchronization error"},
+      {"a command after the final dot", "EHLO c.example\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<x@b.c>\r\nDATA\r\n",
+       "body\r\n.\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<x@b.c>\r\nQUIT\r\n", "221 mx.test closing connection"},
+      {"BDAT with its chunk and more", "EHLO c.example\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<x@b.c>\r\n",
+       "BDAT 5 LAST\r\nhelloRSET\r\nNOOP\r\n", "250 OK"},
+      {"EHLO then MAIL", "", "EHLO c.example\r\nMAIL FROM:<a@b.c>\r\n", "554 SMTP synchronization error"},
+      {"VRFY in a group", "EHLO c.example\r\n", "VRFY x\r\nNOOP\r\n", "554 SMTP synchronization error"},
+      {"MAIL RCPT after HELO", "HELO c.example\r\n", "MAIL FROM:<a@b.c>\r\nRCPT TO:<x@b.c>\r\n",
+       "554 SMTP synchronization error"},
+      {"one command after HELO", "HELO c.example\r\n", "MAIL FROM:<a@b.c>\r\n", "250 OK"},
+  };
+  for (const auto& row : rows) {
+    Harness h;
+    h.send(row.before);
+    auto out = h.send_packet(row.packet);
+    ASSERT_GE(out.size(), 2u) << row.name;
+    out.resize(out.size() - 2);
+    auto last = out.substr(out.rfind("\r\n") == std::string::npos ? 0 : out.rfind("\r\n") + 2);
+    EXPECT_EQ(last, row.last_reply) << row.name << "\n" << out;
+    EXPECT_EQ(h.session.closing(), std::string(row.last_reply).rfind("554", 0) == 0 ||
+                                       std::string(row.last_reply).rfind("221", 0) == 0)
+        << row.name;
+  }
 }
 
 // Large content is offered to the handler chunk by chunk; deliver() gets the
@@ -411,7 +460,8 @@ TEST(Session, StartTlsErrors) {
   plain.starttls_offered = false;
   relaymock::test::FakeHandler fh;
   smtp::Session s(plain, fh, {"192.0.2.1", 25, false});
-  s.feed("EHLO c.example\r\nSTARTTLS\r\n");
+  s.feed("EHLO c.example\r\n");
+  s.feed("STARTTLS\r\n");
   EXPECT_EQ(s.output().find("250-STARTTLS"), std::string::npos);  // not advertised
   EXPECT_NE(s.output().find("503 STARTTLS command used when not advertised"), std::string::npos);
 }
