@@ -72,15 +72,15 @@ void MailHandler::record(const smtp::SessionView& v, const char* stage, const st
   svc_.metrics.count_reply(reply.code, rule);
 }
 
-bool MailHandler::authenticate(const smtp::SessionView& v, const smtp::AuthAttempt& attempt) {
+std::optional<smtp::Reply> MailHandler::authenticate(const smtp::SessionView& v, const smtp::AuthAttempt& attempt) {
   auto d = svc_.engine.authenticate(attempt);
   // The username is logged; the password or digest never is.
   if (!d.accept) {
     record(v, "auth", d.rule, d.identity, d.reply, d.detail);
-  } else {
-    logger().debug("authenticated", {{"session", session_id_}, {"user", attempt.user}, {"mechanism", attempt.mechanism}});
+    return d.reply;
   }
-  return d.accept;
+  logger().debug("authenticated", {{"session", session_id_}, {"user", attempt.user}, {"mechanism", attempt.mechanism}});
+  return std::nullopt;
 }
 
 bool MailHandler::rcpt_ready(const smtp::SessionView&, const smtp::Envelope& env) {

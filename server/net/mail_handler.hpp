@@ -31,7 +31,7 @@ class MailHandler final : public smtp::Handler {
  public:
   MailHandler(Services& services, std::string session_id) : svc_(services), session_id_(std::move(session_id)) {}
 
-  bool authenticate(const smtp::SessionView&, const smtp::AuthAttempt&) override;
+  std::optional<smtp::Reply> authenticate(const smtp::SessionView&, const smtp::AuthAttempt&) override;
   bool rcpt_ready(const smtp::SessionView&, const smtp::Envelope&) override;
   std::optional<smtp::Reply> check_rcpt(const smtp::SessionView&, const smtp::Envelope&,
                                         const smtp::Recipient&) override;

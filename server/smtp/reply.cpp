@@ -52,7 +52,27 @@ bool parse_reply_text(std::string_view spec, Reply& out) {
   return true;
 }
 
+std::string printable(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && c != '\n') || u == 0x7f) {
+      static const char hex[] = "0123456789abcdef";
+      out += "\\x";
+      out += hex[u >> 4];
+      out += hex[u & 15];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 void append_reply(std::string& out, const Reply& r, bool enhanced_codes) {
+  // Client text echoed in a reply (addresses, mechanisms) can never carry a
+  // control character onto the wire, whatever the caller passed.
+  const std::string text = printable(r.text);
   std::string code = std::to_string(r.code);
   std::string prefix_extra;
   if (enhanced_codes) prefix_extra = (r.enhanced.empty() ? default_enhanced(r.code) : r.enhanced) + " ";
@@ -60,7 +80,7 @@ void append_reply(std::string& out, const Reply& r, bool enhanced_codes) {
   const std::size_t room = kMaxReplyLine - 4 - prefix_extra.size() - 2;
 
   std::vector<std::string_view> pieces;
-  for (auto line : split_lines(r.text)) {
+  for (auto line : split_lines(text)) {
     while (line.size() > room) {
       // Wrap at the last space inside the room when there is one.
       auto cut = line.substr(0, room).rfind(' ');

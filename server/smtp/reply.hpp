@@ -21,7 +21,10 @@ struct Reply {
 // Returns false if the text does not start with a 2xx-5xx code.
 bool parse_reply_text(std::string_view spec, Reply& out);
 
-// Appends the wire form: "550-line1\r\n550 line2\r\n". Long lines are wrapped
+// Control characters (other than the '\n' between lines) as \xNN.
+std::string printable(std::string_view text);
+
+// Appends the wire form (control characters escaped): "550-line1\r\n550 line2\r\n". Long lines are wrapped
 // so that no line exceeds kMaxReplyLine. With enhanced codes each line carries one.
 void append_reply(std::string& out, const Reply& r, bool enhanced_codes);
 

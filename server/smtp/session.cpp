@@ -37,6 +37,19 @@ bool valid_helo(std::string_view arg) {
   return true;
 }
 
+// "GET /path HTTP/1.1" and the like.
+bool looks_like_http(std::string_view line) {
+  for (auto m : {"GET ", "POST ", "HEAD ", "PUT ", "DELETE ", "OPTIONS ", "CONNECT ", "PATCH ", "TRACE "}) {
+    std::string_view method(m);
+    if (line.substr(0, method.size()) == method) {
+      auto sp = line.rfind(' ');
+      auto version = line.substr(sp + 1);
+      return sp > method.size() && version.substr(0, 5) == "HTTP/";
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 Session::Session(const Settings& settings, Handler& handler, ClientInfo client)
@@ -315,6 +328,13 @@ void Session::handle_command(std::string_view line, bool pending) {
     case Verb::StartTls: cmd_starttls(cmd.arg); break;
     case Verb::Auth: cmd_auth(cmd.arg); break;
     case Verb::Unknown:
+      if (looks_like_http(line)) {
+        // A browser or HTTP client on an SMTP port: no point in three more tries.
+        Reply r{554, "5.7.0", "HTTP request on an SMTP port - closing connection"};
+        close_with(r.code, r.enhanced, r.text);
+        handler_.protocol_reply(view(), Stage::Connect, "http_request", r);
+        break;
+      }
       unrecognized("unknown_command", "5.5.1", "unrecognized command");
       break;
   }
@@ -702,13 +722,25 @@ void Session::handle_auth_response(std::string_view line) {
 void Session::auth_check(AuthAttempt attempt) {
   auth_step_ = AuthStep::None;
   mode_ = Mode::Command;
-  bool ok = !attempt.user.empty() && handler_.authenticate(view(), attempt);
-  if (ok) {
+  std::optional<Reply> refusal;
+  if (attempt.user.empty()) refusal = Reply{535, "5.7.8", "Incorrect authentication data"};
+  else refusal = handler_.authenticate(view(), attempt);
+  if (!refusal) {
     auth_user_ = attempt.user;
     reply(235, "2.7.0", "Authentication succeeded");
-  } else {
-    reply(535, "5.7.8", "Incorrect authentication data");
+    return;
   }
+  // Guessing gets slower (1 s, 2 s, 4 s, ... up to 8 s), then the session ends.
+  ++auth_failures_;
+  int over = auth_failures_ - settings_.limits.auth_failures_before_delay;
+  if (over > 0) delay_ = std::chrono::milliseconds(1000 << std::min(over - 1, 3));
+  if (auth_failures_ > settings_.limits.max_auth_failures) {
+    Reply r{421, "4.7.0", settings_.hostname + ": too many failed authentication attempts - closing connection"};
+    close_with(r.code, r.enhanced, r.text);
+    handler_.protocol_reply(view(), Stage::Auth, "auth_abuse", r);
+    return;
+  }
+  reply(*refusal);
 }
 
 void Session::reset_transaction(bool abandoned) {

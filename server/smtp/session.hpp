@@ -6,7 +6,9 @@
 // TLS) holds at most one transaction (MAIL, RCPTs, content); each command is
 // checked against the state before it proceeds.
 #pragma once
+#include <chrono>
 #include <cstdint>
+#include <utility>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +28,8 @@ struct Limits {
   std::size_t max_auth_line = 12288;      // SASL responses (RFC 4954 4)
   int max_unknown_commands = 3;           // Exim's smtp_max_unknown_commands
   int max_synprot_errors = 3;             // Exim's smtp_max_synprot_errors
+  int auth_failures_before_delay = 2;     // then each failed AUTH is answered later...
+  int max_auth_failures = 5;              // ...and the next one closes the session
 };
 
 struct Settings {
@@ -78,7 +82,9 @@ struct AuthAttempt {
 class Handler {
  public:
   virtual ~Handler() = default;
-  virtual bool authenticate(const SessionView&, const AuthAttempt&) = 0;
+  // nullopt: authenticated. A reply: refused with it (535 by default; the
+  // text may be configured).
+  virtual std::optional<Reply> authenticate(const SessionView&, const AuthAttempt&) = 0;
   // nullopt: accept. A reply: reject with it.
   virtual std::optional<Reply> check_mail(const SessionView&, const Envelope&) { return std::nullopt; }
   // False: the answer needs a lookup (DNS). The session pauses before this
@@ -121,6 +127,9 @@ class Session {
   // output(), wait, then resume() to answer the RCPT and go on with input
   // already buffered.
   bool paused() const { return paused_.has_value(); }
+  // How long to hold output() back before writing it (failed AUTH slowdown);
+  // reading it resets it.
+  std::chrono::milliseconds take_delay() { return std::exchange(delay_, std::chrono::milliseconds(0)); }
   void resume();
   bool closing() const { return closing_; }
   bool wants_tls() const { return wants_tls_; }
@@ -193,6 +202,8 @@ class Session {
   std::string inbuf_;
   std::string out_;
   std::optional<std::string> paused_;  // the RCPT argument to answer on resume()
+  std::chrono::milliseconds delay_{0};
+  int auth_failures_ = 0;
   Mode mode_ = Mode::Command;
   bool closing_ = false;
   bool wants_tls_ = false;

@@ -37,10 +37,11 @@ struct FakeHandler : smtp::Handler {
     return false;
   }
 
-  bool authenticate(const smtp::SessionView&, const smtp::AuthAttempt& a) override {
-    if (a.user != user) return false;
-    if (a.mechanism == "CRAM-MD5") return a.digest == smtp::cram_md5_digest(password, a.challenge);
-    return a.password == password;
+  std::optional<smtp::Reply> authenticate(const smtp::SessionView&, const smtp::AuthAttempt& a) override {
+    bool ok = a.user == user && (a.mechanism == "CRAM-MD5" ? a.digest == smtp::cram_md5_digest(password, a.challenge)
+                                                           : a.password == password);
+    if (ok) return std::nullopt;
+    return smtp::Reply{535, "5.7.8", "Incorrect authentication data"};
   }
   std::optional<smtp::Reply> check_rcpt(const smtp::SessionView&, const smtp::Envelope&,
                                         const smtp::Recipient& r) override {

@@ -496,3 +496,46 @@ TEST(Session, EnhancedStatusCodes) {
 }
 
 }  // namespace
+
+// Repeated AUTH failures: answered later and later, then the session ends.
+TEST(Session, FailedAuthSlowsDownThenCloses) {
+  Harness h;
+  h.send("EHLO c.example\r\n");
+  std::vector<long> delays;
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(h.send("AUTH PLAIN AGFwcAB3cm9uZw==\r\n"), "535 Incorrect authentication data\r\n");
+    delays.push_back(static_cast<long>(h.session.take_delay().count()));
+  }
+  EXPECT_EQ(delays, (std::vector<long>{0, 0, 1000, 2000, 4000}));
+  EXPECT_EQ(h.send("AUTH PLAIN AGFwcAB3cm9uZw==\r\n"),
+            "421 mx.test: too many failed authentication attempts - closing connection\r\n");
+  EXPECT_EQ(h.session.take_delay().count(), 8000);
+  EXPECT_TRUE(h.session.closing());
+  // A success in between does not reset the count, but does authenticate.
+  Harness g;
+  g.send("EHLO c.example\r\nAUTH PLAIN AGFwcAB3cm9uZw==\r\n");
+  EXPECT_EQ(g.send("AUTH PLAIN AGFwcABzZWNyZXQ=\r\n"), "235 Authentication succeeded\r\n");
+}
+
+TEST(Session, HttpOnAnSmtpPortClosesAtOnce) {
+  Harness h;
+  EXPECT_EQ(h.send_packet("GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
+            "554 HTTP request on an SMTP port - closing connection\r\n");
+  EXPECT_TRUE(h.session.closing());
+  Harness g;  // a command that merely starts like a method is only unknown
+  EXPECT_EQ(g.send("GET something\r\n"), "500 unrecognized command\r\n");
+  EXPECT_FALSE(g.session.closing());
+}
+
+TEST(Session, ControlCharactersNeverReachAReply) {
+  Harness h;
+  h.send("EHLO c.example\r\n");
+  auto out = h.send("MAIL FROM:<a\x1b[31m@b.c\x07>\r\n");
+  EXPECT_EQ(out.find('\x1b'), std::string::npos);
+  EXPECT_EQ(out.find('\x07'), std::string::npos);
+  EXPECT_NE(out.find("\\x1b"), std::string::npos) << out;
+  out = h.send("AUTH X\x01Y\r\n");
+  EXPECT_EQ(out, "504 X\\x01Y authentication mechanism not supported\r\n");
+  out = h.send("EHLO bad\x7f" "name\r\n");
+  EXPECT_EQ(out.find('\x7f'), std::string::npos);
+}

@@ -1,0 +1,156 @@
+"""Hostile clients against the real binary: cross-protocol requests, AUTH
+guessing, floods from clients that never read, and bytes that must not come
+back out unescaped. Bounds are generous: they catch growth without limit, not
+a few percent."""
+import smtplib
+import socket
+import subprocess
+import time
+
+import pytest
+
+from conftest import Wire
+
+BASE = """
+account: { verified_domains: [example.com] }
+smtp_users: [{ username: app, password: secret }]
+"""
+
+
+@pytest.fixture
+def relay(make_relay):
+    return make_relay(BASE, listeners=("plain",))
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def test_http_request_on_the_smtp_port_is_closed_at_once(relay):
+    start = time.time()
+    p = subprocess.run(["curl", "-sS", "--max-time", "10", f"http://127.0.0.1:{relay.ports['plain']}/"],
+                       capture_output=True, text=True, timeout=20)
+    assert p.returncode != 0
+    assert time.time() - start < 5
+    w = Wire(relay.ports["plain"])
+    w.line()
+    w.send("POST /api HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+    assert w.line() == "554 HTTP request on an SMTP port - closing connection"
+    assert w.closed()
+    code, ev = relay.api("GET", "/api/v1/events?rule=http_request")
+    assert ev["total"] == 2
+
+
+def test_smtp_on_the_http_port_is_closed_at_once(relay):
+    s = socket.create_connection(("127.0.0.1", relay.http_port), timeout=10)
+    s.sendall(b"EHLO c.example\r\nMAIL FROM:<a@example.com>\r\n")
+    data = s.recv(4096)
+    assert data.startswith(b"HTTP/1.1 400 "), data
+    assert s.recv(4096) == b""  # closed
+    s.close()
+
+
+def test_auth_guessing_slows_down_then_disconnects(relay):
+    s = smtplib.SMTP("127.0.0.1", relay.ports["plain"], timeout=30)
+    s.ehlo()
+    s.user, s.password = "app", "guess"
+    timings = []
+    for _ in range(5):
+        start = time.time()
+        with pytest.raises(smtplib.SMTPAuthenticationError) as e:
+            s.auth("PLAIN", s.auth_plain)  # one attempt (login() would try every mechanism)
+        assert e.value.smtp_code == 535
+        timings.append(time.time() - start)
+    assert timings[2] >= 0.9 and timings[3] >= 1.9 and timings[4] >= 3.9, timings
+    with pytest.raises((smtplib.SMTPAuthenticationError, smtplib.SMTPServerDisconnected)) as e:
+        s.auth("PLAIN", s.auth_plain)
+    if isinstance(e.value, smtplib.SMTPAuthenticationError):
+        assert e.value.smtp_code == 421
+    code, ev = relay.api("GET", "/api/v1/events?rule=auth_abuse")
+    assert ev["total"] == 1
+    assert "421 relaymock.test: too many failed authentication attempts" in ev["events"][0]["reply"]
+    assert "guess" not in relay.output()
+    # Another session starts fresh.
+    with smtplib.SMTP("127.0.0.1", relay.ports["plain"], timeout=30) as ok:
+        ok.login("app", "secret")
+
+
+def test_a_client_that_never_reads_cannot_grow_server_memory(relay):
+    pid = relay.proc.pid
+    before = rss_kib(pid)
+    s = socket.create_connection(("127.0.0.1", relay.ports["plain"]), timeout=10)
+    s.recv(1000)
+    s.sendall(b"EHLO c.example\r\n")
+    time.sleep(0.2)
+    s.recv(4096)
+    s.settimeout(3)
+    flood = b"NOOP\r\n" * 100000  # 600 KB a send; each NOOP gets "250 OK" nobody reads
+    sent = 0
+    try:
+        while sent < 200 * 1024 * 1024:
+            sent += s.send(flood)
+    except (socket.timeout, BlockingIOError):
+        pass  # the server stopped reading: its replies filled the socket buffers
+    grown = rss_kib(pid) - before
+    assert sent < 200 * 1024 * 1024, "the server kept reading without its replies being read"
+    assert grown < 64 * 1024, f"server RSS grew by {grown} KiB"
+    s.close()
+    assert relay.api("GET", "/healthz")[0] == 200
+
+
+@pytest.mark.parametrize("mode", ["command", "data"])
+def test_ten_megabytes_without_a_newline(relay, mode):
+    pid = relay.proc.pid
+    before = rss_kib(pid)
+    w = Wire(relay.ports["plain"], timeout=30)
+    w.line()
+    if mode == "data":
+        w.send("EHLO c.example\r\n")
+        w.reply()
+        w.send("AUTH PLAIN AGFwcABzZWNyZXQ=\r\n")
+        w.line()
+        w.send("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
+        w.line(), w.line(), w.line()
+        w.send(b"From: a@example.com\r\n\r\n")
+    chunk = b"x" * (1024 * 1024)
+    try:
+        for _ in range(10):
+            w.send(chunk)
+    except OSError:
+        pass  # closed by the server in command mode
+    if mode == "command":
+        assert w.line() == "500 Command line too long - closing connection"
+        assert w.closed()
+    else:
+        w.send(b"\r\n.\r\n")
+        assert w.line().startswith("250 OK id=")  # 10 MB is under the 50 MB limit
+    assert rss_kib(pid) - before < 64 * 1024
+
+
+def test_smuggling_sequences_never_make_a_second_transaction(relay):
+    seqs = [b"\n.\n", b"\n.\r\n", b"\r.\n", b"\r.\r", b"\r.\r\n", b"\n.\r", b"\r\n.\n", b"\r\n.\r",
+            b"\r\n\x00.\r\n", b"\r\n.\r\r\n", b"\r\r\n.\r\r\n"]
+    relay.api("POST", "/api/v1/reset")
+    for seq in seqs:
+        w = Wire(relay.ports["plain"])
+        w.line()
+        w.send("EHLO c.example\r\n")
+        w.reply()
+        w.send("AUTH PLAIN AGFwcABzZWNyZXQ=\r\n")
+        w.line()
+        w.send("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
+        w.line(), w.line(), w.line()
+        w.send(b"From: a@example.com\r\n\r\nfirst" + seq +
+               b"MAIL FROM:<evil@example.com>\r\nRCPT TO:<victim@example.org>\r\nDATA\r\n"
+               b"From: a@example.com\r\n\r\nsmuggled\r\n.\r\n")
+        reply = w.line()
+        assert reply.startswith("250 OK id=") or reply.startswith("5"), (seq, reply)
+        w.close()
+    _, page = relay.api("GET", "/api/v1/messages?limit=100")
+    assert all(m["envelope_from"] == "a@example.com" for m in page["messages"])
+    _, ev = relay.api("GET", "/api/v1/events?limit=1000")
+    assert not any("evil@example.com" in e["detail"] for e in ev["events"])
