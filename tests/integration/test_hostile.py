@@ -154,3 +154,105 @@ def test_smuggling_sequences_never_make_a_second_transaction(relay):
     assert all(m["envelope_from"] == "a@example.com" for m in page["messages"])
     _, ev = relay.api("GET", "/api/v1/events?limit=1000")
     assert not any("evil@example.com" in e["detail"] for e in ev["events"])
+
+
+SHORT = BASE + "server:\n  timeouts: { command: 2s, data: 3s, tls_handshake: 2s }\n"
+
+
+def test_deadlines_cut_off_silent_slow_and_stalled_clients(make_relay):
+    relay = make_relay(SHORT)
+    # Silent after the greeting.
+    w = Wire(relay.ports["plain"])
+    w.line()
+    start = time.time()
+    assert w.line() == "421 relaymock.test: SMTP command timeout - closing connection"
+    assert w.closed() and time.time() - start < 6
+    # DATA that trickles on past the whole-DATA deadline, a byte at a time.
+    w = Wire(relay.ports["plain"])
+    w.line()
+    w.send("EHLO c.example\r\n")
+    w.reply()
+    w.send("AUTH PLAIN AGFwcABzZWNyZXQ=\r\n")
+    w.line()
+    w.send("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
+    w.line(), w.line(), w.line()
+    start = time.time()
+    try:
+        for _ in range(40):
+            w.send("x")
+            time.sleep(0.25)
+    except OSError:
+        pass
+    assert w.line() == "421 relaymock.test SMTP incoming data timeout - closing connection."
+    assert time.time() - start < 8
+    # A TLS handshake that never starts.
+    s = socket.create_connection(("127.0.0.1", relay.ports["implicit"]), timeout=10)
+    start = time.time()
+    assert s.recv(100) == b""
+    assert time.time() - start < 6
+    s.close()
+
+
+def test_a_client_that_never_reads_is_cut_off_at_the_deadline(make_relay):
+    relay = make_relay(SHORT, listeners=("plain",))
+    s = socket.create_connection(("127.0.0.1", relay.ports["plain"]), timeout=10)
+    s.recv(1000)
+    s.sendall(b"EHLO c.example\r\n")
+    time.sleep(0.2)
+    s.recv(4096)
+    s.settimeout(1)
+    start = time.time()
+    closed = False
+    while time.time() - start < 20 and not closed:
+        try:
+            s.send(b"NOOP\r\n" * 50000)
+        except socket.timeout:
+            continue
+        except OSError:
+            closed = True
+    assert closed, "the server kept a client that never reads"
+    assert time.time() - start < 15
+    s.close()
+
+
+def test_out_of_file_descriptors_neither_spins_nor_stays_down(make_relay, tmp_path):
+    import os
+    from conftest import BIN
+    relay_cfg = make_relay(BASE, listeners=("plain",))
+    port = relay_cfg.ports["plain"]
+    relay_cfg.kill9()
+    # The same config under a small descriptor limit.
+    proc = subprocess.Popen(["prlimit", "--nofile=48:48", BIN, "--config", relay_cfg.config],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        held = []
+        for _ in range(80):  # more than the limit allows
+            try:
+                held.append(socket.create_connection(("127.0.0.1", port), timeout=2))
+            except OSError:
+                break
+        time.sleep(0.5)
+
+        def cpu():
+            with open(f"/proc/{proc.pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+        before = cpu()
+        time.sleep(2)
+        spent = cpu() - before
+        assert spent < 1.0, f"{spent:.2f}s of CPU in 2 s at the descriptor limit"
+        for s in held:
+            s.close()
+        time.sleep(0.5)
+        w = Wire(port)
+        assert w.line().startswith("220 ")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
