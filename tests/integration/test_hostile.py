@@ -22,6 +22,19 @@ def relay(make_relay):
     return make_relay(BASE, listeners=("plain",))
 
 
+def in_data(port, timeout=10):
+    """A Wire after EHLO, AUTH (app), MAIL, RCPT and DATA: the next bytes are content."""
+    w = Wire(port, timeout=timeout)
+    w.line()
+    w.send("EHLO c.example\r\n")
+    w.reply()
+    w.send("AUTH PLAIN AGFwcABzZWNyZXQ=\r\n")
+    w.line()
+    w.send("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
+    assert [w.line(), w.line(), w.line()][2].startswith("354")
+    return w
+
+
 def rss_kib(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -106,16 +119,12 @@ def test_a_client_that_never_reads_cannot_grow_server_memory(relay):
 def test_ten_megabytes_without_a_newline(relay, mode):
     pid = relay.proc.pid
     before = rss_kib(pid)
-    w = Wire(relay.ports["plain"], timeout=30)
-    w.line()
     if mode == "data":
-        w.send("EHLO c.example\r\n")
-        w.reply()
-        w.send("AUTH PLAIN AGFwcABzZWNyZXQ=\r\n")
-        w.line()
-        w.send("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
-        w.line(), w.line(), w.line()
+        w = in_data(relay.ports["plain"], timeout=30)
         w.send(b"From: a@example.com\r\n\r\n")
+    else:
+        w = Wire(relay.ports["plain"], timeout=30)
+        w.line()
     chunk = b"x" * (1024 * 1024)
     try:
         for _ in range(10):
@@ -136,14 +145,7 @@ def test_smuggling_sequences_never_make_a_second_transaction(relay):
             b"\r\n\x00.\r\n", b"\r\n.\r\r\n", b"\r\r\n.\r\r\n"]
     relay.api("POST", "/api/v1/reset")
     for seq in seqs:
-        w = Wire(relay.ports["plain"])
-        w.line()
-        w.send("EHLO c.example\r\n")
-        w.reply()
-        w.send("AUTH PLAIN AGFwcABzZWNyZXQ=\r\n")
-        w.line()
-        w.send("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
-        w.line(), w.line(), w.line()
+        w = in_data(relay.ports["plain"])
         w.send(b"From: a@example.com\r\n\r\nfirst" + seq +
                b"MAIL FROM:<evil@example.com>\r\nRCPT TO:<victim@example.org>\r\nDATA\r\n"
                b"From: a@example.com\r\n\r\nsmuggled\r\n.\r\n")
@@ -168,14 +170,7 @@ def test_deadlines_cut_off_silent_slow_and_stalled_clients(make_relay):
     assert w.line() == "421 relaymock.test: SMTP command timeout - closing connection"
     assert w.closed() and time.time() - start < 6
     # DATA that trickles on past the whole-DATA deadline, a byte at a time.
-    w = Wire(relay.ports["plain"])
-    w.line()
-    w.send("EHLO c.example\r\n")
-    w.reply()
-    w.send("AUTH PLAIN AGFwcABzZWNyZXQ=\r\n")
-    w.line()
-    w.send("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
-    w.line(), w.line(), w.line()
+    w = in_data(relay.ports["plain"])
     start = time.time()
     try:
         for _ in range(40):
