@@ -167,6 +167,14 @@ void Session::resume() {
   note_sent(mark);
 }
 
+// With SIZE declared, room for the whole message up front: growing by
+// doubling would briefly hold 1.5x the message. Pages never written (a
+// spooled message, a lying client) cost address space, not memory.
+void Session::reserve_declared() {
+  if (env_.params.size && *env_.params.size > content_.capacity())
+    content_.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(*env_.params.size, settings_.limits.max_message_size)) + 2);
+}
+
 // A large message need not stay in memory: past kSpoolChunk the handler may
 // take what has arrived (to disk) so memory stays bounded by the chunk.
 void Session::offer_spool() {
@@ -471,6 +479,7 @@ void Session::cmd_data(std::string_view arg) {
   }
   if (no_valid_rcpt("DATA")) return;
   content_.clear();
+  reserve_declared();
   dot_.reset();
   env_.bdat = false;
   mode_ = Mode::Data;
@@ -514,6 +523,7 @@ void Session::cmd_bdat(std::string_view arg) {
       return;
     }
     content_.clear();
+    reserve_declared();
     bdat_total_ = 0;
     env_.bdat = true;
   }

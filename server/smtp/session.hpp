@@ -189,6 +189,7 @@ class Session {
   void close_with(int code, std::string_view enhanced, std::string_view text);
 
   void offer_spool();
+  void reserve_declared();
   void note_client(std::string_view line);
   void note_sent(std::size_t from);  // transcript of out_ from this offset
   void reset_transaction(bool abandoned);
