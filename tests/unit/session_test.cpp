@@ -162,7 +162,7 @@ TEST(Session, TooManyRecipients) {
 TEST(Session, PipelinedBatchAnsweredInOrder) {
   Harness h;
   h.send("EHLO c.example\r\n");
-  EXPECT_EQ(h.send("MAIL FROM:<a@b.c>\r\nRCPT TO:<x@b.c>\r\nRCPT TO:<y@b.c>\r\nDATA\r\n"),
+  EXPECT_EQ(h.send_packet("MAIL FROM:<a@b.c>\r\nRCPT TO:<x@b.c>\r\nRCPT TO:<y@b.c>\r\nDATA\r\n"),
             "250 OK\r\n250 Accepted\r\n250 Accepted\r\n354 Enter message, ending with \".\" on a line by itself\r\n");
 }
 
@@ -170,7 +170,7 @@ TEST(Session, AllRecipientsRejectedThenPipelinedData) {
   Harness h;
   h.handler.refused_rcpts = {"x@b.c", "y@b.c"};
   h.send("EHLO c.example\r\n");
-  EXPECT_EQ(h.send("MAIL FROM:<a@b.c>\r\nRCPT TO:<x@b.c>\r\nRCPT TO:<y@b.c>\r\nDATA\r\n"),
+  EXPECT_EQ(h.send_packet("MAIL FROM:<a@b.c>\r\nRCPT TO:<x@b.c>\r\nRCPT TO:<y@b.c>\r\nDATA\r\n"),
             "250 OK\r\n"
             "550 Relay access denied - please authenticate\r\n"
             "550 Relay access denied - please authenticate\r\n"
@@ -328,7 +328,7 @@ TEST(Session, OnlyCrLfDotCrLfEndsData) {
   for (const auto& seq : smuggles) {
     Harness h;
     h.send("EHLO c.example\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<x@b.c>\r\nDATA\r\n");
-    std::string out = h.send("body" + seq + "MAIL FROM:<evil@b.c>\r\nRCPT TO:<y@b.c>\r\nDATA\r\nevil\r\n.\r\n");
+    std::string out = h.send_packet("body" + seq + "MAIL FROM:<evil@b.c>\r\nRCPT TO:<y@b.c>\r\nDATA\r\nevil\r\n.\r\n");
     EXPECT_EQ(out, "250 OK id=1wvlsG-7tiG0Lhs7a5-fDer\r\n") << "sequence of " << seq.size() << " bytes";
     ASSERT_EQ(h.handler.delivered.size(), 1u);
     EXPECT_NE(h.handler.delivered[0].find("MAIL FROM:<evil@b.c>"), std::string::npos);
@@ -337,7 +337,7 @@ TEST(Session, OnlyCrLfDotCrLfEndsData) {
 
 TEST(Session, BareLineEndingsInCommandsCloseTheSession) {
   Harness h;
-  EXPECT_EQ(h.send("NOOP\nMAIL FROM:<a@b.c>\r\n"), "554 Bare CR or LF in SMTP command - closing connection\r\n");
+  EXPECT_EQ(h.send_packet("NOOP\nMAIL FROM:<a@b.c>\r\n"), "554 Bare CR or LF in SMTP command - closing connection\r\n");
   EXPECT_TRUE(h.session.closing());
   Harness h2;
   EXPECT_EQ(h2.send("NOOP\rRSET\r\n"), "554 Bare CR or LF in SMTP command - closing connection\r\n");
@@ -441,7 +441,7 @@ TEST(Session, AuthErrors) {
 TEST(Session, StartTlsDiscardsPipelinedCommandsAndResets) {
   Harness h;
   h.send("EHLO c.example\r\n");
-  EXPECT_EQ(h.send("STARTTLS\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<x@b.c>\r\n"), "220 TLS go ahead\r\n");
+  EXPECT_EQ(h.send_packet("STARTTLS\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<x@b.c>\r\n"), "220 TLS go ahead\r\n");
   EXPECT_TRUE(h.session.wants_tls());
   EXPECT_EQ(h.send("NOOP\r\n"), "");  // plaintext before the handshake is ignored
   h.session.tls_started();
