@@ -240,6 +240,19 @@ std::vector<std::string_view> segments(std::string_view path) {
   return out;
 }
 
+// Long-poll: asks `enough` until it says yes or `wait` has passed, sleeping
+// on a timer in between, so a waiting request holds no thread. `enough` is
+// taken by reference: it lives in the caller's frame while this runs.
+template <typename Enough>
+asio::awaitable<void> long_poll(std::chrono::milliseconds wait, const Enough& enough) {
+  auto deadline = std::chrono::steady_clock::now() + wait;
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  while (!enough() && std::chrono::steady_clock::now() < deadline) {
+    timer.expires_after(std::chrono::milliseconds(25));
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+}
+
 Response not_allowed(const char* allow, unsigned version) {
   auto res = error(status::method_not_allowed, std::string("method not allowed; use ") + allow, version);
   res.set(field::allow, allow);
@@ -364,18 +377,14 @@ asio::awaitable<Response> Api::handle(const Request& req) {
     if (!q.number("limit", limit, 1, kMaxLimit) || !q.number("offset", offset, 0, 10'000'000) ||
         !q.number("min", min, 1, 10'000'000) || !q.wait(wait))
       co_return error(status::bad_request, q.problem, v);
-    auto deadline = std::chrono::steady_clock::now() + wait;
-    asio::steady_timer timer(co_await asio::this_coro::executor);
-    while (true) {
-      auto page = ctx_.mail.query(f, offset, limit);
-      if (page.total >= min || std::chrono::steady_clock::now() >= deadline) {
-        json::array items;
-        for (const auto& m : page.items) items.push_back(store::message_summary(*m));
-        co_return json_response(status::ok, json::object{{"total", page.total}, {"messages", items}}, v);
-      }
-      timer.expires_after(std::chrono::milliseconds(25));
-      co_await timer.async_wait(asio::use_awaitable);
-    }
+    store::MailStore::Page page;
+    co_await long_poll(wait, [&] {
+      page = ctx_.mail.query(f, offset, limit);
+      return page.total >= min;
+    });
+    json::array items;
+    for (const auto& m : page.items) items.push_back(store::message_summary(*m));
+    co_return json_response(status::ok, json::object{{"total", page.total}, {"messages", items}}, v);
   }
 
   // /api/v1/messages/{id}[/raw]
@@ -407,20 +416,16 @@ asio::awaitable<Response> Api::handle(const Request& req) {
     if (!q.number("since", f.since, 0, UINT64_MAX / 2) || !q.number("limit", limit, 1, kMaxLimit) ||
         !q.number("min", min, 1, 10'000'000) || !q.wait(wait))
       co_return error(status::bad_request, q.problem, v);
-    auto deadline = std::chrono::steady_clock::now() + wait;
-    asio::steady_timer timer(co_await asio::this_coro::executor);
-    while (true) {
-      std::size_t total = 0;
-      auto events = ctx_.events.query(f, limit, &total);
-      if (total >= min || std::chrono::steady_clock::now() >= deadline) {
-        json::array items;
-        for (const auto& e : events) items.push_back(store::event_json(e));
-        co_return json_response(
-            status::ok, json::object{{"total", total}, {"last_seq", ctx_.events.last_seq()}, {"events", items}}, v);
-      }
-      timer.expires_after(std::chrono::milliseconds(25));
-      co_await timer.async_wait(asio::use_awaitable);
-    }
+    std::size_t total = 0;
+    std::vector<store::Event> events;
+    co_await long_poll(wait, [&] {
+      events = ctx_.events.query(f, limit, &total);
+      return total >= min;
+    });
+    json::array items;
+    for (const auto& e : events) items.push_back(store::event_json(e));
+    co_return json_response(
+        status::ok, json::object{{"total", total}, {"last_seq", ctx_.events.last_seq()}, {"events", items}}, v);
   }
 
   // /api/v1/sessions/{id}

@@ -18,19 +18,6 @@ json::value rate(const std::optional<config::RateLimit>& r) {
   if (!r) return nullptr;
   return json::object{{"count", r->count}, {"per", format_duration(r->per)}};
 }
-std::string reply_spec(const smtp::Reply& r) {
-  std::string out, code = std::to_string(r.code);
-  std::size_t start = 0;
-  while (true) {
-    auto nl = r.text.find('\n', start);
-    bool last = nl == std::string::npos;
-    out += code + (last ? " " : "-") + r.text.substr(start, last ? std::string::npos : nl - start);
-    if (last) break;
-    out += "\n";
-    start = nl + 1;
-  }
-  return out;
-}
 }  // namespace
 
 json::object config_json(const config::Config& c) {
@@ -83,7 +70,7 @@ json::object config_json(const config::Config& c) {
       {"dns_timeout", format_duration(c.sender_verification.dns_timeout)},
       {"cache_ttl", format_duration(c.sender_verification.cache_ttl)}};
   json::object replies;
-  for (const auto& [id, r] : c.replies) replies[id] = reply_spec(r);
+  for (const auto& [id, r] : c.replies) replies[id] = smtp::reply_spec(r);
   o["replies"] = replies;
   o["http"] = json::object{{"listen", c.http.listen}, {"admin_token", c.http.admin_token.empty() ? "" : "***"}};
   o["storage"] = json::object{{"path", c.storage.path},

@@ -24,14 +24,6 @@ std::string identity_text(const policy::Identity& id) {
 }
 }  // namespace
 
-std::string reply_wire_text(const smtp::Reply& r) {
-  auto lines = reply_lines(r);
-  std::string out, code = std::to_string(r.code);
-  for (std::size_t i = 0; i < lines.size(); ++i)
-    out += (i ? "\n" : "") + code + (i + 1 < lines.size() ? "-" : " ") + lines[i];
-  return out;
-}
-
 std::string reply_log_text(const smtp::Reply& r) {
   std::string out, code = std::to_string(r.code);
   for (const auto& l : reply_lines(r)) out += (out.empty() ? "" : " / ") + code + " " + l;
@@ -52,6 +44,12 @@ void MailHandler::record(const smtp::SessionView& v, const char* stage, const st
   fields.emplace_back("detail", detail);
   logger().info(accepted ? (rule == "accepted_sandbox" ? "accepted (sandbox)" : "accepted") : "rejected", fields);
 
+  add_event(v, stage, rule, id.kind_name(), id.name, reply, detail, message_id);
+}
+
+void MailHandler::add_event(const smtp::SessionView& v, std::string_view stage, std::string_view rule,
+                            std::string_view identity_kind, std::string_view identity_name, const smtp::Reply& reply,
+                            std::string detail, std::string message_id) {
   store::Event e;
   e.time = svc_.engine.clock().now();
   e.session_id = session_id_;
@@ -59,17 +57,17 @@ void MailHandler::record(const smtp::SessionView& v, const char* stage, const st
   e.port = v.client.local_port;
   e.stage = stage;
   e.rule = rule;
-  e.identity_kind = id.kind_name();
-  e.identity_name = id.name;
-  e.reply = reply_wire_text(reply);
-  e.detail = detail;
-  e.message_id = message_id;
+  e.identity_kind = identity_kind;
+  e.identity_name = identity_name;
+  e.reply = smtp::reply_spec(reply);
+  e.detail = std::move(detail);
+  e.message_id = std::move(message_id);
   try {
     svc_.events.append(std::move(e));
   } catch (const std::exception& ex) {
     logger().error("event not stored", {{"session", session_id_}, {"error", ex.what()}});
   }
-  svc_.metrics.count_reply(reply.code, rule);
+  svc_.metrics.count_reply(reply.code, std::string(rule));
 }
 
 std::optional<smtp::Reply> MailHandler::authenticate(const smtp::SessionView& v, const smtp::AuthAttempt& attempt) {
@@ -107,9 +105,8 @@ boost::asio::awaitable<void> MailHandler::complete_lookup() {
 std::optional<smtp::Reply> MailHandler::check_rcpt(const smtp::SessionView& v, const smtp::Envelope& env,
                                                    const smtp::Recipient&) {
   auto id = svc_.engine.identify(v.auth_user, v.client.ip);
-  auto domain = svc_.engine.route_domain(env.from);
-  const policy::SenderRoute* route = domain && route_ && route_->first == *domain ? &route_->second : nullptr;
-  auto d = svc_.engine.check_rcpt(id, env.from, route);
+  // rcpt_ready() set route_ for this transaction's sender when DNS matters.
+  auto d = svc_.engine.check_rcpt(id, env.from, route_ ? &route_->second : nullptr);
   if (!d.accept) {
     record(v, "rcpt", d.rule, d.identity, d.reply, d.detail);
     return d.reply;
@@ -124,6 +121,15 @@ void MailHandler::end_transaction() {
   route_.reset();
   spool_.reset();
   spool_error_.clear();
+}
+
+// Exim's answer when it cannot keep a message: the client may retry.
+smtp::Reply MailHandler::store_failed(const smtp::SessionView& v, const std::string& why) {
+  svc_.engine.release(identity_, reserved_);
+  smtp::Reply r{451, "4.3.0", "Temporary local problem - please try later"};
+  record(v, "data", "store_failed", identity_, r, why);
+  end_transaction();
+  return r;
 }
 
 bool MailHandler::spool(const std::string& chunk) {
@@ -155,13 +161,7 @@ smtp::Reply MailHandler::deliver(const smtp::SessionView& v, const smtp::Envelop
       spool_error_ = e.what();
     }
   }
-  if (!spool_error_.empty()) {
-    svc_.engine.release(identity_, reserved_);
-    smtp::Reply r{451, "4.3.0", "Temporary local problem - please try later"};
-    record(v, "data", "store_failed", identity_, r, "the message could not be spooled: " + spool_error_);
-    end_transaction();
-    return r;
-  }
+  if (!spool_error_.empty()) return store_failed(v, "the message could not be spooled: " + spool_error_);
   // The From header rule reads the header section: from memory, or the spool's head.
   auto d = svc_.engine.check_content(identity_, spool_ ? std::string_view(spool_->head()) : std::string_view(content));
   if (!d.accept) {
@@ -205,11 +205,7 @@ smtp::Reply MailHandler::deliver(const smtp::SessionView& v, const smtp::Envelop
   try {
     svc_.mail.add(std::move(msg), usage, spool_.get());
   } catch (const std::exception& ex) {
-    svc_.engine.release(identity_, reserved_);
-    end_transaction();
-    smtp::Reply r{451, "4.3.0", "Temporary local problem - please try later"};
-    record(v, "data", "store_failed", identity_, r, std::string("the message could not be stored: ") + ex.what());
-    return r;
+    return store_failed(v, std::string("the message could not be stored: ") + ex.what());
   }
   svc_.engine.commit(identity_, reserved_);
   end_transaction();
@@ -234,26 +230,8 @@ void MailHandler::protocol_reply(const smtp::SessionView& v, smtp::Stage stage, 
   logger().log(outcome ? config::LogLevel::Info : config::LogLevel::Debug, "protocol reply",
                {{"session", session_id_}, {"client", v.client.ip}, {"stage", smtp::stage_name(stage)},
                 {"rule", rule_s}, {"reply", reply_log_text(r)}});
-  store::Event e;
-  e.time = svc_.engine.clock().now();
-  e.session_id = session_id_;
-  e.client_ip = v.client.ip;
-  e.port = v.client.local_port;
-  e.stage = smtp::stage_name(stage);
-  e.rule = rule_s;
-  e.identity_kind = "none";
-  if (v.auth_user) {
-    e.identity_kind = "user";
-    e.identity_name = *v.auth_user;
-  }
-  e.reply = reply_wire_text(r);
-  e.detail = "protocol: " + rule_s;
-  try {
-    svc_.events.append(std::move(e));
-  } catch (const std::exception& ex) {
-    logger().error("event not stored", {{"session", session_id_}, {"error", ex.what()}});
-  }
-  svc_.metrics.count_reply(r.code, rule_s);
+  add_event(v, smtp::stage_name(stage), rule, v.auth_user ? "user" : "none", v.auth_user ? *v.auth_user : "", r,
+            "protocol: " + rule_s);
 }
 
 void MailHandler::transcript(char dir, std::string_view line) {

@@ -49,6 +49,11 @@ class MailHandler final : public smtp::Handler {
   // Log line, event and metrics for one outcome.
   void record(const smtp::SessionView& v, const char* stage, const std::string& rule, const policy::Identity& id,
               const smtp::Reply& reply, const std::string& detail, const std::string& message_id = {});
+  // The event and the reply counter, for decisions and protocol replies alike.
+  void add_event(const smtp::SessionView& v, std::string_view stage, std::string_view rule,
+                 std::string_view identity_kind, std::string_view identity_name, const smtp::Reply& reply,
+                 std::string detail, std::string message_id = {});
+  smtp::Reply store_failed(const smtp::SessionView& v, const std::string& why);
   void end_transaction();
 
   Services& svc_;
@@ -63,8 +68,6 @@ class MailHandler final : public smtp::Handler {
   std::string spool_error_;         // set when spooling failed mid-message
 };
 
-// A reply as sent, lines joined by '\n': "550-a\n550 b".
-std::string reply_wire_text(const smtp::Reply& r);
 // The same on one line for text logs: "550 a / 550 b".
 std::string reply_log_text(const smtp::Reply& r);
 

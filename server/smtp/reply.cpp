@@ -52,6 +52,18 @@ bool parse_reply_text(std::string_view spec, Reply& out) {
   return true;
 }
 
+std::string reply_spec(const Reply& r) {
+  std::string out, code = std::to_string(r.code);
+  auto lines = split_lines(r.text);
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    if (i) out += '\n';
+    out += code;
+    out += i + 1 < lines.size() ? '-' : ' ';
+    out.append(lines[i]);
+  }
+  return out;
+}
+
 std::string printable(std::string_view text) {
   std::string out;
   out.reserve(text.size());

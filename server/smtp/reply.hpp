@@ -21,6 +21,10 @@ struct Reply {
 // Returns false if the text does not start with a 2xx-5xx code.
 bool parse_reply_text(std::string_view spec, Reply& out);
 
+// The inverse of parse_reply_text: "550-line1\n550 line2" (no CRLF, no
+// enhanced code), as written in config files and shown in events.
+std::string reply_spec(const Reply& r);
+
 // Control characters (other than the '\n' between lines) as \xNN.
 std::string printable(std::string_view text);
 

@@ -46,14 +46,10 @@ void MailStore::add(std::shared_ptr<Message> m, const std::vector<UsageRow>& usa
   auto headers = parse_headers(spool ? std::string_view(spool->head()) : std::string_view(m->content));
   auto from = address_list(header_value(headers, "From"));
   m->from = from.empty() ? header_value(headers, "From") : from.front();
-  for (const auto& [name, value] : headers) {
-    std::string lname = name;
-    for (auto& c : lname) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (lname == "to")
-      for (auto& a : address_list(value)) m->to.push_back(a);
-    if (lname == "cc")
-      for (auto& a : address_list(value)) m->cc.push_back(a);
-  }
+  for (const auto& value : header_values(headers, "To"))
+    for (auto& a : address_list(value)) m->to.push_back(std::move(a));
+  for (const auto& value : header_values(headers, "Cc"))
+    for (auto& a : address_list(value)) m->cc.push_back(std::move(a));
   m->subject = header_value(headers, "Subject");
   m->size = spool ? spool->size() : m->content.size();
 

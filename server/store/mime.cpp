@@ -317,6 +317,13 @@ std::string header_value(const HeaderList& h, std::string_view name) {
   return {};
 }
 
+std::vector<std::string> header_values(const HeaderList& h, std::string_view name) {
+  std::vector<std::string> out;
+  for (const auto& [n, v] : h)
+    if (iequals(n, name)) out.push_back(v);
+  return out;
+}
+
 std::vector<std::string> address_list(std::string_view value) {
   std::vector<std::string> out;
   std::string cur;

@@ -16,6 +16,8 @@ using HeaderList = std::vector<std::pair<std::string, std::string>>;
 HeaderList parse_headers(std::string_view content);
 // First value of a header, case-insensitive name; empty when absent.
 std::string header_value(const HeaderList& h, std::string_view name);
+// Every value of a header that may repeat (To, Cc), in order.
+std::vector<std::string> header_values(const HeaderList& h, std::string_view name);
 
 // RFC 2047 encoded words (=?charset?B|Q?...?=) to UTF-8. UTF-8, US-ASCII and
 // ISO-8859-1 are converted; a word in another charset is left as written.
