@@ -109,12 +109,17 @@ void Session::reply(const Reply& r) { append_reply(out_, r, settings_.enhanced_c
 // Exim's unknown-command counter: the 4th unrecognized line closes the session.
 void Session::unrecognized(std::string_view rule, std::string_view enhanced, std::string_view text) {
   if (++unknown_commands_ > settings_.limits.max_unknown_commands) {
-    Reply r{500, "5.5.1", "Too many unrecognized commands"};
-    close_with(r.code, r.enhanced, r.text);
-    handler_.protocol_reply(view(), Stage::Connect, rule, r);
+    close_for(Stage::Connect, rule, Reply{500, "5.5.1", "Too many unrecognized commands"});
     return;
   }
   protocol_error(Stage::Connect, rule, 500, enhanced, text);
+}
+
+// A reply that ends the session, reported to the handler for events and logs.
+void Session::close_for(Stage stage, std::string_view rule, const Reply& r) {
+  reply(r);
+  closing_ = true;
+  handler_.protocol_reply(view(), stage, rule, r);
 }
 
 void Session::close_with(int code, std::string_view enhanced, std::string_view text) {
@@ -210,9 +215,7 @@ std::size_t Session::process(std::string_view in) {
       // No complete line yet. Bound what we buffer: beyond the longest line we
       // could accept there is nothing to wait for.
       if (rest.size() > settings_.limits.max_auth_line + 64) {
-        close_with(500, "5.5.6", "Command line too long - closing connection");
-        handler_.protocol_reply(view(), Stage::Connect, "line_too_long",
-                                Reply{500, "5.5.6", "Command line too long - closing connection"});
+        close_for(Stage::Connect, "line_too_long", Reply{500, "5.5.6", "Command line too long - closing connection"});
       }
       break;
     }
@@ -231,10 +234,8 @@ void Session::handle_line(std::string_view raw, bool pending) {
   if (line.empty() || line.back() != '\r' ||
       line.substr(0, line.size() - 1).find('\r') != std::string_view::npos) {
     handler_.transcript('C', "<line with a bare CR or LF, " + std::to_string(raw.size()) + " bytes>");
-    Reply r{554, "5.5.2", "Bare CR or LF in SMTP command - closing connection"};
-    reply(r);
-    closing_ = true;
-    handler_.protocol_reply(view(), Stage::Connect, "bare_line_ending", r);
+    close_for(Stage::Connect, "bare_line_ending",
+              Reply{554, "5.5.2", "Bare CR or LF in SMTP command - closing connection"});
     return;
   }
   line.remove_suffix(1);
@@ -281,9 +282,7 @@ void Session::handle_command(std::string_view line, bool pending) {
   auto cmd = split_command(line);
   if (pending && must_be_last(cmd.verb)) {
     // Exim's answer to a pipelining violation: no more commands from this client.
-    Reply r{554, "5.5.0", "SMTP synchronization error"};
-    close_with(r.code, r.enhanced, r.text);
-    handler_.protocol_reply(view(), Stage::Connect, "sync_error", r);
+    close_for(Stage::Connect, "sync_error", Reply{554, "5.5.0", "SMTP synchronization error"});
     return;
   }
   bool was_rcpt = last_was_rcpt_;
@@ -338,9 +337,8 @@ void Session::handle_command(std::string_view line, bool pending) {
     case Verb::Unknown:
       if (looks_like_http(line)) {
         // A browser or HTTP client on an SMTP port: no point in three more tries.
-        Reply r{554, "5.7.0", "HTTP request on an SMTP port - closing connection"};
-        close_with(r.code, r.enhanced, r.text);
-        handler_.protocol_reply(view(), Stage::Connect, "http_request", r);
+        close_for(Stage::Connect, "http_request",
+                  Reply{554, "5.7.0", "HTTP request on an SMTP port - closing connection"});
         break;
       }
       unrecognized("unknown_command", "5.5.1", "unrecognized command");
@@ -745,9 +743,8 @@ void Session::auth_check(AuthAttempt attempt) {
   int over = auth_failures_ - settings_.limits.auth_failures_before_delay;
   if (over > 0) delay_ = std::chrono::milliseconds(1000 << std::min(over - 1, 3));
   if (auth_failures_ > settings_.limits.max_auth_failures) {
-    Reply r{421, "4.7.0", settings_.hostname + ": too many failed authentication attempts - closing connection"};
-    close_with(r.code, r.enhanced, r.text);
-    handler_.protocol_reply(view(), Stage::Auth, "auth_abuse", r);
+    close_for(Stage::Auth, "auth_abuse",
+              Reply{421, "4.7.0", settings_.hostname + ": too many failed authentication attempts - closing connection"});
     return;
   }
   reply(*refusal);
@@ -784,8 +781,7 @@ void Session::timeout() {
   Reply r{421, "4.4.2",
           in_content() ? settings_.hostname + " SMTP incoming data timeout - closing connection."
                        : settings_.hostname + ": SMTP command timeout - closing connection"};
-  close_with(r.code, r.enhanced, r.text);
-  handler_.protocol_reply(view(), in_content() ? Stage::Data : Stage::Connect, "timeout", r);
+  close_for(in_content() ? Stage::Data : Stage::Connect, "timeout", r);
   note_sent(mark);
   reset_transaction(true);
 }

@@ -187,6 +187,7 @@ class Session {
                       std::string_view text);
   void unrecognized(std::string_view rule, std::string_view enhanced, std::string_view text);
   void close_with(int code, std::string_view enhanced, std::string_view text);
+  void close_for(Stage stage, std::string_view rule, const Reply& r);
 
   void offer_spool();
   void reserve_declared();
