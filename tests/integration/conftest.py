@@ -30,7 +30,7 @@ class Relay:
         self.dir = tempfile.TemporaryDirectory(prefix="relaymock-test-")
         self.config = os.path.join(self.dir.name, "relaymock.yaml")
         with open(self.config, "w") as f:
-            body = merge_server("\n".join(lines), yaml_body)
+            body = merge_block("\n".join(lines), yaml_body)
             http_block = f"http:\n  listen: 127.0.0.1:{self.http_port}" if http else "http:\n  listen: \"off\""
             f.write(merge_block(http_block, body))
         self.log_path = os.path.join(self.dir.name, "out.log")
@@ -121,21 +121,6 @@ def merge_block(block_yaml, body):
         in_block = False
         rest.append(line)
     return "\n".join(rest) + "\n" + block_yaml + "\n" + "\n".join(extra) + "\n"
-
-
-def merge_server(listener_yaml, body):
-    """Inserts extra `server:` keys from the test's YAML under the generated server block."""
-    extra, rest, in_server = [], [], False
-    for line in body.splitlines():
-        if line.startswith("server:"):
-            in_server = True
-            continue
-        if in_server and (line.startswith("  ") or not line.strip()):
-            extra.append(line)
-            continue
-        in_server = False
-        rest.append(line)
-    return listener_yaml + "\n" + "\n".join(extra) + "\n" + "\n".join(rest) + "\n"
 
 
 BASE_CONFIG = """
