@@ -1,5 +1,6 @@
 """Starts the real relaymock binary on free loopback ports for a test."""
 import os
+import random
 import socket
 import subprocess
 import tempfile
@@ -11,32 +12,66 @@ BIN = os.environ.get("RELAYMOCK_BIN", os.path.join(os.path.dirname(__file__), ".
 SOURCE = os.environ.get("RELAYMOCK_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "../.."))
 
 
+_handed_out = set()
+_rng = random.Random(os.getpid() ^ time.time_ns())
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port that is free now and never handed out before by this process.
+
+    Drawn below Linux's ephemeral range (32768-60999), so the outgoing connections of tests
+    running in parallel cannot take it between this check and the server's bind; the kernel's
+    own port 0 choice could return the same port twice in a row."""
+    for _ in range(2000):
+        port = _rng.randrange(20000, 32768)
+        if port in _handed_out:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError("no free loopback port in 20000-32767")
+
+
+class PortTaken(RuntimeError):
+    """Another process bound one of our ports between free_port() and the server's bind."""
 
 
 class Relay:
     """One relaymock process. `ports` maps a name (plain, starttls, implicit) to its port."""
 
     def __init__(self, yaml_body, listeners=("starttls", "implicit", "plain"), http=True):
+        self.dir = tempfile.TemporaryDirectory(prefix="relaymock-test-")
+        self.config = os.path.join(self.dir.name, "relaymock.yaml")
+        self.log_path = os.path.join(self.dir.name, "out.log")
+        self.log = open(self.log_path, "w+")
+        self.http = http
+        for attempt in range(3):
+            self._write_config(yaml_body, listeners)
+            try:
+                self.start()
+                return
+            except PortTaken:
+                if attempt == 2:
+                    raise
+                self.log.seek(0)
+                self.log.truncate()
+
+    def _write_config(self, yaml_body, listeners):
         self.ports = {name: free_port() for name in listeners}
-        self.http_port = free_port() if http else None
+        self.http_port = free_port() if self.http else None
         mode = {"plain": "none", "starttls": "starttls", "implicit": "implicit"}
         lines = ["server:", "  hostname: relaymock.test", "  listeners:"]
         for name, port in self.ports.items():
             lines.append(f"    - {{ address: 127.0.0.1, port: {port}, tls: {mode[name]} }}")
-        self.dir = tempfile.TemporaryDirectory(prefix="relaymock-test-")
-        self.config = os.path.join(self.dir.name, "relaymock.yaml")
         with open(self.config, "w") as f:
             body = merge_block("\n".join(lines), yaml_body)
-            http_block = f"http:\n  listen: 127.0.0.1:{self.http_port}" if http else "http:\n  listen: \"off\""
+            http_block = (f"http:\n  listen: 127.0.0.1:{self.http_port}" if self.http
+                          else "http:\n  listen: \"off\"")
             f.write(merge_block(http_block, body))
-        self.log_path = os.path.join(self.dir.name, "out.log")
-        self.log = open(self.log_path, "w+")
-        self.http = http
-        self.start()
 
     def start(self):
         """Starts the process (again, after kill9: same config, same ports)."""
@@ -44,7 +79,10 @@ class Relay:
         deadline = time.time() + 10
         while time.time() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError("relaymock exited: " + self.output())
+                out = self.output()
+                if "the port is already in use" in out:
+                    raise PortTaken(out)
+                raise RuntimeError("relaymock exited: " + out)
             if all(port_open(p) for p in self.ports.values()) and (not self.http or port_open(self.http_port)):
                 return
             time.sleep(0.05)
