@@ -14,6 +14,8 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <sys/resource.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -129,6 +131,18 @@ int healthcheck(const std::optional<std::string>& path) {
   return 1;
 }
 
+// Each connection is a descriptor: lift the soft limit to the hard one, as
+// nginx and Go's runtime do, so max_connections is not capped by a shell's
+// default of 1024. The hard limit (ulimit -Hn, docker --ulimit) still rules.
+void raise_descriptor_limit() {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur >= lim.rlim_max) return;
+  rlim_t before = lim.rlim_cur;
+  lim.rlim_cur = lim.rlim_max;
+  if (::setrlimit(RLIMIT_NOFILE, &lim) == 0)
+    net::logger().debug("descriptor limit raised", {{"from", std::to_string(before)}, {"to", std::to_string(lim.rlim_max)}});
+}
+
 int run(const std::optional<std::string>& path) {
   auto res = load(path);
   if (!res.ok()) {
@@ -137,6 +151,7 @@ int run(const std::optional<std::string>& path) {
   }
   auto cfg = std::make_shared<const config::Config>(std::move(res.config));
   net::logger().configure(cfg->log.level, cfg->log.format);
+  raise_descriptor_limit();
 
   net::TlsSetup tls;
   try {
@@ -163,7 +178,11 @@ int run(const std::optional<std::string>& path) {
       for (const auto& u : durable->load_usage())
         engine.replay(u.key, u.n, policy::TimePoint(std::chrono::milliseconds(u.at_ms)));
     }
-    mail = std::make_unique<store::MailStore>(cfg->storage.max_messages, cfg->storage.max_bytes, durable.get());
+    // Memory mode keeps messages past the spool threshold (1 MiB) in unnamed
+    // temporary files, so a 50 MB message costs no 50 MB of RSS.
+    const char* tmpdir = std::getenv("TMPDIR");
+    mail = std::make_unique<store::MailStore>(cfg->storage.max_messages, cfg->storage.max_bytes, durable.get(),
+                                              tmpdir && *tmpdir ? tmpdir : "/tmp");
     events = std::make_unique<store::EventLog>(kEventsKept, durable.get());
   } catch (const std::exception& e) {
     std::cerr << "relaymock: " << e.what() << "\n";

@@ -398,7 +398,15 @@ asio::awaitable<Response> Api::handle(const Request& req) {
     }
     if (!get) co_return not_allowed(seg.size() == 4 ? "GET, DELETE" : "GET", v);
     auto m = ctx_.mail.find(id);
-    auto content = m ? ctx_.mail.content(id) : std::nullopt;
+    std::optional<std::string> content;
+    std::string unreadable;
+    try {
+      if (m) content = ctx_.mail.content(id);
+    } catch (const std::exception& e) {
+      unreadable = e.what();
+    }
+    if (!unreadable.empty())
+      co_return error(status::internal_server_error, "the message could not be read: " + unreadable, v);
     if (!m || !content) co_return error(status::not_found, "no message with id '" + id + "'", v);
     if (seg.size() == 5) co_return make(status::ok, std::move(*content), "message/rfc822", v);
     co_return json_response(status::ok, message_detail(*m, *content), v);

@@ -136,9 +136,10 @@ bool MailHandler::spool(const std::string& chunk) {
   if (!spool_error_.empty()) return true;  // already failed: drop the rest, answer 451 at the end
   if (!spool_) {
     auto dir = svc_.mail.spool_dir();
-    if (!dir) return false;  // memory mode: the message stays in memory
+    if (!dir) return false;  // no spool directory: the message stays in memory
     try {
       spool_ = std::make_unique<store::Spool>(*dir);
+      logger().debug("spooling a large message", {{"session", session_id_}, {"directory", *dir}});
     } catch (const std::exception& e) {
       logger().warning("cannot spool a large message; keeping it in memory", {{"session", session_id_}, {"error", e.what()}});
       return false;
@@ -203,7 +204,7 @@ smtp::Reply MailHandler::deliver(const smtp::SessionView& v, const smtp::Envelop
       {identity_.key(), std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count(),
        reserved_}};
   try {
-    svc_.mail.add(std::move(msg), usage, spool_.get());
+    svc_.mail.add(std::move(msg), usage, std::shared_ptr<const store::Spool>(std::move(spool_)));
   } catch (const std::exception& ex) {
     return store_failed(v, std::string("the message could not be stored: ") + ex.what());
   }

@@ -32,8 +32,8 @@ bool MessageFilter::matches(const Message& m) const {
   return true;
 }
 
-MailStore::MailStore(std::size_t max_messages, std::uint64_t max_bytes, Durable* durable)
-    : max_messages_(max_messages), max_bytes_(max_bytes), durable_(durable) {
+MailStore::MailStore(std::size_t max_messages, std::uint64_t max_bytes, Durable* durable, std::string memory_spool_dir)
+    : max_messages_(max_messages), max_bytes_(max_bytes), durable_(durable), memory_spool_dir_(std::move(memory_spool_dir)) {
   if (!durable_) return;
   for (auto& m : durable_->load_messages()) {
     bytes_ += m.size;
@@ -41,8 +41,7 @@ MailStore::MailStore(std::size_t max_messages, std::uint64_t max_bytes, Durable*
   }
 }
 
-void MailStore::add(std::shared_ptr<Message> m, const std::vector<UsageRow>& usage, const Spool* spool) {
-  if (spool && !durable_) throw StoreError("a spooled message needs the durable store");
+void MailStore::add(std::shared_ptr<Message> m, const std::vector<UsageRow>& usage, std::shared_ptr<const Spool> spool) {
   auto headers = parse_headers(spool ? std::string_view(spool->head()) : std::string_view(m->content));
   auto from = address_list(header_value(headers, "From"));
   m->from = from.empty() ? header_value(headers, "From") : from.front();
@@ -65,8 +64,10 @@ void MailStore::add(std::shared_ptr<Message> m, const std::vector<UsageRow>& usa
     bytes -= old->size;
   }
   if (durable_) {
-    durable_->put_message(*m, m->content, spool, usage, evict);  // throws: nothing changes
+    durable_->put_message(*m, m->content, spool.get(), usage, evict);  // throws: nothing changes
     std::string().swap(m->content);
+  } else if (spool) {
+    m->spooled = std::move(spool);  // memory mode: the file lives as long as the message
   }
   for (std::size_t i = 0; i < evict.size(); ++i) {
     bytes_ -= messages_.front()->size;
@@ -98,6 +99,7 @@ std::shared_ptr<const Message> MailStore::find(const std::string& id) const {
 std::optional<std::string> MailStore::content(const std::string& id) const {
   auto m = find(id);
   if (!m) return std::nullopt;
+  if (m->spooled) return m->spooled->read_all();
   if (!durable_) return m->content;
   return durable_->content(id);
 }

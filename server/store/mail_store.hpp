@@ -1,6 +1,7 @@
 // Captured mail: an in-memory index of every message (newest last), bounded by
 // count and bytes (the oldest is evicted first), with the bytes themselves in
-// memory or, in durable mode, in SQLite. Thread-safe.
+// memory (past the spool threshold: in an unnamed temporary file) or, in
+// durable mode, in SQLite. Thread-safe.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -28,15 +29,20 @@ struct MessageFilter {
 
 class MailStore {
  public:
-  MailStore(std::size_t max_messages, std::uint64_t max_bytes, Durable* durable);
+  // memory_spool_dir: where memory mode keeps large messages (empty: in memory).
+  MailStore(std::size_t max_messages, std::uint64_t max_bytes, Durable* durable, std::string memory_spool_dir = {});
 
   // Fills the header fields from the content, stores, and in durable mode
   // commits (with `usage`) before returning. Throws StoreError if it cannot.
-  // With a spool (durable mode only), the content is the spool's, not m->content.
-  void add(std::shared_ptr<Message> m, const std::vector<UsageRow>& usage = {}, const Spool* spool = nullptr);
-  // Where large incoming messages may be spooled: the durable store's directory.
+  // With a spool, the content is the spool's, not m->content: durable mode
+  // copies it into SQLite, memory mode keeps the file with the message.
+  void add(std::shared_ptr<Message> m, const std::vector<UsageRow>& usage = {}, std::shared_ptr<const Spool> spool = {});
+  // Where large incoming messages may be spooled: the durable store's
+  // directory, or memory mode's temporary directory.
   std::optional<std::string> spool_dir() const {
-    return durable_ ? std::optional<std::string>(durable_->dir()) : std::nullopt;
+    if (durable_) return durable_->dir();
+    if (!memory_spool_dir_.empty()) return memory_spool_dir_;
+    return std::nullopt;
   }
 
   struct Page {
@@ -62,6 +68,7 @@ class MailStore {
   std::size_t max_messages_;
   std::uint64_t max_bytes_;
   Durable* durable_;
+  std::string memory_spool_dir_;
   std::atomic<std::uint64_t> generation_{0};
 };
 

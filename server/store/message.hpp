@@ -3,10 +3,13 @@
 #pragma once
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace relaymock::store {
+
+class Spool;
 
 using TimePoint = std::chrono::system_clock::time_point;
 
@@ -32,8 +35,9 @@ struct Message {
   std::string subject;
   std::uint64_t size = 0;  // bytes of content
   // Exactly the bytes received after dot-unstuffing. Empty in durable mode,
-  // where the store holds them.
+  // where the store holds them, and for a spooled message in memory mode.
   std::string content;
+  std::shared_ptr<const Spool> spooled;  // memory mode, past the spool threshold
 };
 
 }  // namespace relaymock::store

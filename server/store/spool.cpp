@@ -36,4 +36,16 @@ void Spool::append(std::string_view bytes) {
   }
 }
 
+std::string Spool::read_all() const {
+  std::string out(static_cast<std::size_t>(size_), '\0');
+  std::size_t off = 0;
+  while (off < out.size()) {
+    auto n = ::pread(fd_, out.data() + off, out.size() - off, static_cast<off_t>(off));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) throw StoreError(std::string("spool read failed: ") + (n < 0 ? std::strerror(errno) : "short file"));
+    off += static_cast<std::size_t>(n);
+  }
+  return out;
+}
+
 }  // namespace relaymock::store

@@ -1,6 +1,6 @@
-// A message too large to hold in memory, on its way into the durable store:
-// an unnamed temporary file in the storage directory (gone when closed, even
-// after kill -9) plus the first bytes kept for the header checks.
+// A message too large to hold in memory: an unnamed temporary file (gone when
+// closed, even after kill -9) plus the first bytes kept for the header checks.
+// Durable mode copies it into the store; memory mode keeps it as the content.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -21,6 +21,7 @@ class Spool {
   int fd() const { return fd_; }
   std::uint64_t size() const { return size_; }
   const std::string& head() const { return head_; }
+  std::string read_all() const;  // throws StoreError
 
  private:
   int fd_ = -1;

@@ -167,6 +167,25 @@ def test_a_large_message_arrives_byte_identical(make_relay, store_dir, durable):
         # The spool is an unnamed file: nothing is left beside the database.
         assert sorted(os.listdir(store_dir)) == ["relaymock.lock", "relaymock.sqlite3", "relaymock.sqlite3-shm",
                                                  "relaymock.sqlite3-wal"]
+    else:
+        # Memory mode holds it in an unnamed temporary file, not in RSS; deleting
+        # the message closes the file.
+        assert len(unnamed_files(relay.proc.pid)) == 1
+        assert relay.api("DELETE", f"/api/v1/messages/{m['id']}")[0] == 200
+        assert unnamed_files(relay.proc.pid) == []
+
+
+def unnamed_files(pid):
+    """The process's open files that have no name (O_TMPFILE or unlinked)."""
+    out = []
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("/") and target.endswith(" (deleted)"):
+            out.append(target)
+    return out
 
 
 def test_a_spooled_message_still_meets_the_from_header_rule(make_relay, store_dir):
