@@ -16,12 +16,10 @@ using asio::redirect_error;
 using asio::use_awaitable;
 
 namespace {
-// Plain sockets read into this per-thread buffer right after a readiness
-// wait, so an idle connection holds no read buffer at all.
+// Plain and TLS sockets read into this per-thread buffer right after a
+// readiness wait, so an idle connection holds no read buffer at all.
 constexpr std::size_t kReadBuffer = 64 * 1024;
 thread_local char t_read_buffer[kReadBuffer];
-// TLS records are at most 16 KiB; a TLS connection keeps its own buffer.
-constexpr std::size_t kTlsBuffer = 16 * 1024;
 // After a deadline passes, the final 421 gets this long to be written.
 constexpr auto kFinalWrite = 5s;
 }  // namespace
@@ -37,8 +35,6 @@ Connection::Connection(tcp::socket socket, ConnectionSetup setup, Services& serv
 
 Connection::~Connection() = default;
 
-tcp::socket& Connection::lowest() { return tls_ ? tls_->next_layer() : socket_; }
-
 void Connection::set_deadline(std::chrono::milliseconds d) { deadline_.expires_after(d); }
 
 asio::awaitable<void> Connection::watchdog() {
@@ -51,11 +47,11 @@ asio::awaitable<void> Connection::watchdog() {
     if (!expired_) {
       // First expiry: stop the pending read or write so the session can answer 421.
       expired_ = true;
-      lowest().cancel(ec);
+      socket_.cancel(ec);
       deadline_.expires_after(kFinalWrite);
     } else {
       // The client would not even take the 421: drop it.
-      lowest().close(ec);
+      socket_.close(ec);
       break;
     }
   }
@@ -70,16 +66,21 @@ void Connection::shutdown(std::chrono::milliseconds grace) {
       // Let the message in flight finish within the grace period.
       self->set_deadline(grace);
     } else {
-      self->lowest().cancel(ec);
+      self->socket_.cancel(ec);
     }
   });
 }
 
 asio::awaitable<std::size_t> Connection::read_some(boost::system::error_code& ec) {
   if (tls_) {
-    if (!tls_buffer_) tls_buffer_ = std::make_unique<char[]>(kTlsBuffer);
-    co_return co_await tls_->async_read_some(asio::buffer(tls_buffer_.get(), kTlsBuffer),
-                                             redirect_error(use_awaitable, ec));
+    auto wait = tls_->first_wait();
+    while (true) {
+      co_await tls_->wait(wait, ec);
+      if (ec) co_return 0;
+      // Read on the thread that resumed: t_read_buffer is that thread's.
+      std::size_t n = tls_->read_now(t_read_buffer, kReadBuffer, wait, ec);
+      if (n || ec) co_return n;
+    }
   }
   while (true) {
     co_await socket_.async_wait(tcp::socket::wait_read, redirect_error(use_awaitable, ec));
@@ -94,7 +95,7 @@ asio::awaitable<bool> Connection::flush() {
   auto& out = session_->output();
   if (out.empty()) co_return true;
   boost::system::error_code ec;
-  if (tls_) co_await asio::async_write(*tls_, asio::buffer(out), redirect_error(use_awaitable, ec));
+  if (tls_) co_await tls_->write(out, ec);
   else co_await asio::async_write(socket_, asio::buffer(out), redirect_error(use_awaitable, ec));
   out.clear();
   if (out.capacity() > 4096) std::string().swap(out);
@@ -102,10 +103,15 @@ asio::awaitable<bool> Connection::flush() {
 }
 
 asio::awaitable<bool> Connection::handshake() {
-  tls_.emplace(std::move(socket_), *setup_.tls);
   set_deadline(setup_.timeouts.tls_handshake);
   boost::system::error_code ec;
-  co_await tls_->async_handshake(asio::ssl::stream_base::server, redirect_error(use_awaitable, ec));
+  try {
+    tls_ = std::make_unique<TlsSocket>(socket_, setup_.tls->native_handle());
+  } catch (const std::exception& e) {
+    logger().error("TLS setup failed", {{"session", handler_.session_id()}, {"error", e.what()}});
+    co_return false;
+  }
+  co_await tls_->handshake(ec);
   if (ec) {
     logger().info("TLS handshake failed", {{"session", handler_.session_id()}, {"client", client_ip_},
                                            {"error", expired_ ? std::string("timeout") : ec.message()}});
@@ -150,7 +156,7 @@ asio::awaitable<void> Connection::run() {
         break;
       }
       services_.metrics.bytes_received_total += n;
-      session_->feed(std::string_view(tls_ ? tls_buffer_.get() : t_read_buffer, n));
+      session_->feed(std::string_view(t_read_buffer, n));
       // A RCPT waits for DNS (sender verification): nothing more is read
       // meanwhile; the lookup runs off the event loop under its own timeout.
       while (session_->paused() && !expired_) {
@@ -191,8 +197,8 @@ asio::awaitable<void> Connection::run() {
   deadline_.cancel();
   // No TLS close_notify exchange: the SMTP dialogue has ended and a client
   // that has gone away must not hold the connection open.
-  lowest().shutdown(tcp::socket::shutdown_both, ec);
-  lowest().close(ec);
+  socket_.shutdown(tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
   logger().debug("session closed", {{"session", handler_.session_id()}, {"client", client_ip_}});
 }
 

@@ -5,7 +5,7 @@
 #include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
@@ -15,6 +15,7 @@
 
 #include "config/config.hpp"
 #include "net/mail_handler.hpp"
+#include "net/tls_socket.hpp"
 #include "smtp/session.hpp"
 
 namespace relaymock::net {
@@ -50,17 +51,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::awaitable<bool> flush();
   asio::awaitable<bool> handshake();
   void set_deadline(std::chrono::milliseconds d);
-  tcp::socket& lowest();
 
   tcp::socket socket_;
-  std::optional<asio::ssl::stream<tcp::socket>> tls_;
+  std::unique_ptr<TlsSocket> tls_;  // on socket_, once TLS has started
   ConnectionSetup setup_;
   Services& services_;
   MailHandler handler_;
   std::string client_ip_;
   std::optional<smtp::Session> session_;
   asio::steady_timer deadline_;
-  std::unique_ptr<char[]> tls_buffer_;
   bool expired_ = false;
   bool done_ = false;
   bool shutting_ = false;

@@ -93,7 +93,10 @@ TlsSetup make_tls(const config::Tls& tls, const std::string& hostname) {
                                   "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305");
   SSL_CTX_set1_groups_list(native, "X25519:P-256:P-384");
   // Small per-connection footprint: release read/write buffers when idle.
-  SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS);
+  // Idle connections give back OpenSSL's record buffers; writes may resume
+  // from a moved buffer after a partial write (net/tls_socket.cpp).
+  SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
+                               SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 
   TlsSetup out;
   if (tls.certificate.empty()) {
