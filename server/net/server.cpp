@@ -33,9 +33,9 @@ std::string rfc5322_date(policy::TimePoint t) {
   return buf;
 }
 
-Server::Server(asio::io_context& ioc, std::shared_ptr<const config::Config> cfg, Services& services,
+Server::Server(std::vector<asio::io_context*> contexts, std::shared_ptr<const config::Config> cfg, Services& services,
                const policy::Clock& clock, TlsSetup tls)
-    : ioc_(ioc), services_(services), clock_(clock), tls_(std::move(tls)) {
+    : ioc_(*contexts.at(0)), contexts_(std::move(contexts)), services_(services), clock_(clock), tls_(std::move(tls)) {
   reload(std::move(cfg));
 }
 
@@ -168,7 +168,9 @@ asio::awaitable<void> Server::accept_loop(Listener& l) {
   asio::steady_timer backoff(ioc_);
   while (true) {
     boost::system::error_code ec;
-    tcp::socket socket = co_await l.acceptor.async_accept(asio::make_strand(ioc_), redirect_error(use_awaitable, ec));
+    // The connection's context runs on one thread: its executor needs no strand.
+    auto& home = *contexts_[next_context_++ % contexts_.size()];
+    tcp::socket socket = co_await l.acceptor.async_accept(home, redirect_error(use_awaitable, ec));
     if (ec == asio::error::operation_aborted || !l.acceptor.is_open()) co_return;
     if (ec) {
       // Out of descriptors or memory: wait instead of spinning; service resumes when they free up.
@@ -202,7 +204,9 @@ asio::awaitable<void> Server::accept_loop(Listener& l) {
       std::lock_guard lock(mutex_);
       connections_.emplace(number, conn);
     }
-    asio::co_spawn(exec, conn->run(), [this, ip, number](std::exception_ptr e) {
+    // The completion handler holds `conn` until run() has finished: the
+    // coroutine itself only has `this`.
+    asio::co_spawn(exec, conn->run(), [this, ip, number, conn](std::exception_ptr e) {
       if (e) {
         try {
           std::rethrow_exception(e);

@@ -44,7 +44,9 @@ std::string rfc5322_date(policy::TimePoint t);
 
 class Server {
  public:
-  Server(asio::io_context& ioc, std::shared_ptr<const config::Config> cfg, Services& services,
+  // Listeners run on contexts[0]; connections are dealt round-robin over all
+  // of them, each context being run by one thread.
+  Server(std::vector<asio::io_context*> contexts, std::shared_ptr<const config::Config> cfg, Services& services,
          const policy::Clock& clock, TlsSetup tls);
 
   // Binds every listener or throws StartupError naming the one that failed.
@@ -69,7 +71,9 @@ class Server {
   bool admit(const std::string& ip, std::string& refusal);
   void release(const std::string& ip, std::uint64_t session);
 
-  asio::io_context& ioc_;
+  asio::io_context& ioc_;  // contexts_[0]
+  std::vector<asio::io_context*> contexts_;
+  std::atomic<std::size_t> next_context_{0};
   Services& services_;
   // Session ids are "<boot>-<n>": unique across restarts, so a durable store's
   // events never mix two runs' sessions.
