@@ -62,6 +62,14 @@ struct SmtpUser {
   std::optional<RateLimit> rate_limit;
 };
 
+// The provider's HTTP API v3 keys: "api-" + 32 of [A-Za-z0-9].
+struct ApiKey {
+  std::string key;
+  std::string name;  // shown as the identity in messages and events
+  Status status = Status::Allowed;
+  std::optional<RateLimit> rate_limit;
+};
+
 struct IpAuth {
   std::string text;  // as written
   Cidr cidr;
@@ -131,6 +139,7 @@ struct Config {
   Account account;
   std::vector<SmtpUser> smtp_users;
   std::vector<IpAuth> ip_auth;
+  std::vector<ApiKey> api_keys;
   SenderVerification sender_verification;
   std::map<std::string, smtp::Reply> replies;  // overrides by rule id
   Http http;

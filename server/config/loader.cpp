@@ -7,6 +7,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdio>
 #include <fstream>
@@ -419,6 +420,38 @@ void read_users(Reader& r, const YAML::Node& n, std::vector<SmtpUser>& users) {
   }
 }
 
+bool api_key_format(const std::string& k) {
+  if (k.size() != 36 || k.compare(0, 4, "api-") != 0) return false;
+  return std::all_of(k.begin() + 4, k.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)); });
+}
+
+void read_api_keys(Reader& r, const YAML::Node& n, std::vector<ApiKey>& keys) {
+  if (!r.list(n, "api_keys")) return;
+  std::set<std::string> seen_keys, seen_names;
+  int i = 0;
+  for (const auto& k : n) {
+    std::string where = "api_keys[" + std::to_string(i++) + "]";
+    if (!r.map(k, where, {"key", "name", "status", "rate_limit"})) {
+      if (!Reader::present(k)) r.error(k, where + " must not be empty");
+      continue;
+    }
+    ApiKey key;
+    if (!Reader::present(k["key"])) r.error(k, where + " needs a key (\"api-\" + 32 letters or digits)");
+    if (!Reader::present(k["name"])) r.error(k, where + " needs a name (shown as the identity in messages and events)");
+    r.string(k["key"], where + ".key", key.key, false);
+    r.string(k["name"], where + ".name", key.name, false);
+    if (!key.key.empty() && !api_key_format(key.key))
+      r.error(k["key"], where + ".key must be \"api-\" followed by 32 letters or digits (A-Z, a-z, 0-9), not '" +
+                            key.key + "'");
+    if (!key.key.empty() && !seen_keys.insert(key.key).second) r.error(k["key"], "duplicate key in api_keys");
+    if (!key.name.empty() && !seen_names.insert(key.name).second)
+      r.error(k["name"], "duplicate name '" + key.name + "' in api_keys");
+    r.choice(k["status"], where + ".status", key.status, kStatuses);
+    read_rate_limit(r, k["rate_limit"], where + ".rate_limit", key.rate_limit);
+    keys.push_back(std::move(key));
+  }
+}
+
 void read_ip_auth(Reader& r, const YAML::Node& n, std::vector<IpAuth>& entries) {
   if (!r.list(n, "ip_auth")) return;
   std::set<std::string> seen;
@@ -596,13 +629,14 @@ LoadResult load_config_text(std::string_view yaml, const std::string& source, bo
   if (root.IsNull() || !root.IsDefined()) {
     // An empty file is a valid config: every default, nothing granted.
   } else if (r.map(root, "the top level",
-                   {"server", "tls", "account", "smtp_users", "ip_auth", "sender_verification", "replies", "http",
-                    "storage", "log"})) {
+                   {"server", "tls", "account", "smtp_users", "ip_auth", "api_keys", "sender_verification", "replies",
+                    "http", "storage", "log"})) {
     read_server(r, root["server"], res.config.server);
     read_tls(r, root["tls"], res.config.tls, check_files);
     read_account(r, root["account"], res.config.account);
     read_users(r, root["smtp_users"], res.config.smtp_users);
     read_ip_auth(r, root["ip_auth"], res.config.ip_auth);
+    read_api_keys(r, root["api_keys"], res.config.api_keys);
     read_sender_verification(r, root["sender_verification"], res.config.sender_verification);
     read_replies(r, root["replies"], res.config.replies);
     read_http(r, root["http"], res.config.http);

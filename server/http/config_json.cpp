@@ -60,6 +60,11 @@ json::object config_json(const config::Config& c) {
   for (const auto& e : c.ip_auth)
     ips.push_back(json::object{{"ip", e.text}, {"status", config::status_name(e.status)}, {"rate_limit", rate(e.rate_limit)}});
   o["ip_auth"] = ips;
+  json::array keys;
+  for (const auto& k : c.api_keys)
+    keys.push_back(json::object{{"key", "***"}, {"name", k.name}, {"status", config::status_name(k.status)},
+                                {"rate_limit", rate(k.rate_limit)}});
+  o["api_keys"] = keys;
   json::array ns;
   for (const auto& n : c.sender_verification.nameservers) ns.emplace_back(n.address + ":" + std::to_string(n.port));
   o["sender_verification"] = json::object{

@@ -47,6 +47,9 @@ std::optional<config::RateLimit> Engine::rate_limit_of(const std::string& key) c
   } else if (key.rfind("ip:", 0) == 0) {
     for (const auto& e : cfg->ip_auth)
       if (e.text == key.substr(3)) return e.rate_limit;
+  } else if (key.rfind("api_key:", 0) == 0) {
+    for (const auto& k : cfg->api_keys)
+      if (k.name == key.substr(8)) return k.rate_limit;
   }
   return std::nullopt;
 }
@@ -71,6 +74,7 @@ std::string Identity::key() const {
   switch (kind) {
     case Kind::User: return "user:" + name;
     case Kind::Ip: return "ip:" + name;
+    case Kind::ApiKey: return "api_key:" + name;
     case Kind::None: break;
   }
   return "none";
@@ -80,6 +84,7 @@ const char* Identity::kind_name() const {
   switch (kind) {
     case Kind::User: return "user";
     case Kind::Ip: return "ip";
+    case Kind::ApiKey: return "api_key";
     case Kind::None: break;
   }
   return "none";
@@ -177,6 +182,20 @@ Identity Engine::identify(const std::optional<std::string>& auth_user, std::stri
   return id;
 }
 
+std::optional<Identity> Engine::identify_api_key(std::string_view key) const {
+  auto cfg = config();
+  const config::ApiKey* found = nullptr;
+  for (const auto& k : cfg->api_keys)
+    if (smtp::secure_equals(key, k.key)) found = &k;
+  if (!found) return std::nullopt;
+  Identity id;
+  id.kind = Identity::Kind::ApiKey;
+  id.name = found->name;
+  id.status = found->status;
+  id.rate_limit = found->rate_limit;
+  return id;
+}
+
 std::optional<std::string> Engine::route_domain(const smtp::Mailbox& sender) const {
   auto cfg = config();
   const auto& sv = cfg->sender_verification;
@@ -200,6 +219,9 @@ Decision Engine::check_rcpt(const Identity& id, const smtp::Mailbox& sender, con
   if (id.kind == Identity::Kind::Ip && (acct.closed || id.status == config::Status::Blocked))
     return reject(*cfg, "ip_not_allowed", id,
                   acct.closed ? "account.status is closed" : "ip_auth entry " + id.name + " has status blocked");
+  if (id.kind == Identity::Kind::ApiKey && (acct.closed || id.status == config::Status::Blocked))
+    return reject(*cfg, "api_key_not_allowed", id,
+                  acct.closed ? "account.status is closed" : "api_keys entry " + id.name + " has status blocked");
   if (sender.null() && !acct.allow_blank_sender)
     return reject(*cfg, "blank_sender", id, "MAIL FROM:<> and account.allow_blank_sender is false");
 
@@ -240,7 +262,11 @@ Decision Engine::check_rcpt(const Identity& id, const smtp::Mailbox& sender, con
   if (check.block == Counters::Block::Quota) return reject(*cfg, "quota_exhausted", id, counts("monthly quota"));
   if (check.block == Counters::Block::Rate) {
     auto per = format_duration(id.rate_limit->per);
-    return reject(*cfg, id.kind == Identity::Kind::User ? "user_rate_limited" : "ip_rate_limited", id,
+    return reject(*cfg,
+                  id.kind == Identity::Kind::User     ? "user_rate_limited"
+                  : id.kind == Identity::Kind::ApiKey ? "api_key_rate_limited"
+                                                      : "ip_rate_limited",
+                  id,
                   counts((std::string("rate limit per ") + per + " for " + id.kind_name() + " " + id.name).c_str()));
   }
   Decision d;

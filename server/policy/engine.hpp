@@ -19,13 +19,13 @@
 namespace relaymock::policy {
 
 struct Identity {
-  enum class Kind { None, User, Ip };
+  enum class Kind { None, User, Ip, ApiKey };
   Kind kind = Kind::None;
-  std::string name;  // username, or the ip_auth entry as written
+  std::string name;  // username, the ip_auth entry as written, or the API key's name
   config::Status status = config::Status::Allowed;
   std::optional<config::RateLimit> rate_limit;
 
-  std::string key() const;  // counter key: "user:app", "ip:10.0.0.0/8", "none"
+  std::string key() const;  // counter key: "user:app", "ip:10.0.0.0/8", "api_key:ci", "none"
   const char* kind_name() const;
 };
 
@@ -51,6 +51,9 @@ class Engine {
   // An authenticated SMTP user; else the most specific ip_auth entry
   // containing the client address; else none.
   Identity identify(const std::optional<std::string>& auth_user, std::string_view client_ip) const;
+
+  // The api_keys entry with this key (compared in constant time), if any.
+  std::optional<Identity> identify_api_key(std::string_view key) const;
 
   // RCPT stage. On acceptance one recipient is reserved for the identity;
   // the caller later commits or releases what it reserved.
