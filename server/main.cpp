@@ -240,7 +240,7 @@ int run(const std::optional<std::string>& path) {
   };
 
   std::atomic<bool> ready{false};
-  http::Api api(http::ApiContext{engine, clock, *mail, *events, transcripts, metrics, durable.get(), reload, ready});
+  http::Api api(http::ApiContext{engine, clock, *mail, *events, transcripts, metrics, durable.get(), reload, ready, resolver});
   http::HttpServer http_server(ioc, api);
   try {
     if (cfg->http.enabled) http_server.bind(cfg->http.host, cfg->http.port);

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "http/config_json.hpp"
+#include "http/provider_api.hpp"
 #include "net/log.hpp"
 #include "smtp/sasl.hpp"
 #include "store/codec.hpp"
@@ -71,18 +72,7 @@ void clean(json::value& v) {
 }
 
 Response make(status st, std::string body, std::string_view type, unsigned version) {
-  Response res{st, version};
-  res.set(field::server, "relaymock");
-  res.set(field::content_type, type);
-  res.set(field::cache_control, "no-store");
-  res.body() = std::move(body);
-  res.prepare_payload();
-  return res;
-}
-
-Response json_response(status st, json::value v, unsigned version) {
-  clean(v);
-  return make(st, json::serialize(v) + "\n", "application/json", version);
+  return make_response(st, std::move(body), type, version);
 }
 
 Response error(status st, const std::string& message, unsigned version) {
@@ -280,7 +270,22 @@ bool url_decode(std::string_view in, std::string& out) {
   return true;
 }
 
-asio::awaitable<Response> Api::handle(const Request& req) {
+Response make_response(status st, std::string body, std::string_view type, unsigned version) {
+  Response res{st, version};
+  res.set(field::server, "relaymock");
+  res.set(field::content_type, type);
+  res.set(field::cache_control, "no-store");
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+Response json_response(status st, json::value v, unsigned version) {
+  clean(v);
+  return make_response(st, json::serialize(v) + "\n", "application/json", version);
+}
+
+asio::awaitable<Response> Api::handle(const Request& req, const Peer& peer) {
   const unsigned v = req.version();
   std::string_view target(req.target().data(), req.target().size());
   auto qmark = target.find('?');
@@ -336,6 +341,9 @@ asio::awaitable<Response> Api::handle(const Request& req) {
       metric("relaymock_quota_max", "gauge", "The monthly quota.", *cfg->account.monthly_quota);
     co_return make(status::ok, out, "text/plain; version=0.0.4; charset=utf-8", v);
   }
+
+  // The provider's API v3: its own key, its own error shape, no admin token.
+  if (!seg.empty() && seg[0] == "v3") co_return co_await provider_api(ctx_, req, peer, path);
 
   if (seg.size() < 2 || seg[0] != "api" || seg[1] != "v1") co_return error(status::not_found, "no such endpoint", v);
 
@@ -485,6 +493,8 @@ asio::awaitable<Response> Api::handle(const Request& req) {
       if (u.rate_limit) add("user", u.username, "user:" + u.username, *u.rate_limit);
     for (const auto& e : cfg->ip_auth)
       if (e.rate_limit) add("ip", e.text, "ip:" + e.text, *e.rate_limit);
+    for (const auto& k : cfg->api_keys)
+      if (k.rate_limit) add("api_key", k.name, "api_key:" + k.name, *k.rate_limit);
     o["rate_limits"] = limits;
     co_return json_response(status::ok, o, v);
   }

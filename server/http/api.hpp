@@ -10,7 +10,10 @@
 #include <string>
 
 #include "config/config.hpp"
+#include <boost/json/value.hpp>
+
 #include "net/metrics.hpp"
+#include "net/resolver.hpp"
 #include "net/server.hpp"
 #include "policy/engine.hpp"
 #include "store/durable.hpp"
@@ -30,6 +33,12 @@ struct ReloadResult {
   std::shared_ptr<const config::Config> config;
 };
 
+// Who sent an HTTP request: recorded with mail sent through /v3/.
+struct Peer {
+  std::string ip;
+  std::uint16_t port = 0;  // the HTTP listener's
+};
+
 struct ApiContext {
   policy::Engine& engine;
   net::OffsetClock& clock;
@@ -40,18 +49,29 @@ struct ApiContext {
   store::Durable* durable;  // null in memory mode
   std::function<ReloadResult()> reload;
   std::atomic<bool>& ready;  // every SMTP listener is bound
+  net::Resolver& resolver;   // sender verification in mode system
 };
 
 class Api {
  public:
   explicit Api(ApiContext ctx) : ctx_(std::move(ctx)) {}
-  boost::asio::awaitable<Response> handle(const Request& req);
+  boost::asio::awaitable<Response> handle(const Request& req, const Peer& peer = {});
 
+  // Request bodies: the control API takes small JSON; the provider's /v3/
+  // takes whole messages (50 MB as base64, plus JSON).
   static constexpr std::size_t kMaxBody = 1024 * 1024;
+  static constexpr std::size_t kMaxProviderBody = 72 * 1024 * 1024;
+  static std::size_t max_body(std::string_view target) {
+    return target.substr(0, 4) == "/v3/" ? kMaxProviderBody : kMaxBody;
+  }
 
  private:
   ApiContext ctx_;
 };
+
+// A JSON response (strings made valid UTF-8), and one of any type.
+Response json_response(beast_http::status st, boost::json::value v, unsigned version);
+Response make_response(beast_http::status st, std::string body, std::string_view type, unsigned version);
 
 // Percent-decoding of a query component ('+' is a space). False if malformed.
 bool url_decode(std::string_view in, std::string& out);

@@ -116,21 +116,48 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket) {
     if (stopping_) co_return;
     open_.insert(handle);
   }
+  Peer peer;
+  {
+    boost::system::error_code ec;
+    auto remote = stream.socket().remote_endpoint(ec);
+    if (!ec) peer.ip = remote.address().to_string();
+    auto local = stream.socket().local_endpoint(ec);
+    if (!ec) peer.port = local.port();
+  }
   beast::flat_buffer buffer;
   while (true) {
     beast_http::request_parser<beast_http::string_body> parser;
-    parser.body_limit(Api::kMaxBody);
+    // The header first, under the largest limit (Beast checks Content-Length
+    // as the header completes); then the path's own limit.
+    parser.body_limit(Api::kMaxProviderBody);
     parser.header_limit(kMaxHeader);
     boost::system::error_code ec;
     stream.expires_after(kIdle);
-    co_await beast_http::async_read(stream, buffer, parser, redirect_error(use_awaitable, ec));
+    co_await beast_http::async_read_header(stream, buffer, parser, redirect_error(use_awaitable, ec));
+    if (!ec) {
+      auto target = parser.get().target();
+      auto limit = Api::max_body(std::string_view(target.data(), target.size()));
+      auto length = parser.content_length();
+      if (length && *length > limit) {
+        ec = beast_http::error::body_limit;
+      } else {
+        parser.body_limit(limit);  // for chunked bodies
+        if (limit > Api::kMaxBody) stream.expires_after(5min);  // tens of MB may take a while
+        co_await beast_http::async_read(stream, buffer, parser, redirect_error(use_awaitable, ec));
+      }
+    }
     if (ec == beast_http::error::end_of_stream || ec == asio::error::eof || ec == beast::error::timeout ||
         ec == asio::error::operation_aborted || ec == asio::error::connection_reset)
       break;
     if (ec) {
       // The request could not be read: answer once, then close.
       auto res = ec == beast_http::error::body_limit
-                     ? plain_error(beast_http::status::payload_too_large, "request body over 1 MiB")
+                     ? plain_error(beast_http::status::payload_too_large,
+                                   std::string("request body over ") +
+                                       (Api::max_body(std::string_view(parser.get().target().data(),
+                                                                       parser.get().target().size())) > Api::kMaxBody
+                                            ? "72 MiB"
+                                            : "1 MiB"))
                  : ec == beast_http::error::header_limit
                      ? plain_error(beast_http::status::request_header_fields_too_large, "request header over 16 KiB")
                      : plain_error(beast_http::status::bad_request, "malformed HTTP request: " + ec.message());
@@ -140,7 +167,7 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket) {
     }
     auto req = parser.release();
     stream.expires_never();  // a long-poll may wait; stop() still closes it
-    Response res = co_await api_.handle(req);
+    Response res = co_await api_.handle(req, peer);
     res.keep_alive(req.keep_alive());
     stream.expires_after(kIdle);
     co_await beast_http::async_write(stream, res, redirect_error(use_awaitable, ec));

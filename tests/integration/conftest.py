@@ -117,12 +117,14 @@ class Relay:
         self.dir.cleanup()
 
 
-def http_request(port, method, path, body=None, token=None, timeout=30, raw=False):
+def http_request(port, method, path, body=None, token=None, timeout=30, raw=False, headers=()):
     import json
     cmd = ["curl", "-sS", "-o", "-", "-w", "\n%{http_code}", "-X", method, "--max-time", str(timeout),
            f"http://127.0.0.1:{port}{path}"]
     if token:
         cmd += ["-H", f"Authorization: Bearer {token}"]
+    for h in headers:
+        cmd += ["-H", h]
     data = None
     if body is not None:
         data = body if isinstance(body, bytes) else (body if isinstance(body, str) else json.dumps(body)).encode()

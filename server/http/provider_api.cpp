@@ -1,0 +1,550 @@
+#include "http/provider_api.hpp"
+
+#include <boost/json.hpp>
+#include <cctype>
+#include <random>
+
+#include "net/log.hpp"
+#include "net/server.hpp"
+#include "smtp/address.hpp"
+#include "smtp/message_id.hpp"
+#include "smtp/reply.hpp"
+#include "store/codec.hpp"
+#include "store/mime.hpp"
+#include "store/mime_build.hpp"
+
+namespace relaymock::http {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using beast_http::field;
+using beast_http::status;
+using beast_http::verb;
+
+namespace {
+
+// The provider's limits for /email/send.
+constexpr std::size_t kMaxTo = 100;
+constexpr std::size_t kMaxCcBcc = 100;
+
+const char* const kPermissionDenied = "E_ApiResponseCodes.ENDPOINT_PERMISSION_DENIED";
+const char* const kNonValidating = "E_ApiResponseCodes.NON_VALIDATING_IN_PAYLOAD";
+const char* const kApiException = "E_ApiResponseCodes.API_EXCEPTION";
+const char* const kRateLimited = "E_ApiResponseCodes.REQ_LIMIT_EXCEEDED";
+
+std::string uuid4() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::uint64_t a = rng(), b = rng();
+  a = (a & 0xFFFFFFFFFFFF0FFFull) | 0x0000000000004000ull;  // version 4
+  b = (b & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;  // variant 10
+  char out[37];
+  std::snprintf(out, sizeof out, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+                static_cast<unsigned>((a >> 16) & 0xFFFF), static_cast<unsigned>(a & 0xFFFF),
+                static_cast<unsigned>(b >> 48), static_cast<unsigned long long>(b & 0xFFFFFFFFFFFFull));
+  return out;
+}
+
+std::string boundary_token() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  char out[48];
+  std::snprintf(out, sizeof out, "=_relaymock_%016llx%08llx", static_cast<unsigned long long>(rng()),
+                static_cast<unsigned long long>(rng() & 0xFFFFFFFFull));
+  return out;
+}
+
+// A request-level failure: HTTP status, message, error code, and for
+// payload errors the field at fault.
+struct Failure {
+  status http = status::bad_request;
+  std::string error;
+  const char* code = kNonValidating;
+  std::string field;  // set for NON_VALIDATING_IN_PAYLOAD
+};
+
+Failure field_error(std::string field, std::string message) {
+  return Failure{status::bad_request, std::move(message), kNonValidating, std::move(field)};
+}
+
+Response failure_response(const Failure& f, const std::string& request_id, unsigned v) {
+  json::object data{{"error", f.error}, {"error_code", f.code}};
+  if (f.code == kNonValidating)
+    data["field_validation_errors"] = json::object{{"fieldname", f.field}, {"message", f.error}};
+  return json_response(f.http, json::object{{"request_id", request_id}, {"data", data}}, v);
+}
+
+bool api_key_format(std::string_view k) {
+  if (k.size() != 36 || k.substr(0, 4) != "api-") return false;
+  for (char c : k.substr(4))
+    if (!std::isalnum(static_cast<unsigned char>(c))) return false;
+  return true;
+}
+
+// "Name <addr>" or "addr": the address, or why not.
+std::optional<smtp::Mailbox> mailbox_of(std::string_view text, std::string& why) {
+  auto lt = text.rfind('<');
+  std::string_view addr = text;
+  if (lt != std::string_view::npos) {
+    auto gt = text.find('>', lt);
+    if (gt == std::string_view::npos || gt + 1 != text.size()) {
+      why = "'<' without a closing '>' at the end";
+      return std::nullopt;
+    }
+    addr = text.substr(lt + 1, gt - lt - 1);
+  }
+  while (!addr.empty() && addr.front() == ' ') addr.remove_prefix(1);
+  while (!addr.empty() && addr.back() == ' ') addr.remove_suffix(1);
+  if (addr.empty()) {
+    why = "no address";
+    return std::nullopt;
+  }
+  auto r = smtp::parse_mailbox(addr);
+  if (!r.mailbox) {
+    why = r.unqualified ? "the address has no domain" : r.error;
+    return std::nullopt;
+  }
+  return r.mailbox;
+}
+
+bool has_line_break(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos || s.find('\0') != std::string_view::npos; }
+
+// A list of "Name <addr>" strings; false with `fail` set on a bad one.
+bool read_addresses(const json::object& body, const char* name, std::size_t min, std::size_t max,
+                    std::vector<std::string>& out, std::vector<smtp::Mailbox>& boxes, Failure& fail) {
+  auto* v = body.if_contains(name);
+  if (!v || v->is_null()) {
+    if (min == 0) return true;
+    fail = field_error(name, std::string(name) + " is required: a list of 1 to " + std::to_string(max) + " addresses");
+    return false;
+  }
+  if (!v->is_array()) {
+    fail = field_error(name, std::string(name) + " must be a list of addresses such as [\"Name <a@example.com>\"]");
+    return false;
+  }
+  const auto& arr = v->as_array();
+  if (arr.size() < min || arr.size() > max) {
+    fail = field_error(name, std::string(name) + " holds " + std::to_string(arr.size()) + " addresses; it takes " +
+                                 std::to_string(min) + " to " + std::to_string(max));
+    return false;
+  }
+  for (std::size_t i = 0; i < arr.size(); ++i) {
+    std::string where = std::string(name) + "[" + std::to_string(i) + "]";
+    if (!arr[i].is_string()) {
+      fail = field_error(name, where + " must be a string");
+      return false;
+    }
+    std::string s(arr[i].as_string());
+    std::string why;
+    auto box = has_line_break(s) ? std::nullopt : mailbox_of(s, why);
+    if (!box) {
+      fail = field_error(name, where + " '" + s + "' is not a valid email address" + (why.empty() ? "" : ": " + why));
+      return false;
+    }
+    out.push_back(s);
+    boxes.push_back(*box);
+  }
+  return true;
+}
+
+bool optional_string(const json::object& body, const char* name, std::optional<std::string>& out, Failure& fail) {
+  auto* v = body.if_contains(name);
+  if (!v || v->is_null()) return true;
+  if (!v->is_string()) {
+    fail = field_error(name, std::string(name) + " must be a string");
+    return false;
+  }
+  out = std::string(v->as_string());
+  return true;
+}
+
+bool read_files(const json::object& body, const char* name, std::vector<store::FilePart>& out, Failure& fail) {
+  auto* v = body.if_contains(name);
+  if (!v || v->is_null()) return true;
+  if (!v->is_array()) {
+    fail = field_error(name, std::string(name) + " must be a list of {filename, fileblob, mimetype}");
+    return false;
+  }
+  std::size_t i = 0;
+  for (const auto& item : v->as_array()) {
+    std::string where = std::string(name) + "[" + std::to_string(i++) + "]";
+    if (!item.is_object()) {
+      fail = field_error(name, where + " must be an object {filename, fileblob, mimetype}");
+      return false;
+    }
+    const auto& o = item.as_object();
+    for (const auto& kv : o) {
+      std::string_view k = kv.key();
+      if (k == "url") {
+        fail = field_error(name, where + ".url: relaymock fetches nothing; send the file as fileblob (base64)");
+        return false;
+      }
+      if (k != "filename" && k != "fileblob" && k != "mimetype") {
+        fail = field_error(name, where + " has an unknown field '" + std::string(k) + "'");
+        return false;
+      }
+    }
+    store::FilePart f;
+    auto* fn = o.if_contains("filename");
+    auto* blob = o.if_contains("fileblob");
+    auto* mt = o.if_contains("mimetype");
+    if (!fn || !fn->is_string() || fn->as_string().empty() || has_line_break(fn->as_string()) ||
+        fn->as_string().find_first_of("<>\"") != json::string::npos) {
+      fail = field_error(name, where + ".filename is required: a file name without line breaks, quotes or <>");
+      return false;
+    }
+    if (!blob || !blob->is_string()) {
+      fail = field_error(name, where + ".fileblob is required: the file's bytes in base64");
+      return false;
+    }
+    std::string b64(blob->as_string());
+    std::string compact;
+    for (char c : b64)
+      if (c != '\r' && c != '\n' && c != ' ') compact += c;
+    bool ok = compact.size() % 4 == 0;
+    for (std::size_t k = 0; ok && k < compact.size(); ++k) {
+      char c = compact[k];
+      bool pad = c == '=' && k >= compact.size() - 2;
+      ok = std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || pad;
+    }
+    if (!ok) {
+      fail = field_error(name, where + ".fileblob is not valid base64");
+      return false;
+    }
+    f.filename = std::string(fn->as_string());
+    f.data = store::decode_base64_lenient(compact);
+    if (mt && !mt->is_null()) {
+      if (!mt->is_string() || has_line_break(mt->as_string()) || mt->as_string().find('/') == json::string::npos) {
+        fail = field_error(name, where + ".mimetype must be a type/subtype such as application/pdf");
+        return false;
+      }
+      f.mimetype = std::string(mt->as_string());
+    }
+    out.push_back(std::move(f));
+  }
+  return true;
+}
+
+// The header section of `content`, without its Bcc field(s): what a
+// submission server does with a message that names its own recipients.
+std::string without_bcc(std::string_view content) {
+  std::string out;
+  out.reserve(content.size());
+  std::size_t pos = 0;
+  bool skipping = false;
+  while (pos < content.size()) {
+    auto nl = content.find('\n', pos);
+    std::size_t end = nl == std::string_view::npos ? content.size() : nl + 1;
+    std::string_view line = content.substr(pos, end - pos);
+    std::string_view bare = line;
+    while (!bare.empty() && (bare.back() == '\n' || bare.back() == '\r')) bare.remove_suffix(1);
+    if (bare.empty()) {  // end of the header section: the rest as is
+      out.append(content.substr(pos));
+      return out;
+    }
+    bool continuation = line.front() == ' ' || line.front() == '\t';
+    if (!continuation) skipping = bare.size() >= 4 && smtp::ascii_lower(bare.substr(0, 4)) == "bcc:";
+    if (!skipping) out.append(line);
+    pos = end;
+  }
+  return out;
+}
+
+// The rejection text as the API shows it: no code, lines joined by "\n".
+std::string failure_text(const smtp::Reply& r) {
+  return "An error occurred during the SMTP request: " + r.text;
+}
+
+std::string email_id_for(policy::TimePoint t) {
+  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+  return smtp::make_message_id(micros / 1'000'000, static_cast<std::uint32_t>(micros % 1'000'000));
+}
+
+struct Send {
+  smtp::Mailbox sender;
+  std::vector<smtp::Mailbox> rcpts;
+  std::string content;
+};
+
+}  // namespace
+
+asio::awaitable<Response> provider_api(ApiContext& ctx, const Request& req, const Peer& peer, std::string_view path) {
+  const unsigned v = req.version();
+  const std::string request_id = uuid4();
+  auto fail = [&](const Failure& f) { return failure_response(f, request_id, v); };
+
+  const bool send = path == "/v3/email/send", mime = path == "/v3/email/mime",
+             stats = path == "/v3/stats/email_cycle";
+  if (!send && !mime && !stats)
+    co_return fail({status::not_found,
+                    "no such endpoint " + std::string(path) +
+                        "; relaymock serves /v3/email/send, /v3/email/mime and /v3/stats/email_cycle",
+                    kApiException});
+  if (req.method() != verb::post) {
+    auto res = fail({status::method_not_allowed, "the API takes POST with a JSON body", kApiException});
+    res.set(field::allow, "POST");
+    co_return res;
+  }
+
+  json::object body;
+  if (!req.body().empty()) {
+    boost::system::error_code ec;
+    auto parsed = json::parse(req.body(), ec);
+    if (ec) co_return fail(field_error("", "the request body is not valid JSON: " + ec.message()));
+    if (!parsed.is_object()) co_return fail(field_error("", "the request body must be a JSON object"));
+    body = std::move(parsed.as_object());
+  }
+
+  // The key: header first, then the body's api_key (the older clients' way).
+  std::string key;
+  if (auto h = req.find("X-Smtp2go-Api-Key"); h != req.end()) {
+    key = std::string(h->value());
+  } else if (auto* k = body.if_contains("api_key")) {
+    if (!k->is_string()) co_return fail(field_error("api_key", "api_key must be a string"));
+    key = std::string(k->as_string());
+  }
+  if (key.empty())
+    co_return fail({status::unauthorized,
+                    "no API key given: send it in the X-Smtp2go-Api-Key header or the api_key field", kPermissionDenied});
+  if (!api_key_format(key))
+    co_return fail(field_error("api_key",
+                               "The API Key passed was not in the correct format, Please check the key is correct and "
+                               "try again, The full API key can be found in the API Keys section in the admin "
+                               "console."));
+  auto id = ctx.engine.identify_api_key(key);
+  if (!id) co_return fail({status::unauthorized, "the API key is not one of this account's api_keys", kPermissionDenied});
+
+  auto cfg = ctx.engine.config();
+  if (stats) {
+    auto now = ctx.clock.now();
+    auto cycle = policy::cycle_containing(now, cfg->account.cycle_day);
+    auto used = ctx.engine.counters().quota_used(cycle);
+    json::object data{{"cycle_start", store::rfc3339(cycle.start)},
+                      {"cycle_end", store::rfc3339(cycle.end)},
+                      {"cycle_used", used}};
+    if (cfg->account.monthly_quota) {
+      data["cycle_remaining"] = *cfg->account.monthly_quota > used ? *cfg->account.monthly_quota - used : 0;
+      data["cycle_max"] = *cfg->account.monthly_quota;
+    } else {
+      data["cycle_remaining"] = nullptr;
+      data["cycle_max"] = nullptr;
+    }
+    co_return json_response(status::ok, json::object{{"request_id", request_id}, {"data", data}}, v);
+  }
+
+  for (const char* unsupported : {"template_id", "template_data", "schedule"})
+    if (auto* x = body.if_contains(unsupported); x && !x->is_null())
+      co_return fail(field_error(unsupported, std::string(unsupported) +
+                                                  ": relaymock neither renders templates nor schedules; send "
+                                                  "text_body or html_body now"));
+  if (auto* fa = body.if_contains("fastaccept"); fa && !fa->is_null() && !fa->is_bool())
+    co_return fail(field_error("fastaccept", "fastaccept must be true or false"));
+
+  Send s;
+  Failure f;
+  std::string planned_id;  // /email/send: the id its Message-ID already names
+  if (send) {
+    store::OutgoingMessage m;
+    auto* sender = body.if_contains("sender");
+    if (!sender || !sender->is_string()) co_return fail(field_error("sender", "sender is required: \"Name <a@example.com>\" or an address"));
+    m.from = std::string(sender->as_string());
+    std::string why;
+    auto from = has_line_break(m.from) ? std::nullopt : mailbox_of(m.from, why);
+    if (!from) co_return fail(field_error("sender", "sender '" + m.from + "' is not a valid email address" + (why.empty() ? "" : ": " + why)));
+    s.sender = *from;
+    std::vector<std::string> bcc;
+    if (!read_addresses(body, "to", 1, kMaxTo, m.to, s.rcpts, f) ||
+        !read_addresses(body, "cc", 0, kMaxCcBcc, m.cc, s.rcpts, f) ||
+        !read_addresses(body, "bcc", 0, kMaxCcBcc, bcc, s.rcpts, f))
+      co_return fail(f);
+    std::optional<std::string> subject;
+    if (!optional_string(body, "subject", subject, f) || !optional_string(body, "text_body", m.text, f) ||
+        !optional_string(body, "html_body", m.html, f))
+      co_return fail(f);
+    if (!subject) co_return fail(field_error("subject", "subject is required"));
+    if (has_line_break(*subject)) co_return fail(field_error("subject", "subject must not contain line breaks"));
+    m.subject = *subject;
+    if (!m.text && !m.html) co_return fail(field_error("text_body", "text_body or html_body is required"));
+    if (auto* ch = body.if_contains("custom_headers"); ch && !ch->is_null()) {
+      if (!ch->is_array()) co_return fail(field_error("custom_headers", "custom_headers must be a list of {header, value}"));
+      std::size_t i = 0;
+      for (const auto& item : ch->as_array()) {
+        std::string where = "custom_headers[" + std::to_string(i++) + "]";
+        auto* h = item.is_object() ? item.as_object().if_contains("header") : nullptr;
+        auto* val = item.is_object() ? item.as_object().if_contains("value") : nullptr;
+        if (!h || !h->is_string() || !val || !val->is_string())
+          co_return fail(field_error("custom_headers", where + " must be {\"header\": name, \"value\": text}"));
+        std::string name(h->as_string());
+        bool name_ok = !name.empty();
+        for (char c : name) name_ok = name_ok && c > 32 && c < 127 && c != ':';
+        if (!name_ok) co_return fail(field_error("custom_headers", where + ".header '" + name + "' is not a header field name"));
+        std::string lower = smtp::ascii_lower(name);
+        if (lower == "content-type" || lower == "content-transfer-encoding" || lower == "mime-version")
+          co_return fail(field_error("custom_headers", where + ": " + name +
+                                                           " is set by the API from the body and attachments; it "
+                                                           "cannot be a custom header"));
+        std::string value(val->as_string());
+        if (has_line_break(value)) co_return fail(field_error("custom_headers", where + ".value must not contain line breaks"));
+        m.custom_headers.emplace_back(std::move(name), std::move(value));
+      }
+    }
+    if (!read_files(body, "attachments", m.attachments, f) || !read_files(body, "inlines", m.inlines, f)) co_return fail(f);
+    // The Message-ID carries the id the message is captured under.
+    m.message_id = email_id_for(ctx.clock.now()) + "@" + cfg->server.hostname;
+    m.date = net::rfc5322_date(ctx.clock.now());
+    planned_id = m.message_id.substr(0, m.message_id.find('@'));
+    s.content = store::build_message(m, boundary_token);
+  } else {
+    auto* me = body.if_contains("mime_email");
+    if (!me || !me->is_string() || me->as_string().empty())
+      co_return fail(field_error("mime_email", "mime_email is required: the whole message in base64"));
+    std::string compact;
+    for (char c : me->as_string())
+      if (c != '\r' && c != '\n' && c != ' ') compact += c;
+    bool ok = compact.size() % 4 == 0;
+    for (std::size_t k = 0; ok && k < compact.size(); ++k)
+      ok = std::isalnum(static_cast<unsigned char>(compact[k])) || compact[k] == '+' || compact[k] == '/' ||
+           (compact[k] == '=' && k >= compact.size() - 2);
+    if (!ok) co_return fail(field_error("mime_email", "mime_email is not valid base64"));
+    std::string raw = store::decode_base64_lenient(compact);
+    if (raw.size() > cfg->server.max_message_size)
+      co_return fail(field_error("mime_email", "the message is " + std::to_string(raw.size()) + " bytes; the limit is " +
+                                                   std::to_string(cfg->server.max_message_size)));
+    auto headers = store::parse_headers(raw);
+    auto from_list = store::address_list(store::header_value(headers, "From"));
+    std::string why;
+    auto from = from_list.empty() ? std::nullopt : mailbox_of(from_list.front(), why);
+    if (!from) co_return fail(field_error("mime_email", "the message has no valid From: address to send as"));
+    s.sender = *from;
+    for (const char* h : {"To", "Cc", "Bcc"})
+      for (const auto& value : store::header_values(headers, h))
+        for (const auto& a : store::address_list(value)) {
+          auto box = mailbox_of(a, why);
+          if (!box) co_return fail(field_error("mime_email", std::string(h) + ": '" + a + "' is not a valid email address"));
+          s.rcpts.push_back(*box);
+        }
+    if (s.rcpts.empty()) co_return fail(field_error("mime_email", "the message names no recipient in To, Cc or Bcc"));
+    if (s.rcpts.size() > kMaxTo + 2 * kMaxCcBcc)
+      co_return fail(field_error("mime_email", "the message names " + std::to_string(s.rcpts.size()) + " recipients; the limit is 300"));
+    s.content = without_bcc(raw);
+  }
+  if (s.content.size() > cfg->server.max_message_size)
+    co_return fail(field_error(send ? "attachments" : "mime_email",
+                               "the message would be " + std::to_string(s.content.size()) + " bytes; the limit is " +
+                                   std::to_string(cfg->server.max_message_size)));
+
+  // The same rules as an SMTP transaction, recipient by recipient.
+  auto record = [&](const char* stage, const policy::Decision& d, const smtp::Reply& reply, std::string detail,
+                    std::string message_id = {}) {
+    store::Event e;
+    e.time = ctx.clock.now();
+    e.session_id = "api-" + request_id;
+    e.client_ip = peer.ip;
+    e.port = peer.port;
+    e.stage = stage;
+    e.rule = d.rule;
+    e.identity_kind = id->kind_name();
+    e.identity_name = id->name;
+    e.reply = smtp::reply_spec(reply);
+    e.detail = std::move(detail);
+    e.message_id = std::move(message_id);
+    net::logger().info(reply.code < 400 ? "accepted" : "rejected",
+                       {{"session", e.session_id}, {"client", peer.ip}, {"stage", stage}, {"rule", d.rule},
+                        {"identity", std::string("api_key:") + id->name}, {"reply", smtp::reply_spec(reply)},
+                        {"detail", e.detail}});
+    try {
+      ctx.events.append(std::move(e));
+    } catch (const std::exception& ex) {
+      net::logger().error("event not stored", {{"error", ex.what()}});
+    }
+    ctx.metrics.count_reply(reply.code, d.rule);
+  };
+
+  std::optional<policy::SenderRoute> route;
+  if (auto domain = ctx.engine.route_domain(s.sender)) route = co_await ctx.resolver.lookup(*domain);
+
+  std::uint64_t reserved = 0;
+  std::vector<std::string> accepted;
+  json::array failures;
+  std::uint64_t failed = 0;
+  auto add_failure = [&](const std::string& text) {
+    for (const auto& x : failures)
+      if (x.as_string() == text) return;
+    failures.emplace_back(text);
+  };
+  for (const auto& r : s.rcpts) {
+    auto d = ctx.engine.check_rcpt(*id, s.sender, route ? &*route : nullptr);
+    if (d.accept) {
+      ++reserved;
+      accepted.push_back(r.str());
+      continue;
+    }
+    record("rcpt", d, d.reply, d.detail + "; recipient " + r.str());
+    if (d.rule == "api_key_rate_limited") {
+      ctx.engine.release(*id, reserved);
+      auto res = fail({status::too_many_requests, d.reply.text, kRateLimited});
+      if (id->rate_limit) res.set("X-Ratelimit-Limit", std::to_string(id->rate_limit->count));
+      res.set("X-Ratelimit-Remaining", "0");
+      co_return res;
+    }
+    ++failed;
+    add_failure(failure_text(d.reply));
+  }
+
+  std::string email_id;
+  if (!accepted.empty()) {
+    auto d = ctx.engine.check_content(*id, s.content);
+    if (!d.accept) {
+      ctx.engine.release(*id, reserved);
+      record("data", d, d.reply, d.detail);
+      failed += accepted.size();
+      accepted.clear();
+      add_failure(failure_text(d.reply));
+    } else {
+      auto now = ctx.clock.now();
+      auto msg = std::make_shared<store::Message>();
+      msg->id = planned_id.empty() ? email_id_for(now) : planned_id;
+      msg->received_at = now;
+      msg->session_id = "api-" + request_id;
+      msg->client_ip = peer.ip;
+      msg->port = peer.port;
+      msg->identity_kind = id->kind_name();
+      msg->identity_name = id->name;
+      msg->sandbox = d.rule == "accepted_sandbox";
+      msg->envelope_from = s.sender.str();
+      msg->envelope_to = accepted;
+      msg->notify.assign(accepted.size(), "");
+      msg->orcpt.assign(accepted.size(), "");
+      msg->content = std::move(s.content);
+      std::uint64_t size = msg->content.size();
+      std::string mid = msg->id;
+      std::vector<store::UsageRow> usage{
+          {id->key(), std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count(), reserved}};
+      std::string store_error;
+      try {
+        ctx.mail.add(std::move(msg), usage);
+      } catch (const std::exception& ex) {
+        store_error = ex.what();
+      }
+      if (!store_error.empty()) {
+        ctx.engine.release(*id, reserved);
+        record("data", policy::Decision{"store_failed", false, {}, {}, *id},
+               {451, "4.3.0", "Temporary local problem - please try later"}, "the message could not be stored: " + store_error);
+        co_return fail({status::internal_server_error, "the message could not be stored: " + store_error, kApiException});
+      }
+      ctx.engine.commit(*id, reserved);
+      ctx.metrics.messages_accepted_total++;
+      ctx.metrics.recipients_accepted_total += accepted.size();
+      email_id = mid;
+      record("data", d, {250, "2.0.0", "OK id=" + mid},
+             d.detail + "; " + std::to_string(accepted.size()) + " recipient(s), " + std::to_string(size) + " bytes", mid);
+    }
+  }
+  co_return json_response(status::ok,
+                          json::object{{"request_id", request_id},
+                                       {"data", json::object{{"succeeded", accepted.size()},
+                                                             {"failed", failed},
+                                                             {"failures", failures},
+                                                             {"email_id", email_id}}}},
+                          v);
+}
+
+}  // namespace relaymock::http

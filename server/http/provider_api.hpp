@@ -1,0 +1,16 @@
+// The provider's HTTP API v3 (/v3/email/send, /v3/email/mime,
+// /v3/stats/email_cycle) on the same policy engine and store as SMTP: an API
+// key is an identity like an SMTP user, its sends pass the same rules, and
+// what it sends is captured like SMTP mail.
+#pragma once
+#include <boost/asio/awaitable.hpp>
+#include <string_view>
+
+#include "http/api.hpp"
+
+namespace relaymock::http {
+
+boost::asio::awaitable<Response> provider_api(ApiContext& ctx, const Request& req, const Peer& peer,
+                                              std::string_view path);
+
+}  // namespace relaymock::http
