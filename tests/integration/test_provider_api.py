@@ -303,3 +303,18 @@ def test_a_large_attachment_is_accepted_past_the_control_api_limit(relay):
     # The control API keeps its 1 MiB limit.
     code, _ = http_request(relay.http_port, "POST", "/api/v1/reset", b"{" + b" " * (1024 * 1024 + 10) + b"}")
     assert code == 413
+
+
+def test_nodejs_client_shape(relay):
+    # smtp2go-oss/nodejs: api_key in the body, "<addr>" when an address has no
+    # name, html_body only, custom_headers as {header, value}.
+    code, resp = v3(relay, "/v3/email/send", {
+        "html_body": "<p>Hi</p>", "to": ["<a@example.org>", "Bea <b@example.org>"], "sender": "Ops <ops@example.com>",
+        "subject": "from node", "custom_headers": [{"header": "X-Order", "value": "42"}],
+    }, in_body=True, headers=("X-Smtp2go-Api: smtp2go-nodejs", "X-Smtp2go-Api-Version: 1.0.0"))
+    assert code == 200, resp
+    assert resp["data"]["succeeded"] == 2
+    _, d = relay.api("GET", f"/api/v1/messages/{resp['data']['email_id']}")
+    assert d["envelope_to"] == ["a@example.org", "b@example.org"]
+    assert d["html"] == "<p>Hi</p>"
+    assert d["text"] is None
