@@ -9,6 +9,7 @@
 #include "smtp/address.hpp"
 #include "smtp/message_id.hpp"
 #include "smtp/reply.hpp"
+#include "smtp/sasl.hpp"
 #include "store/codec.hpp"
 #include "store/mime.hpp"
 #include "store/mime_build.hpp"
@@ -107,6 +108,15 @@ std::optional<smtp::Mailbox> mailbox_of(std::string_view text, std::string& why)
 
 bool has_line_break(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos || s.find('\0') != std::string_view::npos; }
 
+// Base64 as clients send it (maybe wrapped in lines); nullopt if not base64.
+std::optional<std::string> decode_blob(std::string_view in) {
+  std::string compact;
+  compact.reserve(in.size());
+  for (char c : in)
+    if (c != '\r' && c != '\n' && c != ' ') compact += c;
+  return smtp::base64_decode(compact);
+}
+
 // A list of "Name <addr>" strings; false with `fail` set on a bad one.
 bool read_addresses(const json::object& body, const char* name, std::size_t min, std::size_t max,
                     std::vector<std::string>& out, std::vector<smtp::Mailbox>& boxes, Failure& fail) {
@@ -195,22 +205,13 @@ bool read_files(const json::object& body, const char* name, std::vector<store::F
       fail = field_error(name, where + ".fileblob is required: the file's bytes in base64");
       return false;
     }
-    std::string b64(blob->as_string());
-    std::string compact;
-    for (char c : b64)
-      if (c != '\r' && c != '\n' && c != ' ') compact += c;
-    bool ok = compact.size() % 4 == 0;
-    for (std::size_t k = 0; ok && k < compact.size(); ++k) {
-      char c = compact[k];
-      bool pad = c == '=' && k >= compact.size() - 2;
-      ok = std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || pad;
-    }
-    if (!ok) {
+    auto data = decode_blob(blob->as_string());
+    if (!data) {
       fail = field_error(name, where + ".fileblob is not valid base64");
       return false;
     }
     f.filename = std::string(fn->as_string());
-    f.data = store::decode_base64_lenient(compact);
+    f.data = std::move(*data);
     if (mt && !mt->is_null()) {
       if (!mt->is_string() || has_line_break(mt->as_string()) || mt->as_string().find('/') == json::string::npos) {
         fail = field_error(name, where + ".mimetype must be a type/subtype such as application/pdf");
@@ -396,15 +397,9 @@ asio::awaitable<Response> provider_api(ApiContext& ctx, const Request& req, cons
     auto* me = body.if_contains("mime_email");
     if (!me || !me->is_string() || me->as_string().empty())
       co_return fail(field_error("mime_email", "mime_email is required: the whole message in base64"));
-    std::string compact;
-    for (char c : me->as_string())
-      if (c != '\r' && c != '\n' && c != ' ') compact += c;
-    bool ok = compact.size() % 4 == 0;
-    for (std::size_t k = 0; ok && k < compact.size(); ++k)
-      ok = std::isalnum(static_cast<unsigned char>(compact[k])) || compact[k] == '+' || compact[k] == '/' ||
-           (compact[k] == '=' && k >= compact.size() - 2);
-    if (!ok) co_return fail(field_error("mime_email", "mime_email is not valid base64"));
-    std::string raw = store::decode_base64_lenient(compact);
+    auto decoded = decode_blob(me->as_string());
+    if (!decoded) co_return fail(field_error("mime_email", "mime_email is not valid base64"));
+    std::string raw = std::move(*decoded);
     if (raw.size() > cfg->server.max_message_size)
       co_return fail(field_error("mime_email", "the message is " + std::to_string(raw.size()) + " bytes; the limit is " +
                                                    std::to_string(cfg->server.max_message_size)));
