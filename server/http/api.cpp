@@ -285,6 +285,23 @@ Response json_response(status st, json::value v, unsigned version) {
   return make_response(st, json::serialize(v) + "\n", "application/json", version);
 }
 
+json::object email_cycle(const ApiContext& ctx) {
+  auto cfg = ctx.engine.config();
+  auto cycle = policy::cycle_containing(ctx.clock.now(), cfg->account.cycle_day);
+  auto used = ctx.engine.counters().quota_used(cycle);
+  json::object o{{"cycle_start", store::rfc3339(cycle.start)},
+                 {"cycle_end", store::rfc3339(cycle.end)},
+                 {"cycle_used", used}};
+  if (cfg->account.monthly_quota) {
+    o["cycle_remaining"] = *cfg->account.monthly_quota > used ? *cfg->account.monthly_quota - used : 0;
+    o["cycle_max"] = *cfg->account.monthly_quota;
+  } else {
+    o["cycle_remaining"] = nullptr;
+    o["cycle_max"] = nullptr;
+  }
+  return o;
+}
+
 asio::awaitable<Response> Api::handle(const Request& req, const Peer& peer) {
   const unsigned v = req.version();
   std::string_view target(req.target().data(), req.target().size());
@@ -464,19 +481,7 @@ asio::awaitable<Response> Api::handle(const Request& req, const Peer& peer) {
     if (!get) co_return not_allowed("GET", v);
     if (!q.only({})) co_return error(status::bad_request, q.problem, v);
     auto now = ctx_.clock.now();
-    auto cycle = policy::cycle_containing(now, cfg->account.cycle_day);
-    auto used = ctx_.engine.counters().quota_used(cycle);
-    json::object o;
-    o["cycle_start"] = store::rfc3339(cycle.start);
-    o["cycle_end"] = store::rfc3339(cycle.end);
-    o["cycle_used"] = used;
-    if (cfg->account.monthly_quota) {
-      o["cycle_remaining"] = *cfg->account.monthly_quota > used ? *cfg->account.monthly_quota - used : 0;
-      o["cycle_max"] = *cfg->account.monthly_quota;
-    } else {
-      o["cycle_remaining"] = nullptr;
-      o["cycle_max"] = nullptr;
-    }
+    json::object o = email_cycle(ctx_);
     json::array limits;
     auto add = [&](const char* kind, const std::string& name, const std::string& key, const config::RateLimit& rl) {
       auto u = ctx_.engine.counters().rate_usage(key, rl, now);

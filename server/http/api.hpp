@@ -10,6 +10,7 @@
 #include <string>
 
 #include "config/config.hpp"
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
 #include "net/metrics.hpp"
@@ -68,6 +69,10 @@ class Api {
  private:
   ApiContext ctx_;
 };
+
+// The quota cycle in the provider's email_cycle shape (/api/v1/usage and
+// /v3/stats/email_cycle).
+boost::json::object email_cycle(const ApiContext& ctx);
 
 // A JSON response (strings made valid UTF-8), and one of any type.
 Response json_response(beast_http::status st, boost::json::value v, unsigned version);

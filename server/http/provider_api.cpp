@@ -315,20 +315,7 @@ asio::awaitable<Response> provider_api(ApiContext& ctx, const Request& req, cons
 
   auto cfg = ctx.engine.config();
   if (stats) {
-    auto now = ctx.clock.now();
-    auto cycle = policy::cycle_containing(now, cfg->account.cycle_day);
-    auto used = ctx.engine.counters().quota_used(cycle);
-    json::object data{{"cycle_start", store::rfc3339(cycle.start)},
-                      {"cycle_end", store::rfc3339(cycle.end)},
-                      {"cycle_used", used}};
-    if (cfg->account.monthly_quota) {
-      data["cycle_remaining"] = *cfg->account.monthly_quota > used ? *cfg->account.monthly_quota - used : 0;
-      data["cycle_max"] = *cfg->account.monthly_quota;
-    } else {
-      data["cycle_remaining"] = nullptr;
-      data["cycle_max"] = nullptr;
-    }
-    co_return json_response(status::ok, json::object{{"request_id", request_id}, {"data", data}}, v);
+    co_return json_response(status::ok, json::object{{"request_id", request_id}, {"data", email_cycle(ctx)}}, v);
   }
 
   for (const char* unsupported : {"template_id", "template_data", "schedule"})
