@@ -231,6 +231,16 @@ def test_malformed_requests_get_the_providers_shape(relay):
     assert code == 405 and resp["data"]["error_code"] == "E_ApiResponseCodes.API_EXCEPTION"
     code, resp = v3(relay, "/v3/email/nope", {})
     assert code == 404 and "relaymock serves /v3/email/send" in resp["data"]["error"]
+    # 10,000 levels of nesting: refused by the parser's depth limit, not by a crash.
+    deep = b"[" * 10000 + b"]" * 10000
+    code, resp = http_request(relay.http_port, "POST", "/v3/email/send", deep, headers=(f"X-Smtp2go-Api-Key: {CI}",))
+    assert code == 400 and "not valid JSON" in resp["data"]["error"]
+    # A declared body over 72 MiB is refused before a byte of it is read.
+    import socket
+    with socket.create_connection(("127.0.0.1", relay.http_port), timeout=10) as c:
+        c.sendall(b"POST /v3/email/send HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  b"Content-Length: 80000000\r\n\r\n{")
+        assert c.recv(200).startswith(b"HTTP/1.1 413")
     # The server is still there.
     assert relay.api("GET", "/healthz")[0] == 200
 
