@@ -17,10 +17,23 @@ namespace relaymock::config {
 enum class TlsMode { None, StartTls, Implicit };
 const char* tls_mode_name(TlsMode m);
 
+// A listener's deliberate failure, to reproduce what clients see when the
+// network or the provider misbehaves. Changeable at runtime over the API.
+struct Fault {
+  enum class Kind { None, Refuse, Reset, Blackhole, CloseAfterGreeting, TlsHandshakeFail, SlowGreeting, Throttle };
+  Kind kind = Kind::None;
+  Millis delay{0};                  // slow_greeting
+  std::uint64_t bytes_per_second = 0;  // throttle
+  bool operator==(const Fault&) const = default;
+};
+const char* fault_kind_name(Fault::Kind k);
+std::string fault_text(const Fault& f);  // "none", "refuse", "slow_greeting: 5s", "throttle: 100"
+
 struct Listener {
   std::string address = "0.0.0.0";
   std::uint16_t port = 0;
   TlsMode tls = TlsMode::StartTls;
+  Fault fault;
   int line = 0;  // where it was written, for startup errors
 };
 
@@ -118,6 +131,35 @@ struct Http {
   std::string admin_token;  // non-empty: /api/* needs "Authorization: Bearer <token>"
 };
 
+// A scripted outcome: at a stage, for what it matches, reply, delay or
+// disconnect instead of (before) the normal answer. Runs before the rules.
+enum class ScenarioStage { Connect, Ehlo, Auth, Mail, Rcpt, Data, EndOfData };
+const char* scenario_stage_name(ScenarioStage s);
+
+struct ScenarioMatch {
+  std::optional<Cidr> ip;
+  std::string ip_text;
+  std::optional<std::uint16_t> port;
+  std::string user;       // SMTP username, exactly
+  std::string api_key;    // API key name, exactly
+  std::string sender;     // glob (* and ?), without case
+  std::string recipient;  // glob; at data and end_of_data: any recipient
+  std::vector<std::pair<std::string, std::string>> headers;  // name, ECMAScript regex (end_of_data)
+};
+
+struct Scenario {
+  std::string name;
+  ScenarioStage stage = ScenarioStage::Mail;
+  ScenarioMatch match;
+  std::optional<std::uint64_t> times;  // fire on the first n matches, then retire
+  std::optional<std::uint64_t> every;  // fire on every n-th match
+  std::optional<double> probability;   // fire with this chance, drawn from `seed`
+  std::uint64_t seed = 0;
+  std::optional<smtp::Reply> reply;
+  std::optional<Millis> delay;
+  bool disconnect = false;
+};
+
 // Captured mail, events, counters' history and the clock offset.
 struct Storage {
   std::string path;  // empty: in memory; a directory: durable (SQLite)
@@ -145,6 +187,7 @@ struct Config {
   Http http;
   Storage storage;
   Log log;
+  std::vector<Scenario> scenarios;
   std::string source;  // file name, or "<default>"
 };
 

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <functional>
 #include <limits>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -57,10 +58,43 @@ const char* verify_mode_name(VerifyMode m) {
   return "?";
 }
 
+const char* fault_kind_name(Fault::Kind k) {
+  switch (k) {
+    case Fault::Kind::None: return "none";
+    case Fault::Kind::Refuse: return "refuse";
+    case Fault::Kind::Reset: return "reset";
+    case Fault::Kind::Blackhole: return "blackhole";
+    case Fault::Kind::CloseAfterGreeting: return "close_after_greeting";
+    case Fault::Kind::TlsHandshakeFail: return "tls_handshake_fail";
+    case Fault::Kind::SlowGreeting: return "slow_greeting";
+    case Fault::Kind::Throttle: return "throttle";
+  }
+  return "?";
+}
+
+std::string fault_text(const Fault& f) {
+  if (f.kind == Fault::Kind::SlowGreeting) return "slow_greeting: " + format_duration(f.delay);
+  if (f.kind == Fault::Kind::Throttle) return "throttle: " + std::to_string(f.bytes_per_second);
+  return fault_kind_name(f.kind);
+}
+
+const char* scenario_stage_name(ScenarioStage s) {
+  switch (s) {
+    case ScenarioStage::Connect: return "connect";
+    case ScenarioStage::Ehlo: return "ehlo";
+    case ScenarioStage::Auth: return "auth";
+    case ScenarioStage::Mail: return "mail";
+    case ScenarioStage::Rcpt: return "rcpt";
+    case ScenarioStage::Data: return "data";
+    case ScenarioStage::EndOfData: return "end_of_data";
+  }
+  return "?";
+}
+
 std::vector<Listener> default_listeners() {
-  return {{"0.0.0.0", 2525, TlsMode::StartTls, 0},
-          {"0.0.0.0", 8025, TlsMode::StartTls, 0},
-          {"0.0.0.0", 8465, TlsMode::Implicit, 0}};
+  return {{"0.0.0.0", 2525, TlsMode::StartTls, {}, 0},
+          {"0.0.0.0", 8025, TlsMode::StartTls, {}, 0},
+          {"0.0.0.0", 8465, TlsMode::Implicit, {}, 0}};
 }
 
 const std::vector<std::string>& known_reply_ids() {
@@ -248,6 +282,8 @@ bool read_domain(Reader& r, const YAML::Node& n, const std::string& what, std::s
   return true;
 }
 
+void read_fault(Reader& r, const YAML::Node& n, const std::string& what, Fault& out);
+
 void read_server(Reader& r, const YAML::Node& n, Server& s) {
   if (!r.map(n, "server",
              {"hostname", "listeners", "max_message_size", "max_recipients", "max_connections",
@@ -263,7 +299,7 @@ void read_server(Reader& r, const YAML::Node& n, Server& s) {
       int i = 0;
       for (const auto& l : n["listeners"]) {
         std::string where = "server.listeners[" + std::to_string(i++) + "]";
-        if (!r.map(l, where, {"address", "port", "tls"})) {
+        if (!r.map(l, where, {"address", "port", "tls", "fault"})) {
           if (!Reader::present(l)) r.error(l, where + " must not be empty");
           continue;
         }
@@ -275,6 +311,7 @@ void read_server(Reader& r, const YAML::Node& n, Server& s) {
         r.integer(l["port"], where + ".port", li.port, 1, 65535);
         r.choice(l["tls"], where + ".tls", li.tls,
                  {{"none", TlsMode::None}, {"starttls", TlsMode::StartTls}, {"implicit", TlsMode::Implicit}});
+        read_fault(r, l["fault"], where + ".fault", li.fault);
         if (li.port && !ports.insert(li.port).second)
           r.error(l["port"], "duplicate port " + std::to_string(li.port) + " in server.listeners");
         s.listeners.push_back(li);
@@ -292,6 +329,162 @@ void read_server(Reader& r, const YAML::Node& n, Server& s) {
     r.duration(n["timeouts"]["tls_handshake"], "server.timeouts.tls_handshake", s.timeouts.tls_handshake);
   }
   r.boolean(n["enhanced_status_codes"], "server.enhanced_status_codes", s.enhanced_status_codes);
+}
+
+// fault: none | refuse | reset | blackhole | close_after_greeting |
+// tls_handshake_fail | { slow_greeting: DURATION } | { throttle: BYTES_PER_S }
+void read_fault(Reader& r, const YAML::Node& n, const std::string& what, Fault& out) {
+  if (!Reader::present(n)) return;
+  const std::string hint = what + " must be one of none, refuse, reset, blackhole, close_after_greeting, "
+                                  "tls_handshake_fail, { slow_greeting: 5s } or { throttle: 100 } (bytes per second)";
+  if (n.IsScalar()) {
+    static const std::vector<std::pair<std::string_view, Fault::Kind>> simple = {
+        {"none", Fault::Kind::None},           {"refuse", Fault::Kind::Refuse},
+        {"reset", Fault::Kind::Reset},         {"blackhole", Fault::Kind::Blackhole},
+        {"close_after_greeting", Fault::Kind::CloseAfterGreeting},
+        {"tls_handshake_fail", Fault::Kind::TlsHandshakeFail}};
+    for (const auto& [name, kind] : simple)
+      if (n.Scalar() == name) {
+        out = Fault{kind};
+        return;
+      }
+    r.error(n, hint + ", not '" + n.Scalar() + "'");
+    return;
+  }
+  if (!n.IsMap() || n.size() != 1) {
+    r.error(n, hint);
+    return;
+  }
+  if (!r.map(n, what, {"slow_greeting", "throttle"})) return;
+  Fault f;
+  if (Reader::present(n["slow_greeting"])) {
+    f.kind = Fault::Kind::SlowGreeting;
+    r.duration(n["slow_greeting"], what + ".slow_greeting", f.delay);
+  } else {
+    f.kind = Fault::Kind::Throttle;
+    r.integer(n["throttle"], what + ".throttle", f.bytes_per_second, 1, 1'000'000'000);
+  }
+  out = f;
+}
+
+// * and ? globs, as written (matched without case).
+bool valid_glob(const std::string& g) { return !g.empty() && g.find_first_of(" \t\r\n") == std::string::npos; }
+
+void read_scenario(Reader& r, const YAML::Node& n, const std::string& where, Scenario& sc) {
+  if (!r.map(n, where,
+             {"name", "stage", "match", "times", "every", "probability", "seed", "reply", "delay", "disconnect"})) {
+    if (!Reader::present(n)) r.error(n, where + " must not be empty");
+    return;
+  }
+  if (!Reader::present(n["name"])) r.error(n, where + " needs a name (shown in events)");
+  r.string(n["name"], where + ".name", sc.name, false);
+  if (!Reader::present(n["stage"]))
+    r.error(n, where + " needs a stage: connect, ehlo, auth, mail, rcpt, data or end_of_data");
+  r.choice(n["stage"], where + ".stage", sc.stage,
+           {{"connect", ScenarioStage::Connect}, {"ehlo", ScenarioStage::Ehlo}, {"auth", ScenarioStage::Auth},
+            {"mail", ScenarioStage::Mail}, {"rcpt", ScenarioStage::Rcpt}, {"data", ScenarioStage::Data},
+            {"end_of_data", ScenarioStage::EndOfData}});
+  const auto& m = n["match"];
+  if (Reader::present(m) && r.map(m, where + ".match", {"ip", "port", "user", "api_key", "sender", "recipient", "header"})) {
+    if (Reader::present(m["ip"])) {
+      r.string(m["ip"], where + ".match.ip", sc.match.ip_text, false);
+      std::string why;
+      if (auto c = parse_cidr(sc.match.ip_text, &why)) sc.match.ip = *c;
+      else if (!sc.match.ip_text.empty())
+        r.error(m["ip"], where + ".match.ip '" + sc.match.ip_text + "' is not a valid address or CIDR: " + why);
+    }
+    if (Reader::present(m["port"])) {
+      std::uint16_t port = 0;
+      r.integer(m["port"], where + ".match.port", port, 1, 65535);
+      if (port) sc.match.port = port;
+    }
+    r.string(m["user"], where + ".match.user", sc.match.user, false);
+    r.string(m["api_key"], where + ".match.api_key", sc.match.api_key, false);
+    r.string(m["sender"], where + ".match.sender", sc.match.sender, false);
+    r.string(m["recipient"], where + ".match.recipient", sc.match.recipient, false);
+    for (const auto* g : {&sc.match.sender, &sc.match.recipient})
+      if (!g->empty() && !valid_glob(*g)) r.error(m, where + ".match: '" + *g + "' is not a glob (no spaces)");
+    const auto& h = m["header"];
+    if (Reader::present(h) && !h.IsMap()) r.error(h, where + ".match.header must map header names to regular expressions");
+    if (Reader::present(h) && h.IsMap()) {
+      for (auto it = h.begin(); it != h.end(); ++it) {
+        if (!r.scalar(it->second, where + ".match.header." + it->first.Scalar())) continue;
+        try {
+          std::regex re(it->second.Scalar());
+        } catch (const std::regex_error& e) {
+          r.error(it->second, where + ".match.header." + it->first.Scalar() + " is not a valid regular expression: " + e.what());
+          continue;
+        }
+        sc.match.headers.emplace_back(it->first.Scalar(), it->second.Scalar());
+      }
+    }
+    // What a stage cannot know yet would never match: say so now.
+    auto before = [&](ScenarioStage s) { return static_cast<int>(sc.stage) < static_cast<int>(s); };
+    if (!sc.match.user.empty() && before(ScenarioStage::Mail) && sc.stage != ScenarioStage::Auth)
+      r.error(m["user"], where + ".match.user needs stage auth or later (the user is known once AUTH succeeds)");
+    if (!sc.match.sender.empty() && before(ScenarioStage::Mail))
+      r.error(m["sender"], where + ".match.sender needs stage mail or later");
+    if (!sc.match.recipient.empty() && before(ScenarioStage::Rcpt))
+      r.error(m["recipient"], where + ".match.recipient needs stage rcpt, data or end_of_data");
+    if (!sc.match.headers.empty() && sc.stage != ScenarioStage::EndOfData)
+      r.error(m["header"], where + ".match.header needs stage end_of_data (the headers arrive with the message)");
+  }
+  // When it fires: at most one of times, every, probability.
+  int how = Reader::present(n["times"]) + Reader::present(n["every"]) + Reader::present(n["probability"]);
+  if (how > 1) r.error(n, where + " takes one of times, every or probability");
+  if (Reader::present(n["times"])) {
+    std::uint64_t t = 0;
+    r.integer(n["times"], where + ".times", t, 1, 1'000'000'000);
+    if (t) sc.times = t;
+  }
+  if (Reader::present(n["every"])) {
+    std::uint64_t e = 0;
+    r.integer(n["every"], where + ".every", e, 1, 1'000'000'000);
+    if (e) sc.every = e;
+  }
+  if (Reader::present(n["probability"]) && r.scalar(n["probability"], where + ".probability")) {
+    char* end = nullptr;
+    const std::string& s = n["probability"].Scalar();
+    double p = std::strtod(s.c_str(), &end);
+    if (s.empty() || *end != '\0' || !(p >= 0.0 && p <= 1.0))
+      r.error(n["probability"], where + ".probability must be a number from 0 to 1, not '" + s + "'");
+    else
+      sc.probability = p;
+  }
+  if (Reader::present(n["seed"])) {
+    if (!Reader::present(n["probability"])) r.error(n["seed"], where + ".seed goes with probability");
+    r.integer(n["seed"], where + ".seed", sc.seed, 0, std::numeric_limits<std::uint64_t>::max());
+  }
+  // What it does: reply, delay, disconnect (a delay may come before either).
+  if (Reader::present(n["reply"]) && r.scalar(n["reply"], where + ".reply")) {
+    smtp::Reply reply;
+    if (!smtp::parse_reply_text(n["reply"].Scalar(), reply) || reply.text.empty())
+      r.error(n["reply"], where + ".reply must start with a reply code 200-599 followed by text, e.g. \"451 try later\"");
+    else
+      sc.reply = reply;
+  }
+  if (Reader::present(n["delay"])) {
+    Millis d{0};
+    r.duration(n["delay"], where + ".delay", d);
+    if (d.count() > 0) sc.delay = d;
+  }
+  r.boolean(n["disconnect"], where + ".disconnect", sc.disconnect);
+  if (!Reader::present(n["reply"]) && !Reader::present(n["delay"]) && !sc.disconnect)
+    r.error(n, where + " needs reply, delay or disconnect: true");
+}
+
+void read_scenarios(Reader& r, const YAML::Node& n, std::vector<Scenario>& out) {
+  if (!r.list(n, "scenarios")) return;
+  std::set<std::string> names;
+  int i = 0;
+  for (const auto& s : n) {
+    std::string where = "scenarios[" + std::to_string(i++) + "]";
+    Scenario sc;
+    read_scenario(r, s, where, sc);
+    if (!sc.name.empty() && !names.insert(sc.name).second)
+      r.error(s["name"], "duplicate name '" + sc.name + "' in scenarios");
+    out.push_back(std::move(sc));
+  }
 }
 
 void check_pem(Reader& r, const YAML::Node& n, const std::string& what, const std::string& path, bool key) {
@@ -630,7 +823,7 @@ LoadResult load_config_text(std::string_view yaml, const std::string& source, bo
     // An empty file is a valid config: every default, nothing granted.
   } else if (r.map(root, "the top level",
                    {"server", "tls", "account", "smtp_users", "ip_auth", "api_keys", "sender_verification", "replies",
-                    "http", "storage", "log"})) {
+                    "http", "storage", "log", "scenarios"})) {
     read_server(r, root["server"], res.config.server);
     read_tls(r, root["tls"], res.config.tls, check_files);
     read_account(r, root["account"], res.config.account);
@@ -642,12 +835,53 @@ LoadResult load_config_text(std::string_view yaml, const std::string& source, bo
     read_http(r, root["http"], res.config.http);
     read_storage(r, root["storage"], res.config.storage);
     read_log(r, root["log"], res.config.log);
+    read_scenarios(r, root["scenarios"], res.config.scenarios);
   }
   if (res.config.server.hostname.empty()) res.config.server.hostname = machine_name();
   std::stable_sort(res.problems.begin(), res.problems.end(), [](const Problem& a, const Problem& b) {
     return a.line != b.line ? a.line < b.line : a.column < b.column;
   });
   return res;
+}
+
+namespace {
+
+// A body from the API: JSON is YAML, so the config's own reader checks it.
+template <typename F>
+bool read_body(std::string_view text, std::string& errors, F&& read) {
+  std::vector<Problem> problems;
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::Exception& e) {
+    errors = std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) + ": not valid JSON: " + e.msg;
+    return false;
+  }
+  Reader r(problems);
+  read(r, root);
+  for (const auto& p : problems)
+    errors += (errors.empty() ? "" : "\n") + std::to_string(p.line) + ":" + std::to_string(p.column) + ": " + p.message;
+  return problems.empty();
+}
+
+}  // namespace
+
+std::optional<Fault> parse_fault_body(std::string_view text, std::string& errors) {
+  Fault f;
+  bool ok = read_body(text, errors, [&](Reader& r, const YAML::Node& root) {
+    if (!r.map(root, "the body", {"fault"})) return;
+    if (!Reader::present(root["fault"])) r.error(root, "the body needs \"fault\"");
+    read_fault(r, root["fault"], "fault", f);
+  });
+  if (!ok) return std::nullopt;
+  return f;
+}
+
+std::optional<Scenario> parse_scenario_body(std::string_view text, std::string& errors) {
+  Scenario sc;
+  bool ok = read_body(text, errors, [&](Reader& r, const YAML::Node& root) { read_scenario(r, root, "scenario", sc); });
+  if (!ok) return std::nullopt;
+  return sc;
 }
 
 LoadResult load_config_file(const std::string& path) {

@@ -28,6 +28,11 @@ struct LoadResult {
 LoadResult load_config_text(std::string_view yaml, const std::string& source, bool check_files = true);
 LoadResult load_config_file(const std::string& path);
 
+// One fault or one scenario as the API receives them: a JSON (or YAML) body
+// `{"fault": ...}` or a scenario object. nullopt with `errors` ("LINE:COL: ...").
+std::optional<Fault> parse_fault_body(std::string_view text, std::string& errors);
+std::optional<Scenario> parse_scenario_body(std::string_view text, std::string& errors);
+
 // The embedded default (config/relaymock.yaml at build time).
 std::string_view default_config_text();
 

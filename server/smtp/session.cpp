@@ -61,8 +61,23 @@ Session::~Session() = default;
 
 SessionView Session::view() const { return SessionView{client_, helo_, auth_user_, tls_}; }
 
+bool Session::scripted(const ScriptFacts& facts) {
+  auto s = handler_.script(view(), facts);
+  if (!s) return false;
+  delay_ += s->delay;
+  if (s->reply) reply(*s->reply);
+  if (s->disconnect) closing_ = true;
+  return s->reply.has_value() || s->disconnect;
+}
+
 void Session::greet(std::string_view date) {
   auto mark = out_.size();
+  if (scripted({ScriptPoint::Connect})) {
+    // A refusal in place of the greeting ends the session (RFC 5321 3.1).
+    if (!out_.empty() && out_[mark] != '2') closing_ = true;
+    note_sent(mark);
+    return;
+  }
   std::string text = settings_.hostname + " ESMTP relaymock " + settings_.version;
   if (!date.empty()) text += " " + std::string(date);
   // RFC 2034: the greeting carries no enhanced code.
@@ -163,6 +178,7 @@ void Session::resume() {
   std::string arg = std::move(*paused_);
   paused_.reset();
   if (closing_) return;
+  paused_resume_ = true;  // its script already ran before the pause
   cmd_rcpt(arg);
   if (!paused_ && !closing_ && !wants_tls_ && !inbuf_.empty()) {
     auto used = process(inbuf_);
@@ -353,6 +369,7 @@ void Session::cmd_helo(std::string_view arg, bool extended) {
                             : "Syntactically invalid HELO argument(s)");
     return;
   }
+  if (scripted({ScriptPoint::Ehlo})) return;
   // HELO/EHLO ends any transaction (RFC 5321 4.1.4).
   reset_transaction(true);
   helo_ = std::string(arg);
@@ -401,6 +418,7 @@ void Session::cmd_mail(std::string_view arg) {
   Envelope env;
   env.from = std::move(*parsed.mailbox);
   env.params = std::move(params);
+  if (scripted({ScriptPoint::Mail, &env})) return;
   if (auto rejection = handler_.check_mail(view(), env)) {
     reply(*rejection);
     return;
@@ -435,6 +453,8 @@ void Session::cmd_rcpt(std::string_view arg) {
     handler_.protocol_reply(view(), Stage::Rcpt, "too_many_recipients", r);
     return;
   }
+  if (!paused_resume_ && scripted({ScriptPoint::Rcpt, &env_, &rcpt})) return;
+  paused_resume_ = false;
   if (!handler_.rcpt_ready(view(), env_)) {
     paused_ = std::string(arg);
     return;
@@ -476,6 +496,7 @@ void Session::cmd_data(std::string_view arg) {
     return;
   }
   if (no_valid_rcpt("DATA")) return;
+  if (scripted({ScriptPoint::Data, &env_})) return;
   content_.clear();
   reserve_declared();
   dot_.reset();
@@ -491,6 +512,10 @@ void Session::finish_data() {
     Reply r{552, "5.3.4", "Message size exceeds maximum permitted"};
     reply(r);
     handler_.protocol_reply(view(), Stage::Data, "size_exceeded", r);
+    reset_transaction(true);
+    return;
+  }
+  if (scripted({ScriptPoint::EndOfData, &env_, nullptr, content_})) {
     reset_transaction(true);
     return;
   }
@@ -546,6 +571,10 @@ void Session::finish_bdat_chunk() {
     Reply r{552, "5.3.4", "Message size exceeds maximum permitted"};
     reply(r);
     handler_.protocol_reply(view(), Stage::Data, "size_exceeded", r);
+    reset_transaction(true);
+    return;
+  }
+  if (scripted({ScriptPoint::EndOfData, &env_, nullptr, content_})) {
     reset_transaction(true);
     return;
   }
@@ -730,6 +759,7 @@ void Session::handle_auth_response(std::string_view line) {
 void Session::auth_check(AuthAttempt attempt) {
   auth_step_ = AuthStep::None;
   mode_ = Mode::Command;
+  if (scripted({ScriptPoint::Auth, nullptr, nullptr, {}, attempt.user})) return;
   std::optional<Reply> refusal;
   if (attempt.user.empty()) refusal = Reply{535, "5.7.8", "Incorrect authentication data"};
   else refusal = handler_.authenticate(view(), attempt);

@@ -78,6 +78,24 @@ struct AuthAttempt {
   std::string digest;      // CRAM-MD5, lower-case hex
 };
 
+// Where a scripted outcome (a scenario) may take over.
+enum class ScriptPoint { Connect, Ehlo, Auth, Mail, Rcpt, Data, EndOfData };
+
+struct ScriptFacts {
+  ScriptPoint point = ScriptPoint::Connect;
+  const Envelope* env = nullptr;    // mail and later (mail: the one being opened)
+  const Recipient* rcpt = nullptr;  // rcpt: the one asked
+  std::string_view content;         // end_of_data: what is held here (see Handler::spool)
+  std::string_view user;            // auth: the username tried
+};
+
+// What the script does: wait, then answer instead of the command and/or close.
+struct Scripted {
+  std::chrono::milliseconds delay{0};
+  std::optional<Reply> reply;
+  bool disconnect = false;
+};
+
 // Decisions the protocol asks of the layer above (policy, store, logs).
 class Handler {
  public:
@@ -85,6 +103,8 @@ class Handler {
   // nullopt: authenticated. A reply: refused with it (535 by default; the
   // text may be configured).
   virtual std::optional<Reply> authenticate(const SessionView&, const AuthAttempt&) = 0;
+  // Asked first at each point: nullopt lets the command take its course.
+  virtual std::optional<Scripted> script(const SessionView&, const ScriptFacts&) { return std::nullopt; }
   // nullopt: accept. A reply: reject with it.
   virtual std::optional<Reply> check_mail(const SessionView&, const Envelope&) { return std::nullopt; }
   // False: the answer needs a lookup (DNS). The session pauses before this
@@ -189,6 +209,8 @@ class Session {
   void close_with(int code, std::string_view enhanced, std::string_view text);
   void close_for(Stage stage, std::string_view rule, const Reply& r);
 
+  // True when a script answered or closed instead of the command.
+  bool scripted(const ScriptFacts& facts);
   void offer_spool();
   void reserve_declared();
   void note_client(std::string_view line);
@@ -204,6 +226,7 @@ class Session {
   std::string inbuf_;
   std::string out_;
   std::optional<std::string> paused_;  // the RCPT argument to answer on resume()
+  bool paused_resume_ = false;         // answering it now
   std::chrono::milliseconds delay_{0};
   int auth_failures_ = 0;
   Mode mode_ = Mode::Command;

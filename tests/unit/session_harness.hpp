@@ -58,6 +58,15 @@ struct FakeHandler : smtp::Handler {
     return smtp::Reply{250, "", "OK id=1wvlsG-7tiG0Lhs7a5-fDer"};
   }
   void abandon(const smtp::SessionView&, const smtp::Envelope&) override { ++abandoned; }
+  // A scripted outcome at one point (scenarios), and the points asked.
+  std::optional<smtp::ScriptPoint> script_at;
+  smtp::Scripted scripted_outcome;
+  std::vector<smtp::ScriptPoint> script_points;
+  std::optional<smtp::Scripted> script(const smtp::SessionView&, const smtp::ScriptFacts& f) override {
+    script_points.push_back(f.point);
+    if (script_at && *script_at == f.point) return scripted_outcome;
+    return std::nullopt;
+  }
   void protocol_reply(const smtp::SessionView&, smtp::Stage, std::string_view rule, const smtp::Reply&) override {
     rules.emplace_back(rule);
   }

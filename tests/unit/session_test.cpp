@@ -539,3 +539,70 @@ TEST(Session, ControlCharactersNeverReachAReply) {
   out = h.send("EHLO bad\x7f" "name\r\n");
   EXPECT_EQ(out.find('\x7f'), std::string::npos);
 }
+
+// Scripts (scenarios) answer instead of the command, before any rule.
+TEST(Session, ScriptedReplyReplacesTheAnswerAtEachPoint) {
+  using P = smtp::ScriptPoint;
+  const std::string mail = "MAIL FROM:<a@example.com>\r\n", rcpt = "RCPT TO:<b@example.org>\r\n";
+  struct Case {
+    P point;
+    std::string before, command, expected;
+  };
+  std::vector<Case> cases = {
+      {P::Ehlo, "", "EHLO c.test\r\n", "451 scripted\r\n"},
+      {P::Mail, "EHLO c.test\r\n", mail, "451 scripted\r\n"},
+      {P::Rcpt, "EHLO c.test\r\n" + mail, rcpt, "451 scripted\r\n"},
+      {P::Data, "EHLO c.test\r\n" + mail + rcpt, "DATA\r\n", "451 scripted\r\n"},
+      {P::EndOfData, "EHLO c.test\r\n" + mail + rcpt + "DATA\r\n", "Subject: x\r\n\r\nhi\r\n.\r\n",
+       "451 scripted\r\n"},
+  };
+  for (const auto& c : cases) {
+    Harness h;
+    h.greet();
+    h.handler.script_at = c.point;
+    h.handler.scripted_outcome.reply = smtp::Reply{451, "4.3.0", "scripted"};
+    h.send(c.before);
+    EXPECT_EQ(h.send(c.command), c.expected) << static_cast<int>(c.point);
+    EXPECT_TRUE(h.handler.delivered.empty());
+    EXPECT_FALSE(h.session.closing());
+  }
+}
+
+TEST(Session, ScriptedConnectRefusalClosesAndDisconnectIsSilent) {
+  Harness h;
+  h.handler.script_at = smtp::ScriptPoint::Connect;
+  h.handler.scripted_outcome.reply = smtp::Reply{421, "", "busy"};
+  EXPECT_EQ(h.greet(), "421 busy\r\n");
+  EXPECT_TRUE(h.session.closing());
+
+  Harness quiet;
+  quiet.greet();
+  quiet.handler.script_at = smtp::ScriptPoint::Mail;
+  quiet.handler.scripted_outcome.disconnect = true;
+  quiet.send("EHLO c.test\r\n");
+  EXPECT_EQ(quiet.send("MAIL FROM:<a@example.com>\r\n"), "");
+  EXPECT_TRUE(quiet.session.closing());
+}
+
+TEST(Session, ScriptedDelayOnlyHoldsTheNormalAnswer) {
+  Harness h;
+  h.greet();
+  h.handler.script_at = smtp::ScriptPoint::Mail;
+  h.handler.scripted_outcome.delay = std::chrono::milliseconds(1500);
+  h.send("EHLO c.test\r\n");
+  EXPECT_EQ(h.send("MAIL FROM:<a@example.com>\r\n"), "250 OK\r\n");
+  EXPECT_EQ(h.session.take_delay(), std::chrono::milliseconds(1500));
+}
+
+TEST(Session, PausedRcptAsksItsScriptOnce) {
+  Harness h;
+  h.greet();
+  h.handler.pause_rcpts = true;
+  h.send("EHLO c.test\r\nMAIL FROM:<a@example.com>\r\n");
+  h.handler.script_points.clear();
+  h.send("RCPT TO:<b@example.org>\r\n");
+  ASSERT_TRUE(h.session.paused());
+  h.session.resume();
+  EXPECT_EQ(h.take(), "250 Accepted\r\n");
+  EXPECT_EQ(std::count(h.handler.script_points.begin(), h.handler.script_points.end(), smtp::ScriptPoint::Rcpt), 1);
+}

@@ -1,0 +1,116 @@
+// The scenario book: matching, firing rules and repeatable randomness.
+#include <gtest/gtest.h>
+
+#include "policy/scenarios.hpp"
+
+using namespace relaymock;
+using config::ScenarioStage;
+
+namespace {
+
+config::Scenario scenario(std::string name, ScenarioStage stage) {
+  config::Scenario s;
+  s.name = std::move(name);
+  s.stage = stage;
+  s.reply = smtp::Reply{451, "", "scripted"};
+  return s;
+}
+
+policy::StageFacts facts(ScenarioStage stage, std::string_view sender = "a@example.com") {
+  policy::StageFacts f;
+  f.stage = stage;
+  f.client_ip = "10.1.2.3";
+  f.port = 2525;
+  f.sender = sender;
+  return f;
+}
+
+}  // namespace
+
+TEST(Scenarios, Globs) {
+  EXPECT_TRUE(policy::glob_match("*@Example.COM", "ann@example.com"));
+  EXPECT_TRUE(policy::glob_match("a?n@*", "ann@x"));
+  EXPECT_TRUE(policy::glob_match("*", ""));
+  EXPECT_FALSE(policy::glob_match("*@example.com", "ann@example.org"));
+  EXPECT_FALSE(policy::glob_match("a*b*c", "aXbX"));
+  EXPECT_TRUE(policy::glob_match("a*b*c", "aXbXc"));
+  // Many stars against a long text finish (no exponential backtracking).
+  EXPECT_FALSE(policy::glob_match("*a*a*a*a*a*a*a*a*b", std::string(5000, 'a')));
+}
+
+TEST(Scenarios, TimesEveryAndOrder) {
+  auto every = scenario("every", ScenarioStage::Mail);
+  every.every = 3;
+  auto twice = scenario("twice", ScenarioStage::Mail);
+  twice.times = 2;
+  twice.match.sender = "x@*";
+  policy::Scenarios book({twice, every});
+  std::string fired;
+  for (int i = 0; i < 6; ++i) fired += book.fire(facts(ScenarioStage::Mail)) ? "1" : "0";
+  EXPECT_EQ(fired, "001001");
+  fired.clear();
+  for (int i = 0; i < 4; ++i) {
+    auto f = book.fire(facts(ScenarioStage::Mail, "x@y"));
+    fired += f ? f->name.substr(0, 1) : "-";
+  }
+  // A scenario counts a match only when it is reached: while "twice" fires,
+  // "every" is not asked; then its 7th and 8th matches do not fire.
+  EXPECT_EQ(fired, "tt--");
+  auto list = book.list();
+  EXPECT_TRUE(list[0].retired());
+  EXPECT_EQ(list[1].matched, 8u);
+  EXPECT_FALSE(book.fire(facts(ScenarioStage::Rcpt)));  // another stage
+}
+
+TEST(Scenarios, MatchFields) {
+  auto s = scenario("m", ScenarioStage::EndOfData);
+  s.match.ip = parse_cidr("10.1.0.0/16");
+  s.match.port = 2525;
+  s.match.recipient = "*@hold.example";
+  s.match.headers = {{"Subject", "^URGENT"}};
+  policy::Scenarios book({s});
+  auto f = facts(ScenarioStage::EndOfData);
+  std::string r1 = "a@b.example", r2 = "z@hold.example";
+  f.recipients = {r1, r2};
+  f.content = "Subject: URGENT now\r\n\r\nbody\r\n";
+  EXPECT_TRUE(book.fire(f));
+  f.content = "Subject: later\r\n\r\nbody\r\n";
+  EXPECT_FALSE(book.fire(f));
+  f.content = "Subject: URGENT now\r\n\r\nbody\r\n";
+  f.client_ip = "10.2.0.1";
+  EXPECT_FALSE(book.fire(f));
+  f.client_ip = "10.1.9.9";
+  f.recipients = {r1};
+  EXPECT_FALSE(book.fire(f));
+}
+
+TEST(Scenarios, ProbabilityRepeatsWithTheSameSeed) {
+  auto s = scenario("p", ScenarioStage::Rcpt);
+  s.probability = 0.3;
+  s.seed = 7;
+  auto run = [&] {
+    policy::Scenarios book({s});
+    std::string out;
+    for (int i = 0; i < 200; ++i) out += book.fire(facts(ScenarioStage::Rcpt)) ? "1" : "0";
+    return out;
+  };
+  auto a = run(), b = run();
+  EXPECT_EQ(a, b);
+  auto ones = std::count(a.begin(), a.end(), '1');
+  EXPECT_GT(ones, 30);
+  EXPECT_LT(ones, 90);
+  s.seed = 8;
+  EXPECT_NE(run(), a);
+}
+
+TEST(Scenarios, AddRemoveReplace) {
+  policy::Scenarios book;
+  EXPECT_TRUE(book.empty());
+  EXPECT_TRUE(book.add(scenario("a", ScenarioStage::Mail)));
+  EXPECT_FALSE(book.add(scenario("a", ScenarioStage::Rcpt)));
+  EXPECT_TRUE(book.remove("a"));
+  EXPECT_FALSE(book.remove("a"));
+  book.replace({scenario("b", ScenarioStage::Mail)});
+  ASSERT_EQ(book.list().size(), 1u);
+  EXPECT_EQ(book.list()[0].scenario.name, "b");
+}
