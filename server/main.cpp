@@ -209,7 +209,8 @@ int run(const std::optional<std::string>& path) {
   // After ioc: destroyed first, so a lookup still in flight at exit ends
   // while its connection's executor exists.
   net::Resolver resolver(cfg->sender_verification);
-  net::Services services{engine, *mail, resolver, *events, transcripts, metrics};
+  policy::Scenarios scenarios(cfg->scenarios);
+  net::Services services{engine, scenarios, *mail, resolver, *events, transcripts, metrics};
   net::Server server(contexts, cfg, services, clock, tls);
 
   // SIGHUP and POST /api/v1/config/reload. Listeners, storage and the HTTP
@@ -232,6 +233,7 @@ int run(const std::optional<std::string>& path) {
     net::logger().configure(next->log.level, next->log.format);
     engine.set_config(next);
     resolver.configure(next->sender_verification);
+    scenarios.replace(next->scenarios);
     server.reload(next);
     net::logger().info("config reloaded", {{"file", *path}});
     r.ok = true;
@@ -240,7 +242,8 @@ int run(const std::optional<std::string>& path) {
   };
 
   std::atomic<bool> ready{false};
-  http::Api api(http::ApiContext{engine, clock, *mail, *events, transcripts, metrics, durable.get(), reload, ready, resolver});
+  http::Api api(http::ApiContext{engine, clock, *mail, *events, transcripts, metrics, durable.get(), reload, ready, resolver, server,
+                                  scenarios});
   http::HttpServer http_server(ioc, api);
   try {
     if (cfg->http.enabled) http_server.bind(cfg->http.host, cfg->http.port);

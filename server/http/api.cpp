@@ -4,11 +4,13 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
+#include <charconv>
 #include <map>
 #include <set>
 
 #include "http/config_json.hpp"
 #include "http/provider_api.hpp"
+#include "config/loader.hpp"
 #include "net/log.hpp"
 #include "smtp/sasl.hpp"
 #include "store/codec.hpp"
@@ -474,6 +476,72 @@ asio::awaitable<Response> Api::handle(const Request& req, const Peer& peer) {
     for (const auto& l : *lines)
       items.push_back(json::object{{"time", store::rfc3339(l.time)}, {"dir", l.dir == 'C' ? "client" : "server"}, {"text", l.text}});
     co_return json_response(status::ok, json::object{{"session_id", id}, {"lines", items}, {"lines_elided", elided}}, v);
+  }
+
+  // /api/v1/listeners and /api/v1/listeners/{port}/fault
+  if (seg.size() >= 3 && seg[2] == "listeners") {
+    if (seg.size() == 3) {
+      if (!get) co_return not_allowed("GET", v);
+      if (!q.only({})) co_return error(status::bad_request, q.problem, v);
+      json::array items;
+      for (const auto& l : ctx_.server.listeners()) items.push_back(listener_json(l));
+      co_return json_response(status::ok, json::object{{"listeners", items}}, v);
+    }
+    if (seg.size() == 5 && seg[4] == "fault") {
+      if (req.method() != verb::put) co_return not_allowed("PUT", v);
+      if (!q.only({})) co_return error(status::bad_request, q.problem, v);
+      unsigned port = 0;
+      auto [ptr, ec] = std::from_chars(seg[3].data(), seg[3].data() + seg[3].size(), port);
+      if (ec != std::errc() || ptr != seg[3].data() + seg[3].size() || port == 0 || port > 65535)
+        co_return error(status::bad_request, "the port must be a number from 1 to 65535", v);
+      std::string errors;
+      auto fault = config::parse_fault_body(req.body(), errors);
+      if (!fault) co_return error(status::bad_request, errors, v);
+      auto updated = ctx_.server.set_fault(static_cast<std::uint16_t>(port), *fault, errors);
+      if (!updated)
+        co_return error(errors.rfind("no listener", 0) == 0 ? status::not_found : status::conflict, errors, v);
+      co_return json_response(status::ok, listener_json(*updated), v);
+    }
+    co_return error(status::not_found, "no such endpoint", v);
+  }
+
+  // /api/v1/scenarios[/{name}]
+  if ((seg.size() == 3 || seg.size() == 4) && seg[2] == "scenarios") {
+    if (!q.only({})) co_return error(status::bad_request, q.problem, v);
+    if (seg.size() == 4) {
+      if (req.method() != verb::delete_) co_return not_allowed("DELETE", v);
+      std::string name;
+      if (!url_decode(seg[3], name)) co_return error(status::bad_request, "malformed scenario name", v);
+      if (!ctx_.scenarios.remove(name)) co_return error(status::not_found, "no scenario named '" + name + "'", v);
+      net::logger().info("scenario removed", {{"name", name}});
+      co_return json_response(status::ok, json::object{{"deleted", 1}}, v);
+    }
+    if (req.method() == verb::post) {
+      std::string errors;
+      auto sc = config::parse_scenario_body(req.body(), errors);
+      if (!sc) co_return error(status::bad_request, errors, v);
+      auto shown = scenario_json(*sc);
+      std::string name = sc->name;
+      if (!ctx_.scenarios.add(std::move(*sc)))
+        co_return error(status::conflict, "a scenario named '" + name + "' exists; DELETE it first", v);
+      net::logger().info("scenario added", {{"name", name}});
+      co_return json_response(status::created, shown, v);
+    }
+    if (req.method() == verb::delete_) {
+      auto n = ctx_.scenarios.list().size();
+      ctx_.scenarios.clear();
+      co_return json_response(status::ok, json::object{{"deleted", n}}, v);
+    }
+    if (!get) co_return not_allowed("GET, POST, DELETE", v);
+    json::array items;
+    for (const auto& st : ctx_.scenarios.list()) {
+      auto o = scenario_json(st.scenario);
+      o["matched"] = st.matched;
+      o["fired"] = st.fired;
+      o["retired"] = st.retired();
+      items.push_back(o);
+    }
+    co_return json_response(status::ok, json::object{{"scenarios", items}}, v);
   }
 
   // /api/v1/usage

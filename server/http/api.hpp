@@ -17,6 +17,7 @@
 #include "net/resolver.hpp"
 #include "net/server.hpp"
 #include "policy/engine.hpp"
+#include "policy/scenarios.hpp"
 #include "store/durable.hpp"
 #include "store/event_log.hpp"
 #include "store/mail_store.hpp"
@@ -51,6 +52,8 @@ struct ApiContext {
   std::function<ReloadResult()> reload;
   std::atomic<bool>& ready;  // every SMTP listener is bound
   net::Resolver& resolver;   // sender verification in mode system
+  net::Server& server;       // listeners and their faults
+  policy::Scenarios& scenarios;
 };
 
 class Api {

@@ -20,11 +20,48 @@ json::value rate(const std::optional<config::RateLimit>& r) {
 }
 }  // namespace
 
+json::value fault_json(const config::Fault& f) {
+  if (f.kind == config::Fault::Kind::SlowGreeting) return json::object{{"slow_greeting", format_duration(f.delay)}};
+  if (f.kind == config::Fault::Kind::Throttle) return json::object{{"throttle", f.bytes_per_second}};
+  return json::string(config::fault_kind_name(f.kind));
+}
+
+json::object listener_json(const config::Listener& l) {
+  return json::object{{"address", l.address}, {"port", l.port}, {"tls", config::tls_mode_name(l.tls)},
+                      {"fault", fault_json(l.fault)}};
+}
+
+json::object scenario_json(const config::Scenario& s) {
+  json::object match;
+  const auto& m = s.match;
+  if (m.ip) match["ip"] = m.ip_text;
+  if (m.port) match["port"] = *m.port;
+  if (!m.user.empty()) match["user"] = m.user;
+  if (!m.api_key.empty()) match["api_key"] = m.api_key;
+  if (!m.sender.empty()) match["sender"] = m.sender;
+  if (!m.recipient.empty()) match["recipient"] = m.recipient;
+  if (!m.headers.empty()) {
+    json::object h;
+    for (const auto& [name, re] : m.headers) h[name] = re;
+    match["header"] = h;
+  }
+  json::object o{{"name", s.name}, {"stage", config::scenario_stage_name(s.stage)}, {"match", match}};
+  if (s.times) o["times"] = *s.times;
+  if (s.every) o["every"] = *s.every;
+  if (s.probability) {
+    o["probability"] = *s.probability;
+    o["seed"] = s.seed;
+  }
+  if (s.reply) o["reply"] = smtp::reply_spec(*s.reply);
+  if (s.delay) o["delay"] = format_duration(*s.delay);
+  if (s.disconnect) o["disconnect"] = true;
+  return o;
+}
+
 json::object config_json(const config::Config& c) {
   json::object o;
   json::array listeners;
-  for (const auto& l : c.server.listeners)
-    listeners.push_back(json::object{{"address", l.address}, {"port", l.port}, {"tls", config::tls_mode_name(l.tls)}});
+  for (const auto& l : c.server.listeners) listeners.push_back(listener_json(l));
   o["server"] = json::object{
       {"hostname", c.server.hostname},
       {"listeners", listeners},
@@ -60,6 +97,9 @@ json::object config_json(const config::Config& c) {
   for (const auto& e : c.ip_auth)
     ips.push_back(json::object{{"ip", e.text}, {"status", config::status_name(e.status)}, {"rate_limit", rate(e.rate_limit)}});
   o["ip_auth"] = ips;
+  json::array scenarios;
+  for (const auto& s : c.scenarios) scenarios.push_back(scenario_json(s));
+  o["scenarios"] = scenarios;
   json::array keys;
   for (const auto& k : c.api_keys)
     keys.push_back(json::object{{"key", "***"}, {"name", k.name}, {"status", config::status_name(k.status)},

@@ -8,5 +8,9 @@
 namespace relaymock::http {
 
 boost::json::object config_json(const config::Config& c);
+// The forms the config and the API use: "refuse", {"slow_greeting": "5s"}, ...
+boost::json::value fault_json(const config::Fault& f);
+boost::json::object listener_json(const config::Listener& l);
+boost::json::object scenario_json(const config::Scenario& s);
 
 }  // namespace relaymock::http

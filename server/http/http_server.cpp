@@ -1,5 +1,7 @@
 #include "http/http_server.hpp"
 
+#include "http/provider_api.hpp"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -168,6 +170,7 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket) {
     auto req = parser.release();
     stream.expires_never();  // a long-poll may wait; stop() still closes it
     Response res = co_await api_.handle(req, peer);
+    if (res.find(kDropConnection) != res.end()) break;  // a scenario's disconnect: no answer at all
     res.keep_alive(req.keep_alive());
     stream.expires_after(kIdle);
     co_await beast_http::async_write(stream, res, redirect_error(use_awaitable, ec));

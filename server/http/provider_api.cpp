@@ -1,5 +1,9 @@
 #include "http/provider_api.hpp"
 
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 #include <cctype>
 #include <random>
@@ -13,6 +17,7 @@
 #include "store/codec.hpp"
 #include "store/mime.hpp"
 #include "store/mime_build.hpp"
+#include "util/duration.hpp"
 
 namespace relaymock::http {
 
@@ -259,6 +264,15 @@ std::string email_id_for(policy::TimePoint t) {
   return smtp::make_message_id(micros / 1'000'000, static_cast<std::uint32_t>(micros % 1'000'000));
 }
 
+// A scenario's delay, on a timer (the server goes on meanwhile).
+asio::awaitable<void> hold_for(const std::optional<policy::Firing>& f) {
+  if (!f || !f->delay) co_return;
+  asio::steady_timer t(co_await asio::this_coro::executor);
+  t.expires_after(*f->delay);
+  boost::system::error_code ec;
+  co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+}
+
 struct Send {
   smtp::Mailbox sender;
   std::vector<smtp::Mailbox> rcpts;
@@ -440,8 +454,30 @@ asio::awaitable<Response> provider_api(ApiContext& ctx, const Request& req, cons
     ctx.metrics.count_reply(reply.code, d.rule);
   };
 
-  std::optional<policy::SenderRoute> route;
-  if (auto domain = ctx.engine.route_domain(s.sender)) route = co_await ctx.resolver.lookup(*domain);
+  // Scenarios first, as for SMTP: mail (once), rcpt (each), end_of_data.
+  // A reply is a failure; a delay holds the answer; a disconnect closes the
+  // connection without one.
+  const std::string sender_text = s.sender.str();
+  bool drop = false;
+  auto scenario = [&](config::ScenarioStage st, std::vector<std::string_view> rcpts,
+                      std::string_view content) -> std::optional<policy::Firing> {
+    if (ctx.scenarios.empty()) return std::nullopt;
+    policy::StageFacts facts{st, peer.ip, peer.port, {}, id->name, sender_text, std::move(rcpts), content};
+    auto fired = ctx.scenarios.fire(facts);
+    if (!fired) return std::nullopt;
+    std::string detail = "scenario " + fired->name + " (" + fired->detail + ")";
+    if (fired->delay) detail += "; delay " + format_duration(*fired->delay);
+    if (fired->disconnect) detail += "; disconnect";
+    record(config::scenario_stage_name(st), policy::Decision{"scenario:" + fired->name, false, {}, {}, *id},
+           fired->reply.value_or(smtp::Reply{}), detail);
+    drop = drop || fired->disconnect;
+    return fired;
+  };
+  auto dropped = [&] {
+    Response res = make_response(status::internal_server_error, "", "text/plain", v);
+    res.set(kDropConnection, "1");
+    return res;
+  };
 
   std::uint64_t reserved = 0;
   std::vector<std::string> accepted;
@@ -452,7 +488,34 @@ asio::awaitable<Response> provider_api(ApiContext& ctx, const Request& req, cons
       if (x.as_string() == text) return;
     failures.emplace_back(text);
   };
+
+  auto at_mail = scenario(config::ScenarioStage::Mail, {}, {});
+  co_await hold_for(at_mail);
+  if (drop) co_return dropped();
+  bool mail_refused = at_mail && at_mail->reply;
+
+  std::optional<policy::SenderRoute> route;
+  if (!mail_refused)
+    if (auto domain = ctx.engine.route_domain(s.sender)) route = co_await ctx.resolver.lookup(*domain);
+
   for (const auto& r : s.rcpts) {
+    if (mail_refused) {
+      ++failed;
+      add_failure(failure_text(*at_mail->reply));
+      continue;
+    }
+    const std::string addr = r.str();
+    auto at_rcpt = scenario(config::ScenarioStage::Rcpt, {addr}, {});
+    co_await hold_for(at_rcpt);
+    if (drop) {
+      ctx.engine.release(*id, reserved);
+      co_return dropped();
+    }
+    if (at_rcpt && at_rcpt->reply) {
+      ++failed;
+      add_failure(failure_text(*at_rcpt->reply));
+      continue;
+    }
     auto d = ctx.engine.check_rcpt(*id, s.sender, route ? &*route : nullptr);
     if (d.accept) {
       ++reserved;
@@ -472,6 +535,21 @@ asio::awaitable<Response> provider_api(ApiContext& ctx, const Request& req, cons
   }
 
   std::string email_id;
+  if (!accepted.empty()) {
+    std::vector<std::string_view> all(accepted.begin(), accepted.end());
+    auto at_end = scenario(config::ScenarioStage::EndOfData, all, s.content);
+    co_await hold_for(at_end);
+    if (drop) {
+      ctx.engine.release(*id, reserved);
+      co_return dropped();
+    }
+    if (at_end && at_end->reply) {
+      ctx.engine.release(*id, reserved);
+      failed += accepted.size();
+      accepted.clear();
+      add_failure(failure_text(*at_end->reply));
+    }
+  }
   if (!accepted.empty()) {
     auto d = ctx.engine.check_content(*id, s.content);
     if (!d.accept) {

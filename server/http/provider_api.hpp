@@ -10,6 +10,10 @@
 
 namespace relaymock::http {
 
+// Set on a response that must not be sent: the HTTP server closes the
+// connection instead (a scenario's disconnect).
+inline constexpr const char* kDropConnection = "X-Relaymock-Drop-Connection";
+
 boost::asio::awaitable<Response> provider_api(ApiContext& ctx, const Request& req, const Peer& peer,
                                               std::string_view path);
 

@@ -71,21 +71,63 @@ void Connection::shutdown(std::chrono::milliseconds grace) {
   });
 }
 
+asio::awaitable<void> Connection::pause(std::chrono::milliseconds d) {
+  if (d.count() <= 0) co_return;
+  asio::steady_timer t(deadline_.get_executor());
+  t.expires_after(d);
+  boost::system::error_code ec;
+  co_await t.async_wait(redirect_error(use_awaitable, ec));
+}
+
+// Under a throttle fault: bytes moved per step, ten steps a second.
+std::size_t Connection::throttle_chunk() const {
+  if (setup_.fault.kind != config::Fault::Kind::Throttle) return kReadBuffer;
+  return static_cast<std::size_t>(std::clamp<std::uint64_t>(setup_.fault.bytes_per_second / 10, 1, kReadBuffer));
+}
+
+// tls_handshake_fail: take the ClientHello, answer with a fatal
+// handshake_failure alert (what a server with no shared cipher sends), close.
+asio::awaitable<void> Connection::fail_tls_handshake() {
+  set_deadline(setup_.timeouts.tls_handshake);
+  boost::system::error_code ec;
+  co_await socket_.async_wait(tcp::socket::wait_read, redirect_error(use_awaitable, ec));
+  if (!ec) socket_.read_some(asio::buffer(t_read_buffer, kReadBuffer), ec);
+  static const unsigned char alert[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28};
+  co_await asio::async_write(socket_, asio::buffer(alert), redirect_error(use_awaitable, ec));
+  logger().info("TLS handshake failed on purpose", {{"session", handler_.session_id()}, {"client", client_ip_},
+                                                    {"fault", "tls_handshake_fail"}});
+}
+
+// blackhole: accepted, never answered; whatever comes is read and dropped
+// until the client gives up (or the command timeout passes).
+asio::awaitable<void> Connection::swallow_until_closed() {
+  set_deadline(setup_.timeouts.command);
+  boost::system::error_code ec;
+  while (!expired_ && !shutting_) {
+    co_await socket_.async_wait(tcp::socket::wait_read, redirect_error(use_awaitable, ec));
+    if (ec) break;
+    auto n = socket_.read_some(asio::buffer(t_read_buffer, kReadBuffer), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
+    if (ec || n == 0) break;
+  }
+}
+
 asio::awaitable<std::size_t> Connection::read_some(boost::system::error_code& ec) {
+  const std::size_t room = throttle_chunk();
   if (tls_) {
     auto wait = tls_->first_wait();
     while (true) {
       co_await tls_->wait(wait, ec);
       if (ec) co_return 0;
       // Read on the thread that resumed: t_read_buffer is that thread's.
-      std::size_t n = tls_->read_now(t_read_buffer, kReadBuffer, wait, ec);
+      std::size_t n = tls_->read_now(t_read_buffer, room, wait, ec);
       if (n || ec) co_return n;
     }
   }
   while (true) {
     co_await socket_.async_wait(tcp::socket::wait_read, redirect_error(use_awaitable, ec));
     if (ec) co_return 0;
-    std::size_t n = socket_.read_some(asio::buffer(t_read_buffer, kReadBuffer), ec);
+    std::size_t n = socket_.read_some(asio::buffer(t_read_buffer, room), ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
     co_return n;
   }
@@ -95,8 +137,14 @@ asio::awaitable<bool> Connection::flush() {
   auto& out = session_->output();
   if (out.empty()) co_return true;
   boost::system::error_code ec;
-  if (tls_) co_await tls_->write(out, ec);
-  else co_await asio::async_write(socket_, asio::buffer(out), redirect_error(use_awaitable, ec));
+  const std::size_t step = throttle_chunk();
+  for (std::size_t off = 0; off < out.size() && !ec; off += step) {
+    std::string_view piece = std::string_view(out).substr(off, step);
+    if (tls_) co_await tls_->write(piece, ec);
+    else co_await asio::async_write(socket_, asio::buffer(piece.data(), piece.size()), redirect_error(use_awaitable, ec));
+    if (setup_.fault.kind == config::Fault::Kind::Throttle && off + step < out.size())
+      co_await pause(std::chrono::milliseconds(piece.size() * 1000 / setup_.fault.bytes_per_second));
+  }
   out.clear();
   if (out.capacity() > 4096) std::string().swap(out);
   co_return !ec;
@@ -134,15 +182,30 @@ asio::awaitable<void> Connection::run() {
                                   {"port", std::to_string(local_port)}});
 
   bool implicit = setup_.mode == config::TlsMode::Implicit;
-  // An implicit-TLS listener never speaks cleartext: no handshake, no greeting.
-  if (!implicit || co_await handshake()) {
+  using Fault = config::Fault::Kind;
+  const auto fault = setup_.fault.kind;
+  if (fault != Fault::None)
+    logger().debug("listener fault", {{"session", handler_.session_id()}, {"fault", config::fault_text(setup_.fault)}});
+  if (fault == Fault::Reset) {
+    // Accepted, then a TCP reset: linger 0 makes close() send RST.
+    socket_.set_option(asio::socket_base::linger(true, 0), ec);
+    socket_.close(ec);
+  } else if (fault == Fault::Blackhole) {
+    co_await swallow_until_closed();
+  } else if (fault == Fault::TlsHandshakeFail && implicit) {
+    co_await fail_tls_handshake();
+  } else if (!implicit || co_await handshake()) {
+    // An implicit-TLS listener never speaks cleartext: no handshake, no greeting.
     smtp::Settings const& settings = *setup_.settings;
     session_.emplace(settings, handler_, smtp::ClientInfo{client_ip_, local_port, implicit});
+    if (fault == Fault::SlowGreeting) co_await pause(setup_.fault.delay);
     session_->greet(setup_.date());
+    co_await pause(session_->take_delay());  // a connect scenario's delay
     set_deadline(setup_.timeouts.command);
     std::uint64_t seen = 0;
     bool was_content = false;
     bool ok = co_await flush();
+    if (fault == Fault::CloseAfterGreeting) ok = false;
     while (ok && !session_->closing()) {
       if (shutting_ && !session_->in_content()) {
         session_->shutdown();
@@ -157,6 +220,7 @@ asio::awaitable<void> Connection::run() {
       }
       services_.metrics.bytes_received_total += n;
       session_->feed(std::string_view(t_read_buffer, n));
+      if (fault == Fault::Throttle) co_await pause(std::chrono::milliseconds(n * 1000 / setup_.fault.bytes_per_second));
       // A RCPT waits for DNS (sender verification): nothing more is read
       // meanwhile; the lookup runs off the event loop under its own timeout.
       while (session_->paused() && !expired_) {
@@ -184,6 +248,10 @@ asio::awaitable<void> Connection::run() {
       }
       ok = co_await flush();
       if (ok && session_->wants_tls()) {
+        if (fault == Fault::TlsHandshakeFail) {
+          co_await fail_tls_handshake();
+          break;
+        }
         if (!co_await handshake()) break;
         session_->tls_started();
         set_deadline(setup_.timeouts.command);

@@ -29,6 +29,7 @@ struct ConnectionSetup {
   std::shared_ptr<asio::ssl::context> tls;
   config::TlsMode mode = config::TlsMode::None;
   config::Timeouts timeouts;
+  config::Fault fault;  // the listener's, when the connection was accepted
   std::function<std::string()> date;  // RFC 5322 date for the greeting
 };
 
@@ -50,6 +51,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::awaitable<std::size_t> read_some(boost::system::error_code& ec);
   asio::awaitable<bool> flush();
   asio::awaitable<bool> handshake();
+  // Faults (config::Fault): what a client sees when the network or the server misbehaves.
+  asio::awaitable<void> pause(std::chrono::milliseconds d);
+  asio::awaitable<void> fail_tls_handshake();
+  asio::awaitable<void> swallow_until_closed();
+  std::size_t throttle_chunk() const;
   void set_deadline(std::chrono::milliseconds d);
 
   tcp::socket socket_;

@@ -2,6 +2,7 @@
 
 #include "net/log.hpp"
 #include "smtp/message_id.hpp"
+#include "util/duration.hpp"
 
 namespace relaymock::net {
 
@@ -68,6 +69,62 @@ void MailHandler::add_event(const smtp::SessionView& v, std::string_view stage, 
     logger().error("event not stored", {{"session", session_id_}, {"error", ex.what()}});
   }
   svc_.metrics.count_reply(reply.code, std::string(rule));
+}
+
+std::optional<smtp::Scripted> MailHandler::script(const smtp::SessionView& v, const smtp::ScriptFacts& f) {
+  if (svc_.scenarios.empty()) return std::nullopt;
+  using P = smtp::ScriptPoint;
+  using S = config::ScenarioStage;
+  static constexpr S stages[] = {S::Connect, S::Ehlo, S::Auth, S::Mail, S::Rcpt, S::Data, S::EndOfData};
+  policy::StageFacts facts;
+  facts.stage = stages[static_cast<int>(f.point)];
+  facts.client_ip = v.client.ip;
+  facts.port = v.client.local_port;
+  facts.user = f.point == P::Auth ? f.user : v.auth_user ? std::string_view(*v.auth_user) : std::string_view();
+  std::vector<std::string> rcpts;  // the views below point into these
+  std::string sender;
+  if (f.env) {
+    sender = f.env->from.str();
+    facts.sender = sender;
+    if (f.rcpt) rcpts.push_back(f.rcpt->mailbox.str());
+    else
+      for (const auto& r : f.env->rcpts) rcpts.push_back(r.mailbox.str());
+  }
+  for (const auto& r : rcpts) facts.recipients.push_back(r);
+  // A spooled message keeps its header section in the spool's head.
+  facts.content = spool_ && f.point == P::EndOfData ? std::string_view(spool_->head()) : f.content;
+  auto fired = svc_.scenarios.fire(facts);
+  if (!fired) return std::nullopt;
+
+  smtp::Scripted out;
+  if (fired->delay) out.delay = *fired->delay;
+  out.reply = fired->reply;
+  out.disconnect = fired->disconnect;
+  std::string what = fired->reply ? reply_log_text(*fired->reply) : std::string();
+  std::string detail = "scenario " + fired->name + " (" + fired->detail + ")";
+  if (fired->delay) detail += "; delay " + format_duration(*fired->delay);
+  if (fired->disconnect) detail += "; disconnect";
+  std::string rule = "scenario:" + fired->name;
+  logger().info("scenario", {{"session", session_id_}, {"client", v.client.ip}, {"stage", config::scenario_stage_name(facts.stage)},
+                             {"rule", rule}, {"reply", what}, {"detail", detail}});
+  store::Event e;
+  e.time = svc_.engine.clock().now();
+  e.session_id = session_id_;
+  e.client_ip = v.client.ip;
+  e.port = v.client.local_port;
+  e.stage = config::scenario_stage_name(facts.stage);
+  e.rule = rule;
+  e.identity_kind = v.auth_user ? "user" : "none";
+  e.identity_name = v.auth_user ? *v.auth_user : "";
+  if (fired->reply) e.reply = smtp::reply_spec(*fired->reply);
+  e.detail = detail;
+  try {
+    svc_.events.append(std::move(e));
+  } catch (const std::exception& ex) {
+    logger().error("event not stored", {{"session", session_id_}, {"error", ex.what()}});
+  }
+  if (fired->reply) svc_.metrics.count_reply(fired->reply->code, rule);
+  return out;
 }
 
 std::optional<smtp::Reply> MailHandler::authenticate(const smtp::SessionView& v, const smtp::AuthAttempt& attempt) {

@@ -11,6 +11,7 @@
 #include "net/metrics.hpp"
 #include "net/resolver.hpp"
 #include "policy/engine.hpp"
+#include "policy/scenarios.hpp"
 #include "smtp/session.hpp"
 #include "store/event_log.hpp"
 #include "store/mail_store.hpp"
@@ -20,6 +21,7 @@ namespace relaymock::net {
 
 struct Services {
   policy::Engine& engine;
+  policy::Scenarios& scenarios;
   store::MailStore& mail;
   Resolver& resolver;
   store::EventLog& events;
@@ -31,6 +33,7 @@ class MailHandler final : public smtp::Handler {
  public:
   MailHandler(Services& services, std::string session_id) : svc_(services), session_id_(std::move(session_id)) {}
 
+  std::optional<smtp::Scripted> script(const smtp::SessionView&, const smtp::ScriptFacts&) override;
   std::optional<smtp::Reply> authenticate(const smtp::SessionView&, const smtp::AuthAttempt&) override;
   bool rcpt_ready(const smtp::SessionView&, const smtp::Envelope&) override;
   std::optional<smtp::Reply> check_rcpt(const smtp::SessionView&, const smtp::Envelope&,

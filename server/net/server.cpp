@@ -61,27 +61,81 @@ void Server::bind() {
     cfg = cfg_;
   }
   for (const auto& l : cfg->server.listeners) {
-    boost::system::error_code ec;
-    auto addr = asio::ip::make_address(l.address, ec);
-    if (ec) throw StartupError("listener " + l.address + ":" + std::to_string(l.port) + ": bad address");
-    tcp::endpoint ep(addr, l.port);
-    tcp::acceptor acc(asio::make_strand(ioc_));  // stop() closes it from another thread
-    std::string where = "cannot listen on " + l.address + ":" + std::to_string(l.port) + " (" +
-                        config::tls_mode_name(l.tls) + "): ";
-    acc.open(ep.protocol(), ec);
-    if (!ec) acc.set_option(tcp::acceptor::reuse_address(true), ec);
-    if (!ec && addr.is_v6()) acc.set_option(asio::ip::v6_only(false), ec);
-    if (!ec) acc.bind(ep, ec);
-    if (ec == asio::error::address_in_use) throw StartupError(where + "the port is already in use");
-    if (ec == asio::error::access_denied) {
-      throw StartupError(where + (l.port < 1024 ? "ports below 1024 need root or CAP_NET_BIND_SERVICE"
-                                                : "permission denied"));
+    // stop() closes the acceptor from another thread: a strand.
+    auto& added = listeners_.emplace_back(Listener{l, tcp::acceptor(asio::make_strand(ioc_))});
+    std::string error;
+    if (!open_acceptor(added, error)) throw StartupError(error);
+    // refuse: the port was free (checked above) and is closed until the fault changes.
+    if (l.fault.kind == config::Fault::Kind::Refuse) {
+      boost::system::error_code ec;
+      added.acceptor.close(ec);
     }
-    if (ec == boost::system::errc::address_not_available) throw StartupError(where + "no such local address");
-    if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) throw StartupError(where + ec.message());
-    listeners_.push_back(Listener{l, std::move(acc)});
   }
+}
+
+bool Server::open_acceptor(Listener& li, std::string& error) {
+  const auto& l = li.cfg;
+  auto& acc = li.acceptor;
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(l.address, ec);
+  if (ec) {
+    error = "listener " + l.address + ":" + std::to_string(l.port) + ": bad address";
+    return false;
+  }
+  tcp::endpoint ep(addr, l.port);
+  std::string where = "cannot listen on " + l.address + ":" + std::to_string(l.port) + " (" +
+                      config::tls_mode_name(l.tls) + "): ";
+  acc.open(ep.protocol(), ec);
+  if (!ec) acc.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec && addr.is_v6()) acc.set_option(asio::ip::v6_only(false), ec);
+  if (!ec) acc.bind(ep, ec);
+  if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
+  if (!ec) return true;
+  boost::system::error_code ignored;
+  acc.close(ignored);
+  if (ec == asio::error::address_in_use) error = where + "the port is already in use";
+  else if (ec == asio::error::access_denied)
+    error = where + (l.port < 1024 ? "ports below 1024 need root or CAP_NET_BIND_SERVICE" : "permission denied");
+  else if (ec == boost::system::errc::address_not_available) error = where + "no such local address";
+  else error = where + ec.message();
+  return false;
+}
+
+std::vector<config::Listener> Server::listeners() const {
+  std::lock_guard lock(mutex_);
+  std::vector<config::Listener> out;
+  for (const auto& l : listeners_) out.push_back(l.cfg);
+  return out;
+}
+
+std::optional<config::Listener> Server::set_fault(std::uint16_t port, const config::Fault& fault, std::string& error) {
+  auto it = std::find_if(listeners_.begin(), listeners_.end(), [&](const Listener& l) { return l.cfg.port == port; });
+  if (it == listeners_.end()) {
+    error = "no listener on port " + std::to_string(port);
+    return std::nullopt;
+  }
+  config::Fault before;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) {
+      error = "shutting down";
+      return std::nullopt;
+    }
+    before = it->cfg.fault;
+  }
+  using K = config::Fault::Kind;
+  if (fault.kind == K::Refuse && before.kind != K::Refuse) {
+    boost::system::error_code ec;
+    it->acceptor.close(ec);  // its accept loop ends with operation_aborted
+  } else if (fault.kind != K::Refuse && before.kind == K::Refuse) {
+    if (!open_acceptor(*it, error)) return std::nullopt;
+    asio::co_spawn(it->acceptor.get_executor(), accept_loop(*it), asio::detached);
+  }
+  std::lock_guard lock(mutex_);
+  it->cfg.fault = fault;
+  logger().info("listener fault", {{"port", std::to_string(port)}, {"fault", config::fault_text(fault)},
+                                   {"was", config::fault_text(before)}});
+  return it->cfg;
 }
 
 std::vector<std::uint16_t> Server::bound_ports() const {
@@ -95,9 +149,11 @@ std::vector<std::uint16_t> Server::bound_ports() const {
 
 void Server::start() {
   for (auto& l : listeners_) {
-    logger().info("listening", {{"address", l.cfg.address}, {"port", std::to_string(l.cfg.port)},
-                                {"tls", config::tls_mode_name(l.cfg.tls)}});
-    asio::co_spawn(l.acceptor.get_executor(), accept_loop(l), asio::detached);
+    bool refused = l.cfg.fault.kind == config::Fault::Kind::Refuse;
+    logger().info(refused ? "listener closed (fault refuse)" : "listening",
+                  {{"address", l.cfg.address}, {"port", std::to_string(l.cfg.port)},
+                   {"tls", config::tls_mode_name(l.cfg.tls)}, {"fault", config::fault_text(l.cfg.fault)}});
+    if (!refused) asio::co_spawn(l.acceptor.get_executor(), accept_loop(l), asio::detached);
   }
 }
 
@@ -108,6 +164,7 @@ ConnectionSetup Server::setup_for(const config::Listener& l) {
   s.tls = tls_.context;
   s.mode = l.tls;
   s.timeouts = cfg_->server.timeouts;
+  s.fault = l.fault;
   s.date = [&clock = clock_] { return rfc5322_date(clock.now()); };
   return s;
 }

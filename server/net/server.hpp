@@ -60,11 +60,21 @@ class Server {
 
   std::vector<std::uint16_t> bound_ports() const;
 
+  // The listeners as configured, each with its current fault.
+  std::vector<config::Listener> listeners() const;
+  // A new fault for the listener on `port`, from now on (connections already
+  // open keep theirs). Call on contexts[0]'s thread (the HTTP API's): the
+  // acceptors live there. nullopt with `error` for an unknown port or a
+  // listener that cannot reopen after `refuse`.
+  std::optional<config::Listener> set_fault(std::uint16_t port, const config::Fault& fault, std::string& error);
+
  private:
   struct Listener {
-    config::Listener cfg;
+    config::Listener cfg;  // cfg.fault is guarded by mutex_
     tcp::acceptor acceptor;
   };
+  // Opens, binds and listens; a StartupError-worthy message in `error`.
+  bool open_acceptor(Listener& l, std::string& error);
   asio::awaitable<void> accept_loop(Listener& l);
   asio::awaitable<void> refuse(tcp::socket socket, std::string reply);
   ConnectionSetup setup_for(const config::Listener& l);
@@ -83,7 +93,7 @@ class Server {
   TlsSetup tls_;
   std::list<Listener> listeners_;
 
-  std::mutex mutex_;  // guards everything below
+  mutable std::mutex mutex_;  // guards everything below
   std::shared_ptr<const config::Config> cfg_;
   std::map<config::TlsMode, std::shared_ptr<const smtp::Settings>> settings_;
   std::map<std::string, std::uint32_t> per_ip_;

@@ -64,7 +64,8 @@ class Relay:
         self.ports = {name: free_port() for name in listeners}
         self.http_port = free_port() if self.http else None
         mode = {"plain": "none", "starttls": "starttls", "implicit": "implicit"}
-        lines = ["server:", "  hostname: relaymock.test", "  listeners:"]
+        # listeners=(): the test's own server.listeners block says where to listen.
+        lines = ["server:", "  hostname: relaymock.test"] + (["  listeners:"] if self.ports else [])
         for name, port in self.ports.items():
             lines.append(f"    - {{ address: 127.0.0.1, port: {port}, tls: {mode[name]} }}")
         with open(self.config, "w") as f:
