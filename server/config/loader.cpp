@@ -58,6 +58,11 @@ const char* verify_mode_name(VerifyMode m) {
   return "?";
 }
 
+bool api_key_format(std::string_view k) {
+  if (k.size() != 36 || k.substr(0, 4) != "api-") return false;
+  return std::all_of(k.begin() + 4, k.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)); });
+}
+
 const char* fault_kind_name(Fault::Kind k) {
   switch (k) {
     case Fault::Kind::None: return "none";
@@ -611,11 +616,6 @@ void read_users(Reader& r, const YAML::Node& n, std::vector<SmtpUser>& users) {
       r.error(u["username"], "duplicate username '" + user.username + "' in smtp_users");
     users.push_back(std::move(user));
   }
-}
-
-bool api_key_format(const std::string& k) {
-  if (k.size() != 36 || k.compare(0, 4, "api-") != 0) return false;
-  return std::all_of(k.begin() + 4, k.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)); });
 }
 
 void read_api_keys(Reader& r, const YAML::Node& n, std::vector<ApiKey>& keys) {

@@ -33,6 +33,9 @@ LoadResult load_config_file(const std::string& path);
 std::optional<Fault> parse_fault_body(std::string_view text, std::string& errors);
 std::optional<Scenario> parse_scenario_body(std::string_view text, std::string& errors);
 
+// An API v3 key's form: "api-" and 32 of [A-Za-z0-9].
+bool api_key_format(std::string_view key);
+
 // The embedded default (config/relaymock.yaml at build time).
 std::string_view default_config_text();
 

@@ -8,6 +8,7 @@
 #include <cctype>
 #include <random>
 
+#include "config/loader.hpp"
 #include "net/log.hpp"
 #include "net/server.hpp"
 #include "smtp/address.hpp"
@@ -76,13 +77,6 @@ Response failure_response(const Failure& f, const std::string& request_id, unsig
   if (f.code == kNonValidating)
     data["field_validation_errors"] = json::object{{"fieldname", f.field}, {"message", f.error}};
   return json_response(f.http, json::object{{"request_id", request_id}, {"data", data}}, v);
-}
-
-bool api_key_format(std::string_view k) {
-  if (k.size() != 36 || k.substr(0, 4) != "api-") return false;
-  for (char c : k.substr(4))
-    if (!std::isalnum(static_cast<unsigned char>(c))) return false;
-  return true;
 }
 
 // "Name <addr>" or "addr": the address, or why not.
@@ -319,7 +313,7 @@ asio::awaitable<Response> provider_api(ApiContext& ctx, const Request& req, cons
   if (key.empty())
     co_return fail({status::unauthorized,
                     "no API key given: send it in the X-Smtp2go-Api-Key header or the api_key field", kPermissionDenied});
-  if (!api_key_format(key))
+  if (!config::api_key_format(key))
     co_return fail(field_error("api_key",
                                "The API Key passed was not in the correct format, Please check the key is correct and "
                                "try again, The full API key can be found in the API Keys section in the admin "
