@@ -282,3 +282,21 @@ scenarios:
     assert code == 0
     assert relay.api("GET", "/api/v1/messages")[1]["total"] == 1
     assert send(relay.ports["plain"]) == 250  # SMTP mail never matches api_key
+
+
+def test_reply_then_disconnect_mid_session(make_relay):
+    # "421 mid-session": the customer's client got a reply to RCPT, then lost the connection.
+    relay = make_relay(BASE, listeners=("plain",))
+    assert relay.api("POST", "/api/v1/scenarios", {
+        "name": "mid-session", "stage": "rcpt", "match": {"recipient": "*@example.org"},
+        "reply": "421 4.4.2 relaymock.test lost connection - closing", "disconnect": True})[0] == 201
+    s = smtplib.SMTP("127.0.0.1", relay.ports["plain"], timeout=10)
+    s.ehlo()
+    assert s.mail("a@example.com")[0] == 250
+    code, text = s.rcpt("b@example.org")
+    assert code == 421 and b"lost connection" in text
+    with pytest.raises(smtplib.SMTPServerDisconnected):
+        s.noop()
+    s.close()
+    _, ev = relay.api("GET", "/api/v1/events?rule=scenario:mid-session")
+    assert "disconnect" in ev["events"][0]["detail"]
