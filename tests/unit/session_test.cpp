@@ -550,6 +550,8 @@ TEST(Session, ScriptedReplyReplacesTheAnswerAtEachPoint) {
   };
   std::vector<Case> cases = {
       {P::Ehlo, "", "EHLO c.test\r\n", "451 scripted\r\n"},
+      {P::Auth, "EHLO c.test\r\n", "AUTH PLAIN " + smtp::base64_encode(std::string("\0app\0secret", 11)) + "\r\n",
+       "451 scripted\r\n"},
       {P::Mail, "EHLO c.test\r\n", mail, "451 scripted\r\n"},
       {P::Rcpt, "EHLO c.test\r\n" + mail, rcpt, "451 scripted\r\n"},
       {P::Data, "EHLO c.test\r\n" + mail + rcpt, "DATA\r\n", "451 scripted\r\n"},
