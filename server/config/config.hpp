@@ -50,6 +50,9 @@ struct Server {
   std::uint32_t max_recipients = 1000;
   std::uint32_t max_connections = 1000;
   std::uint32_t max_connections_per_ip = 200;
+  // I/O threads; 0: half the cores (at least one), leaving the rest to the
+  // clients that load it, which usually share the machine (tests, staging apps).
+  std::uint32_t threads = 0;
   Timeouts timeouts;
   bool enhanced_status_codes = false;
 };

@@ -292,7 +292,7 @@ void read_fault(Reader& r, const YAML::Node& n, const std::string& what, Fault& 
 void read_server(Reader& r, const YAML::Node& n, Server& s) {
   if (!r.map(n, "server",
              {"hostname", "listeners", "max_message_size", "max_recipients", "max_connections",
-              "max_connections_per_ip", "timeouts", "enhanced_status_codes"}))
+              "max_connections_per_ip", "threads", "timeouts", "enhanced_status_codes"}))
     return;
   r.string(n["hostname"], "server.hostname", s.hostname);
   if (!s.hostname.empty() && !smtp::valid_domain(s.hostname))
@@ -328,6 +328,7 @@ void read_server(Reader& r, const YAML::Node& n, Server& s) {
   r.integer(n["max_recipients"], "server.max_recipients", s.max_recipients, 1, 100000);
   r.integer(n["max_connections"], "server.max_connections", s.max_connections, 1, 1000000);
   r.integer(n["max_connections_per_ip"], "server.max_connections_per_ip", s.max_connections_per_ip, 1, 1000000);
+  r.integer(n["threads"], "server.threads", s.threads, 0, 256);
   if (r.map(n["timeouts"], "server.timeouts", {"command", "data", "tls_handshake"})) {
     r.duration(n["timeouts"]["command"], "server.timeouts.command", s.timeouts.command);
     r.duration(n["timeouts"]["data"], "server.timeouts.data", s.timeouts.data);

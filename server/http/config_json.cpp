@@ -69,6 +69,7 @@ json::object config_json(const config::Config& c) {
       {"max_recipients", c.server.max_recipients},
       {"max_connections", c.server.max_connections},
       {"max_connections_per_ip", c.server.max_connections_per_ip},
+      {"threads", c.server.threads},
       {"timeouts", json::object{{"command", format_duration(c.server.timeouts.command)},
                                 {"data", format_duration(c.server.timeouts.data)},
                                 {"tls_handshake", format_duration(c.server.timeouts.tls_handshake)}}},

@@ -65,7 +65,9 @@ class Relay:
         self.http_port = free_port() if self.http else None
         mode = {"plain": "none", "starttls": "starttls", "implicit": "implicit"}
         # listeners=(): the test's own server.listeners block says where to listen.
-        lines = ["server:", "  hostname: relaymock.test"] + (["  listeners:"] if self.ports else [])
+        # Two event loops even on small machines, so the tests (and TSan) cover
+        # connections on more than one thread.
+        lines = ["server:", "  hostname: relaymock.test", "  threads: 2"] + (["  listeners:"] if self.ports else [])
         for name, port in self.ports.items():
             lines.append(f"    - {{ address: 127.0.0.1, port: {port}, tls: {mode[name]} }}")
         with open(self.config, "w") as f:
