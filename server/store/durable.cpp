@@ -18,14 +18,26 @@ namespace json = boost::json;
 
 namespace {
 
-// A prepared statement that finalizes itself.
+// A prepared statement from the store's cache: prepared once per SQL text
+// (parsing costs more than a small insert), reset and unbound after use.
 class Stmt {
  public:
-  Stmt(sqlite3* db, const char* sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql, -1, &st_, nullptr) != SQLITE_OK)
-      throw StoreError(std::string("storage: ") + sqlite3_errmsg(db));
+  Stmt(sqlite3* db, StatementCache& cache, const char* sql) : db_(db) {
+    auto it = cache.find(sql);
+    if (it == cache.end()) {
+      if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st_, nullptr) != SQLITE_OK)
+        throw StoreError(std::string("storage: ") + sqlite3_errmsg(db));
+      cache.emplace(sql, st_);
+    } else {
+      st_ = it->second;
+    }
   }
-  ~Stmt() { sqlite3_finalize(st_); }
+  ~Stmt() {
+    sqlite3_reset(st_);
+    sqlite3_clear_bindings(st_);
+  }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
   Stmt& text(int i, std::string_view s) {
     sqlite3_bind_text(st_, i, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
     return *this;
@@ -94,6 +106,9 @@ Durable::Durable(const std::string& dir) : dir_(dir) {
   try {
     exec("PRAGMA journal_mode=WAL");
     exec("PRAGMA synchronous=NORMAL");
+    // Checkpoint (and fsync) every ~40 MB of WAL rather than every 4 MB: pages
+    // rewritten meanwhile are copied once.
+    exec("PRAGMA wal_autocheckpoint=10000");
     exec("CREATE TABLE IF NOT EXISTS messages(seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL,"
          " meta TEXT NOT NULL, content BLOB NOT NULL)");
     exec("CREATE TABLE IF NOT EXISTS events(seq INTEGER PRIMARY KEY, data TEXT NOT NULL)");
@@ -108,6 +123,7 @@ Durable::Durable(const std::string& dir) : dir_(dir) {
 }
 
 Durable::~Durable() {
+  for (auto& [sql, st] : cache_) sqlite3_finalize(st);
   if (db_) sqlite3_close(db_);
   if (lock_fd_ >= 0) ::close(lock_fd_);
 }
@@ -124,13 +140,13 @@ void Durable::exec(const char* sql) {
 void Durable::put_message(const Message& m, std::string_view content, const Spool* spool,
                           const std::vector<UsageRow>& usage, const std::vector<std::string>& evict_ids) {
   std::lock_guard lock(mutex_);
-  exec("BEGIN IMMEDIATE");
+  Stmt(db_, cache_, "BEGIN IMMEDIATE").run();
   try {
     auto meta = json::serialize(message_record(m));
     if (!spool) {
-      Stmt(db_, "INSERT INTO messages(id, meta, content) VALUES(?, ?, ?)").text(1, m.id).text(2, meta).blob(3, content).run();
+      Stmt(db_, cache_, "INSERT INTO messages(id, meta, content) VALUES(?, ?, ?)").text(1, m.id).text(2, meta).blob(3, content).run();
     } else {
-      Stmt(db_, "INSERT INTO messages(id, meta, content) VALUES(?, ?, zeroblob(?))")
+      Stmt(db_, cache_, "INSERT INTO messages(id, meta, content) VALUES(?, ?, zeroblob(?))")
           .text(1, m.id)
           .text(2, meta)
           .integer(3, static_cast<std::int64_t>(spool->size()))
@@ -156,13 +172,13 @@ void Durable::put_message(const Message& m, std::string_view content, const Spoo
       if (rc != SQLITE_OK) throw StoreError(std::string("storage: ") + sqlite3_errmsg(db_));
     }
     for (const auto& u : usage)
-      Stmt(db_, "INSERT INTO usage(key, at_ms, n) VALUES(?, ?, ?)")
+      Stmt(db_, cache_, "INSERT INTO usage(key, at_ms, n) VALUES(?, ?, ?)")
           .text(1, u.key)
           .integer(2, u.at_ms)
           .integer(3, static_cast<std::int64_t>(u.n))
           .run();
-    for (const auto& id : evict_ids) Stmt(db_, "DELETE FROM messages WHERE id = ?").text(1, id).run();
-    exec("COMMIT");
+    for (const auto& id : evict_ids) Stmt(db_, cache_, "DELETE FROM messages WHERE id = ?").text(1, id).run();
+    Stmt(db_, cache_, "COMMIT").run();
   } catch (...) {
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     throw;
@@ -172,7 +188,7 @@ void Durable::put_message(const Message& m, std::string_view content, const Spoo
 std::vector<Message> Durable::load_messages() {
   std::lock_guard lock(mutex_);
   std::vector<Message> out;
-  Stmt st(db_, "SELECT meta FROM messages ORDER BY seq");
+  Stmt st(db_, cache_, "SELECT meta FROM messages ORDER BY seq");
   while (st.step()) {
     boost::system::error_code ec;
     auto v = json::parse(st.column_text(0), ec);
@@ -184,7 +200,7 @@ std::vector<Message> Durable::load_messages() {
 
 std::optional<std::string> Durable::content(const std::string& id) {
   std::lock_guard lock(mutex_);
-  Stmt st(db_, "SELECT content FROM messages WHERE id = ?");
+  Stmt st(db_, cache_, "SELECT content FROM messages WHERE id = ?");
   st.text(1, id);
   if (!st.step()) return std::nullopt;
   return st.column_text(0);
@@ -192,7 +208,7 @@ std::optional<std::string> Durable::content(const std::string& id) {
 
 void Durable::delete_message(const std::string& id) {
   std::lock_guard lock(mutex_);
-  Stmt(db_, "DELETE FROM messages WHERE id = ?").text(1, id).run();
+  Stmt(db_, cache_, "DELETE FROM messages WHERE id = ?").text(1, id).run();
 }
 
 void Durable::delete_messages() {
@@ -202,7 +218,7 @@ void Durable::delete_messages() {
 
 void Durable::put_event(const Event& e) {
   std::lock_guard lock(mutex_);
-  Stmt(db_, "INSERT OR REPLACE INTO events(seq, data) VALUES(?, ?)")
+  Stmt(db_, cache_, "INSERT OR REPLACE INTO events(seq, data) VALUES(?, ?)")
       .integer(1, static_cast<std::int64_t>(e.seq))
       .text(2, json::serialize(event_json(e)))
       .run();
@@ -211,7 +227,7 @@ void Durable::put_event(const Event& e) {
 std::vector<Event> Durable::load_events(std::size_t newest) {
   std::lock_guard lock(mutex_);
   std::vector<Event> out;
-  Stmt st(db_, "SELECT data FROM (SELECT seq, data FROM events ORDER BY seq DESC LIMIT ?) ORDER BY seq");
+  Stmt st(db_, cache_, "SELECT data FROM (SELECT seq, data FROM events ORDER BY seq DESC LIMIT ?) ORDER BY seq");
   st.integer(1, static_cast<std::int64_t>(newest));
   while (st.step()) {
     boost::system::error_code ec;
@@ -224,7 +240,7 @@ std::vector<Event> Durable::load_events(std::size_t newest) {
 
 void Durable::trim_events(std::uint64_t keep_from_seq) {
   std::lock_guard lock(mutex_);
-  Stmt(db_, "DELETE FROM events WHERE seq < ?").integer(1, static_cast<std::int64_t>(keep_from_seq)).run();
+  Stmt(db_, cache_, "DELETE FROM events WHERE seq < ?").integer(1, static_cast<std::int64_t>(keep_from_seq)).run();
 }
 
 void Durable::delete_events() {
@@ -237,10 +253,10 @@ void Durable::delete_events() {
 
 std::uint64_t Durable::last_event_seq() {
   std::lock_guard lock(mutex_);
-  Stmt st(db_, "SELECT COALESCE(MAX(seq), 0) FROM events");
+  Stmt st(db_, cache_, "SELECT COALESCE(MAX(seq), 0) FROM events");
   st.step();
   auto from_events = static_cast<std::uint64_t>(st.column_int(0));
-  Stmt st2(db_, "SELECT v FROM state WHERE k = 'event_seq'");
+  Stmt st2(db_, cache_, "SELECT v FROM state WHERE k = 'event_seq'");
   std::uint64_t kept = 0;
   if (st2.step()) kept = std::strtoull(st2.column_text(0).c_str(), nullptr, 10);
   return std::max(from_events, kept);
@@ -249,7 +265,7 @@ std::uint64_t Durable::last_event_seq() {
 std::vector<UsageRow> Durable::load_usage() {
   std::lock_guard lock(mutex_);
   std::vector<UsageRow> out;
-  Stmt st(db_, "SELECT key, at_ms, n FROM usage ORDER BY at_ms, rowid");
+  Stmt st(db_, cache_, "SELECT key, at_ms, n FROM usage ORDER BY at_ms, rowid");
   while (st.step())
     out.push_back({st.column_text(0), st.column_int(1), static_cast<std::uint64_t>(st.column_int(2))});
   return out;
@@ -262,14 +278,14 @@ void Durable::delete_usage() {
 
 std::optional<std::int64_t> Durable::clock_offset_ms() {
   std::lock_guard lock(mutex_);
-  Stmt st(db_, "SELECT v FROM state WHERE k = 'clock_offset_ms'");
+  Stmt st(db_, cache_, "SELECT v FROM state WHERE k = 'clock_offset_ms'");
   if (!st.step()) return std::nullopt;
   return std::strtoll(st.column_text(0).c_str(), nullptr, 10);
 }
 
 void Durable::set_clock_offset_ms(std::int64_t ms) {
   std::lock_guard lock(mutex_);
-  Stmt(db_, "INSERT OR REPLACE INTO state(k, v) VALUES('clock_offset_ms', ?)").text(1, std::to_string(ms)).run();
+  Stmt(db_, cache_, "INSERT OR REPLACE INTO state(k, v) VALUES('clock_offset_ms', ?)").text(1, std::to_string(ms)).run();
 }
 
 }  // namespace relaymock::store

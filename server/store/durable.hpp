@@ -4,6 +4,7 @@
 // survives a killed process (kill -9) without an fsync per message.
 #pragma once
 #include <chrono>
+#include <map>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -17,8 +18,12 @@
 #include "store/spool.hpp"
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace relaymock::store {
+
+// Prepared statements by their SQL text (string literals: stable addresses).
+using StatementCache = std::map<const char*, sqlite3_stmt*>;
 
 struct StoreError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -72,6 +77,7 @@ class Durable {
   std::string db_path_;
   int lock_fd_ = -1;
   sqlite3* db_ = nullptr;
+  StatementCache cache_;
 };
 
 }  // namespace relaymock::store
