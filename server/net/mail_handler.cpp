@@ -45,11 +45,11 @@ void MailHandler::record(const smtp::SessionView& v, const char* stage, const st
   fields.emplace_back("detail", detail);
   logger().info(accepted ? (rule == "accepted_sandbox" ? "accepted (sandbox)" : "accepted") : "rejected", fields);
 
-  add_event(v, stage, rule, id.kind_name(), id.name, reply, detail, message_id);
+  add_event(v, stage, rule, id.kind_name(), id.name, &reply, detail, message_id);
 }
 
 void MailHandler::add_event(const smtp::SessionView& v, std::string_view stage, std::string_view rule,
-                            std::string_view identity_kind, std::string_view identity_name, const smtp::Reply& reply,
+                            std::string_view identity_kind, std::string_view identity_name, const smtp::Reply* reply,
                             std::string detail, std::string message_id) {
   store::Event e;
   e.time = svc_.engine.clock().now();
@@ -60,7 +60,7 @@ void MailHandler::add_event(const smtp::SessionView& v, std::string_view stage, 
   e.rule = rule;
   e.identity_kind = identity_kind;
   e.identity_name = identity_name;
-  e.reply = smtp::reply_spec(reply);
+  if (reply) e.reply = smtp::reply_spec(*reply);
   e.detail = std::move(detail);
   e.message_id = std::move(message_id);
   try {
@@ -68,7 +68,7 @@ void MailHandler::add_event(const smtp::SessionView& v, std::string_view stage, 
   } catch (const std::exception& ex) {
     logger().error("event not stored", {{"session", session_id_}, {"error", ex.what()}});
   }
-  svc_.metrics.count_reply(reply.code, std::string(rule));
+  if (reply) svc_.metrics.count_reply(reply->code, std::string(rule));
 }
 
 std::optional<smtp::Scripted> MailHandler::script(const smtp::SessionView& v, const smtp::ScriptFacts& f) {
@@ -107,23 +107,8 @@ std::optional<smtp::Scripted> MailHandler::script(const smtp::SessionView& v, co
   std::string rule = "scenario:" + fired->name;
   logger().info("scenario", {{"session", session_id_}, {"client", v.client.ip}, {"stage", config::scenario_stage_name(facts.stage)},
                              {"rule", rule}, {"reply", what}, {"detail", detail}});
-  store::Event e;
-  e.time = svc_.engine.clock().now();
-  e.session_id = session_id_;
-  e.client_ip = v.client.ip;
-  e.port = v.client.local_port;
-  e.stage = config::scenario_stage_name(facts.stage);
-  e.rule = rule;
-  e.identity_kind = v.auth_user ? "user" : "none";
-  e.identity_name = v.auth_user ? *v.auth_user : "";
-  if (fired->reply) e.reply = smtp::reply_spec(*fired->reply);
-  e.detail = detail;
-  try {
-    svc_.events.append(std::move(e));
-  } catch (const std::exception& ex) {
-    logger().error("event not stored", {{"session", session_id_}, {"error", ex.what()}});
-  }
-  if (fired->reply) svc_.metrics.count_reply(fired->reply->code, rule);
+  add_event(v, config::scenario_stage_name(facts.stage), rule, v.auth_user ? "user" : "none",
+            v.auth_user ? *v.auth_user : "", fired->reply ? &*fired->reply : nullptr, detail);
   return out;
 }
 
@@ -288,7 +273,7 @@ void MailHandler::protocol_reply(const smtp::SessionView& v, smtp::Stage stage, 
   logger().log(outcome ? config::LogLevel::Info : config::LogLevel::Debug, "protocol reply",
                {{"session", session_id_}, {"client", v.client.ip}, {"stage", smtp::stage_name(stage)},
                 {"rule", rule_s}, {"reply", reply_log_text(r)}});
-  add_event(v, smtp::stage_name(stage), rule, v.auth_user ? "user" : "none", v.auth_user ? *v.auth_user : "", r,
+  add_event(v, smtp::stage_name(stage), rule, v.auth_user ? "user" : "none", v.auth_user ? *v.auth_user : "", &r,
             "protocol: " + rule_s);
 }
 

@@ -52,9 +52,10 @@ class MailHandler final : public smtp::Handler {
   // Log line, event and metrics for one outcome.
   void record(const smtp::SessionView& v, const char* stage, const std::string& rule, const policy::Identity& id,
               const smtp::Reply& reply, const std::string& detail, const std::string& message_id = {});
-  // The event and the reply counter, for decisions and protocol replies alike.
+  // The event and the reply counter, for decisions, protocol replies and
+  // scenarios alike (a scenario that only delays or disconnects has no reply).
   void add_event(const smtp::SessionView& v, std::string_view stage, std::string_view rule,
-                 std::string_view identity_kind, std::string_view identity_name, const smtp::Reply& reply,
+                 std::string_view identity_kind, std::string_view identity_name, const smtp::Reply* reply,
                  std::string detail, std::string message_id = {});
   smtp::Reply store_failed(const smtp::SessionView& v, const std::string& why);
   void end_transaction();
