@@ -253,11 +253,6 @@ std::string failure_text(const smtp::Reply& r) {
   return "An error occurred during the SMTP request: " + r.text;
 }
 
-std::string email_id_for(policy::TimePoint t) {
-  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-  return smtp::make_message_id(micros / 1'000'000, static_cast<std::uint32_t>(micros % 1'000'000));
-}
-
 // A scenario's delay, on a timer (the server goes on meanwhile).
 asio::awaitable<void> hold_for(const std::optional<policy::Firing>& f) {
   if (!f || !f->delay) co_return;
@@ -384,7 +379,7 @@ asio::awaitable<Response> provider_api(ApiContext& ctx, const Request& req, cons
     }
     if (!read_files(body, "attachments", m.attachments, f) || !read_files(body, "inlines", m.inlines, f)) co_return fail(f);
     // The Message-ID carries the id the message is captured under.
-    m.message_id = email_id_for(ctx.clock.now()) + "@" + cfg->server.hostname;
+    m.message_id = smtp::make_message_id(ctx.clock.now()) + "@" + cfg->server.hostname;
     m.date = net::rfc5322_date(ctx.clock.now());
     planned_id = m.message_id.substr(0, m.message_id.find('@'));
     s.content = store::build_message(m, boundary_token);
@@ -555,7 +550,7 @@ asio::awaitable<Response> provider_api(ApiContext& ctx, const Request& req, cons
     } else {
       auto now = ctx.clock.now();
       auto msg = std::make_shared<store::Message>();
-      msg->id = planned_id.empty() ? email_id_for(now) : planned_id;
+      msg->id = planned_id.empty() ? smtp::make_message_id(now) : planned_id;
       msg->received_at = now;
       msg->session_id = "api-" + request_id;
       msg->client_ip = peer.ip;

@@ -214,9 +214,8 @@ smtp::Reply MailHandler::deliver(const smtp::SessionView& v, const smtp::Envelop
     return d.reply;
   }
   auto now = svc_.engine.clock().now();
-  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
   auto msg = std::make_shared<store::Message>();
-  msg->id = smtp::make_message_id(micros / 1'000'000, static_cast<std::uint32_t>(micros % 1'000'000));
+  msg->id = smtp::make_message_id(now);
   msg->received_at = now;
   msg->session_id = session_id_;
   msg->client_ip = v.client.ip;
