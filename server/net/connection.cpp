@@ -240,12 +240,7 @@ asio::awaitable<void> Connection::run() {
       }
       was_content = session_->in_content();
       seen = session_->commands_seen();
-      if (auto delay = session_->take_delay(); delay.count() > 0) {
-        asio::steady_timer wait(deadline_.get_executor());
-        wait.expires_after(delay);
-        co_await wait.async_wait(redirect_error(use_awaitable, ec));
-        ec = {};
-      }
+      co_await pause(session_->take_delay());  // AUTH slowdown, a scenario's delay
       ok = co_await flush();
       if (ok && session_->wants_tls()) {
         if (fault == Fault::TlsHandshakeFail) {
