@@ -27,14 +27,14 @@
 #include <vector>
 
 #include "config/loader.hpp"
-#include "net/log.hpp"
+#include "util/log.hpp"
 #include "net/server.hpp"
 #include "net/tls.hpp"
 #include "policy/engine.hpp"
 #include "http/api.hpp"
 #include "http/http_server.hpp"
-#include "net/metrics.hpp"
-#include "net/resolver.hpp"
+#include "relay/metrics.hpp"
+#include "relay/resolver.hpp"
 #include "store/durable.hpp"
 #include "store/event_log.hpp"
 #include "store/mail_store.hpp"
@@ -61,6 +61,19 @@ constexpr auto kShutdownGrace = 7s;
 constexpr std::size_t kEventsKept = 100'000;
 constexpr std::size_t kTranscriptSessions = 1'000;
 constexpr std::size_t kTranscriptLines = 500;
+
+// The API's view of the SMTP listeners (http/ does not link net/).
+class ServerListeners final : public http::Listeners {
+ public:
+  explicit ServerListeners(net::Server& s) : s_(s) {}
+  std::vector<config::Listener> listeners() const override { return s_.listeners(); }
+  std::optional<config::Listener> set_fault(std::uint16_t port, const config::Fault& fault, std::string& error) override {
+    return s_.set_fault(port, fault, error);
+  }
+
+ private:
+  net::Server& s_;
+};
 
 int check_config(const std::string& path) {
   auto res = config::load_config_file(path);
@@ -141,7 +154,7 @@ void raise_descriptor_limit() {
   rlim_t before = lim.rlim_cur;
   lim.rlim_cur = lim.rlim_max;
   if (::setrlimit(RLIMIT_NOFILE, &lim) == 0)
-    net::logger().debug("descriptor limit raised", {{"from", std::to_string(before)}, {"to", std::to_string(lim.rlim_max)}});
+    logger().debug("descriptor limit raised", {{"from", std::to_string(before)}, {"to", std::to_string(lim.rlim_max)}});
 }
 
 int run(const std::optional<std::string>& path) {
@@ -151,7 +164,7 @@ int run(const std::optional<std::string>& path) {
     return 2;
   }
   auto cfg = std::make_shared<const config::Config>(std::move(res.config));
-  net::logger().configure(cfg->log.level, cfg->log.format);
+  logger().configure(cfg->log.level, cfg->log.format);
   raise_descriptor_limit();
 
   net::TlsSetup tls;
@@ -178,7 +191,7 @@ int run(const std::optional<std::string>& path) {
     more_contexts.push_back(std::make_unique<boost::asio::io_context>(1));
     contexts.push_back(more_contexts.back().get());
   }
-  net::OffsetClock clock;
+  OffsetClock clock;
   policy::Counters counters;
   policy::Engine engine(cfg, clock, counters);
 
@@ -192,7 +205,7 @@ int run(const std::optional<std::string>& path) {
       durable = std::make_unique<store::Durable>(cfg->storage.path);
       if (auto off = durable->clock_offset_ms()) clock.set_offset(std::chrono::milliseconds(*off));
       for (const auto& u : durable->load_usage())
-        engine.replay(u.key, u.n, policy::TimePoint(std::chrono::milliseconds(u.at_ms)));
+        engine.replay(u.key, u.n, TimePoint(std::chrono::milliseconds(u.at_ms)));
     }
     // Memory mode keeps messages past the spool threshold (1 MiB) in unnamed
     // temporary files, so a 50 MB message costs no 50 MB of RSS.
@@ -205,13 +218,13 @@ int run(const std::optional<std::string>& path) {
     return 1;
   }
   if (durable)
-    net::logger().info("durable storage", {{"file", durable->path()}, {"messages", std::to_string(mail->size())},
+    logger().info("durable storage", {{"file", durable->path()}, {"messages", std::to_string(mail->size())},
                                            {"events", std::to_string(events->last_seq())}});
   store::Transcripts transcripts(kTranscriptSessions, kTranscriptLines);
-  net::Metrics metrics;
+  relay::Metrics metrics;
   // After ioc: destroyed first, so a lookup still in flight at exit ends
   // while its connection's executor exists.
-  net::Resolver resolver(cfg->sender_verification);
+  relay::Resolver resolver(cfg->sender_verification);
   policy::Scenarios scenarios(cfg->scenarios);
   net::Services services{engine, scenarios, *mail, resolver, *events, transcripts, metrics};
   net::Server server(contexts, cfg, services, clock, tls);
@@ -229,29 +242,30 @@ int run(const std::optional<std::string>& path) {
     auto fresh = config::load_config_file(*path);
     if (!fresh.ok()) {
       r.errors = fresh.format(*path);
-      net::logger().error("reload failed; keeping the old config", {{"errors", r.errors}});
+      logger().error("reload failed; keeping the old config", {{"errors", r.errors}});
       return r;
     }
     auto next = std::make_shared<const config::Config>(std::move(fresh.config));
-    net::logger().configure(next->log.level, next->log.format);
+    logger().configure(next->log.level, next->log.format);
     engine.set_config(next);
     resolver.configure(next->sender_verification);
     scenarios.replace(next->scenarios);
     server.reload(next);
-    net::logger().info("config reloaded", {{"file", *path}});
+    logger().info("config reloaded", {{"file", *path}});
     r.ok = true;
     r.config = next;
     return r;
   };
 
   std::atomic<bool> ready{false};
-  http::Api api(http::ApiContext{engine, clock, *mail, *events, transcripts, metrics, durable.get(), reload, ready, resolver, server,
-                                  scenarios});
+  ServerListeners listeners(server);
+  http::Api api(http::ApiContext{engine, clock, *mail, *events, transcripts, metrics, durable.get(), reload, ready, resolver,
+                                  listeners, scenarios});
   http::HttpServer http_server(ioc, api);
   try {
     if (cfg->http.enabled) http_server.bind(cfg->http.host, cfg->http.port);
     server.bind();
-  } catch (const net::StartupError& e) {
+  } catch (const StartupError& e) {
     std::cerr << "relaymock: " << e.what() << "\n";
     return 1;
   }
@@ -262,12 +276,12 @@ int run(const std::optional<std::string>& path) {
       [&](const boost::system::error_code& ec, int sig) {
         if (ec) return;
         if (sig == SIGHUP) {
-          if (!path) net::logger().warning("SIGHUP: running on the embedded default config; nothing to reload");
+          if (!path) logger().warning("SIGHUP: running on the embedded default config; nothing to reload");
           else reload();
           signals.async_wait(on_signal);
           return;
         }
-        net::logger().info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+        logger().info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
         signals.cancel();
         ready = false;
         http_server.stop();
@@ -283,7 +297,7 @@ int run(const std::optional<std::string>& path) {
       };
   signals.async_wait(on_signal);
 
-  net::logger().info("relaymock starting",
+  logger().info("relaymock starting",
                      {{"version", RELAYMOCK_VERSION}, {"config", path ? *path : "<default>"},
                       {"hostname", cfg->server.hostname},
                       {"certificate", tls.generated ? "self-signed (generated)" : cfg->tls.certificate},
@@ -300,7 +314,7 @@ int run(const std::optional<std::string>& path) {
   ioc.run();  // returns once stopped and drained (or cut by the hard stop)
   keep_running.clear();  // the others end when their last handler has run
   for (auto& t : threads) t.join();
-  net::logger().info("stopped");
+  logger().info("stopped");
   return 0;
 }
 

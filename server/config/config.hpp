@@ -8,7 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "smtp/reply.hpp"
+#include "util/log.hpp"
+#include "util/reply.hpp"
 #include "util/cidr.hpp"
 #include "util/duration.hpp"
 
@@ -158,7 +159,7 @@ struct Scenario {
   std::optional<std::uint64_t> every;  // fire on every n-th match
   std::optional<double> probability;   // fire with this chance, drawn from `seed`
   std::uint64_t seed = 0;
-  std::optional<smtp::Reply> reply;
+  std::optional<Reply> reply;
   std::optional<Millis> delay;
   bool disconnect = false;
 };
@@ -169,9 +170,6 @@ struct Storage {
   std::uint64_t max_messages = 10000;
   std::uint64_t max_bytes = 1073741824;
 };
-
-enum class LogLevel { Debug, Info, Warning, Error };
-enum class LogFormat { Text, Json };
 
 struct Log {
   LogLevel level = LogLevel::Info;
@@ -186,7 +184,7 @@ struct Config {
   std::vector<IpAuth> ip_auth;
   std::vector<ApiKey> api_keys;
   SenderVerification sender_verification;
-  std::map<std::string, smtp::Reply> replies;  // overrides by rule id
+  std::map<std::string, Reply> replies;  // overrides by rule id
   Http http;
   Storage storage;
   Log log;

@@ -17,8 +17,9 @@
 #include <set>
 #include <sstream>
 
-#include "policy/rules.hpp"
-#include "smtp/address.hpp"
+#include "config/rules.hpp"
+#include "util/address.hpp"
+#include "util/strings.hpp"
 
 namespace relaymock::config {
 
@@ -105,7 +106,7 @@ std::vector<Listener> default_listeners() {
 const std::vector<std::string>& known_reply_ids() {
   static const std::vector<std::string> ids = [] {
     std::vector<std::string> v;
-    for (const auto& r : policy::rules()) v.emplace_back(r.id);
+    for (const auto& r : rules()) v.emplace_back(r.id);
     return v;
   }();
   return ids;
@@ -268,22 +269,22 @@ void read_rate_limit(Reader& r, const YAML::Node& n, const std::string& where, s
 // An email address as written in config: local@domain, domain lower-cased.
 bool read_address(Reader& r, const YAML::Node& n, const std::string& what, std::string& out) {
   if (!r.scalar(n, what)) return false;
-  auto mb = smtp::parse_plain_address(n.Scalar());
+  auto mb = parse_plain_address(n.Scalar());
   if (!mb) {
     r.error(n, what + " must be an email address like user@example.com, not '" + n.Scalar() + "'");
     return false;
   }
-  out = mb->local + "@" + smtp::ascii_lower(mb->domain);
+  out = mb->local + "@" + ascii_lower(mb->domain);
   return true;
 }
 
 bool read_domain(Reader& r, const YAML::Node& n, const std::string& what, std::string& out) {
   if (!r.scalar(n, what)) return false;
-  if (!smtp::valid_domain(n.Scalar()) || n.Scalar().front() == '[') {
+  if (!valid_domain(n.Scalar()) || n.Scalar().front() == '[') {
     r.error(n, what + " must be a domain name like example.com, not '" + n.Scalar() + "'");
     return false;
   }
-  out = smtp::ascii_lower(n.Scalar());
+  out = ascii_lower(n.Scalar());
   return true;
 }
 
@@ -295,7 +296,7 @@ void read_server(Reader& r, const YAML::Node& n, Server& s) {
               "max_connections_per_ip", "threads", "timeouts", "enhanced_status_codes"}))
     return;
   r.string(n["hostname"], "server.hostname", s.hostname);
-  if (!s.hostname.empty() && !smtp::valid_domain(s.hostname))
+  if (!s.hostname.empty() && !valid_domain(s.hostname))
     r.error(n["hostname"], "server.hostname must be a host name like relaymock.local, not '" + s.hostname + "'");
   if (Reader::present(n["listeners"])) {
     s.listeners.clear();
@@ -463,8 +464,8 @@ void read_scenario(Reader& r, const YAML::Node& n, const std::string& where, Sce
   }
   // What it does: reply, delay, disconnect (a delay may come before either).
   if (Reader::present(n["reply"]) && r.scalar(n["reply"], where + ".reply")) {
-    smtp::Reply reply;
-    if (!smtp::parse_reply_text(n["reply"].Scalar(), reply) || reply.text.empty())
+    Reply reply;
+    if (!parse_reply_text(n["reply"].Scalar(), reply) || reply.text.empty())
       r.error(n["reply"], where + ".reply must start with a reply code 200-599 followed by text, e.g. \"451 try later\"");
     else
       sc.reply = reply;
@@ -734,7 +735,7 @@ void read_sender_verification(Reader& r, const YAML::Node& n, SenderVerification
     }
 }
 
-void read_replies(Reader& r, const YAML::Node& n, std::map<std::string, smtp::Reply>& out) {
+void read_replies(Reader& r, const YAML::Node& n, std::map<std::string, Reply>& out) {
   Keys ids;
   for (const auto& id : known_reply_ids()) ids.push_back(id);
   if (!r.map(n, "replies", ids)) return;
@@ -742,8 +743,8 @@ void read_replies(Reader& r, const YAML::Node& n, std::map<std::string, smtp::Re
     auto id = it->first.Scalar();
     if (std::find(ids.begin(), ids.end(), id) == ids.end()) continue;  // already reported
     if (!r.scalar(it->second, "replies." + id)) continue;
-    smtp::Reply reply;
-    if (!smtp::parse_reply_text(it->second.Scalar(), reply) || reply.text.empty()) {
+    Reply reply;
+    if (!parse_reply_text(it->second.Scalar(), reply) || reply.text.empty()) {
       r.error(it->second, "replies." + id + " must start with a reply code 200-599 followed by text, e.g. \"550 not allowed\"");
       continue;
     }
@@ -803,7 +804,7 @@ std::string machine_name() {
   char buf[256] = {};
   if (gethostname(buf, sizeof buf - 1) != 0 || !buf[0]) return "relaymock.local";
   std::string name(buf);
-  return smtp::valid_domain(name) ? name : "relaymock.local";
+  return valid_domain(name) ? name : "relaymock.local";
 }
 
 }  // namespace

@@ -11,10 +11,11 @@
 #include "http/config_json.hpp"
 #include "http/provider_api.hpp"
 #include "config/loader.hpp"
-#include "net/log.hpp"
+#include "util/log.hpp"
 #include "smtp/sasl.hpp"
 #include "store/codec.hpp"
-#include "store/mime.hpp"
+#include "mime/mime.hpp"
+#include "util/dates.hpp"
 #include "util/duration.hpp"
 
 namespace relaymock::http {
@@ -190,7 +191,7 @@ std::string seconds_text(std::chrono::milliseconds d) {
 
 json::object message_detail(const store::Message& m, const std::string& content) {
   auto o = store::message_summary(m);
-  auto parts = store::parse_message(content);
+  auto parts = mime::parse_message(content);
   json::array headers;
   for (const auto& [n, v] : parts.headers) headers.push_back(json::array{json::string(n), json::string(v)});
   o["headers"] = headers;
@@ -291,8 +292,8 @@ json::object email_cycle(const ApiContext& ctx) {
   auto cfg = ctx.engine.config();
   auto cycle = policy::cycle_containing(ctx.clock.now(), cfg->account.cycle_day);
   auto used = ctx.engine.counters().quota_used(cycle);
-  json::object o{{"cycle_start", store::rfc3339(cycle.start)},
-                 {"cycle_end", store::rfc3339(cycle.end)},
+  json::object o{{"cycle_start", rfc3339(cycle.start)},
+                 {"cycle_end", rfc3339(cycle.end)},
                  {"cycle_used", used}};
   if (cfg->account.monthly_quota) {
     o["cycle_remaining"] = *cfg->account.monthly_quota > used ? *cfg->account.monthly_quota - used : 0;
@@ -347,7 +348,7 @@ asio::awaitable<Response> Api::handle(const Request& req, const Peer& peer) {
     out += "# HELP relaymock_replies_total Replies by code and rule id (decisions and protocol replies).\n"
            "# TYPE relaymock_replies_total counter\n";
     for (const auto& [key, n] : m.replies())
-      out += "relaymock_replies_total{code=\"" + std::to_string(key.first) + "\",rule=\"" + net::json_escape(key.second) +
+      out += "relaymock_replies_total{code=\"" + std::to_string(key.first) + "\",rule=\"" + json_escape(key.second) +
              "\"} " + std::to_string(n) + "\n";
     metric("relaymock_store_messages", "gauge", "Captured messages held.", ctx_.mail.size());
     metric("relaymock_store_bytes", "gauge", "Bytes of captured messages held.", ctx_.mail.bytes());
@@ -395,7 +396,7 @@ asio::awaitable<Response> Api::handle(const Request& req, const Peer& peer) {
     f.subject = q.text("subject");
     f.user = q.text("user");
     if (q.values.count("since")) {
-      f.since = store::parse_rfc3339(q.text("since"));
+      f.since = parse_rfc3339(q.text("since"));
       if (!f.since)
         co_return error(status::bad_request, "since must be an RFC 3339 time such as 2026-11-27T18:00:00Z", v);
     }
@@ -474,7 +475,7 @@ asio::awaitable<Response> Api::handle(const Request& req, const Peer& peer) {
     if (!lines) co_return error(status::not_found, "no transcript for session '" + id + "'", v);
     json::array items;
     for (const auto& l : *lines)
-      items.push_back(json::object{{"time", store::rfc3339(l.time)}, {"dir", l.dir == 'C' ? "client" : "server"}, {"text", l.text}});
+      items.push_back(json::object{{"time", rfc3339(l.time)}, {"dir", l.dir == 'C' ? "client" : "server"}, {"text", l.text}});
     co_return json_response(status::ok, json::object{{"session_id", id}, {"lines", items}, {"lines_elided", elided}}, v);
   }
 
@@ -513,7 +514,7 @@ asio::awaitable<Response> Api::handle(const Request& req, const Peer& peer) {
       std::string name;
       if (!url_decode(seg[3], name)) co_return error(status::bad_request, "malformed scenario name", v);
       if (!ctx_.scenarios.remove(name)) co_return error(status::not_found, "no scenario named '" + name + "'", v);
-      net::logger().info("scenario removed", {{"name", name}});
+      logger().info("scenario removed", {{"name", name}});
       co_return json_response(status::ok, json::object{{"deleted", 1}}, v);
     }
     if (req.method() == verb::post) {
@@ -524,7 +525,7 @@ asio::awaitable<Response> Api::handle(const Request& req, const Peer& peer) {
       std::string name = sc->name;
       if (!ctx_.scenarios.add(std::move(*sc)))
         co_return error(status::conflict, "a scenario named '" + name + "' exists; DELETE it first", v);
-      net::logger().info("scenario added", {{"name", name}});
+      logger().info("scenario added", {{"name", name}});
       co_return json_response(status::created, shown, v);
     }
     if (req.method() == verb::delete_) {
@@ -559,7 +560,7 @@ asio::awaitable<Response> Api::handle(const Request& req, const Peer& peer) {
                                     {"per", format_duration(rl.per)},
                                     {"used", u.used},
                                     {"in_open_transactions", u.reserved},
-                                    {"resets_at", u.used ? json::value(json::string(store::rfc3339(u.resets_at)))
+                                    {"resets_at", u.used ? json::value(json::string(rfc3339(u.resets_at)))
                                                          : json::value(nullptr)}});
     };
     for (const auto& u : cfg->smtp_users)
@@ -586,7 +587,7 @@ asio::awaitable<Response> Api::handle(const Request& req, const Peer& peer) {
         if (!d) co_return error(status::bad_request, "advance must be a duration such as 90m, 1h or 30s", v);
         offset += *d;
       } else if (auto* s = body->if_contains("set")) {
-        auto t = s->is_string() ? store::parse_rfc3339(std::string(s->as_string())) : std::nullopt;
+        auto t = s->is_string() ? parse_rfc3339(std::string(s->as_string())) : std::nullopt;
         if (!t)
           co_return error(status::bad_request,
                           "set must be an RFC 3339 time (1970-2200) such as 2026-12-01T00:00:00Z", v);
@@ -605,14 +606,14 @@ asio::awaitable<Response> Api::handle(const Request& req, const Peer& peer) {
         }
       }
       ctx_.clock.set_offset(offset);
-      net::logger().info("clock changed", {{"offset", seconds_text(offset) + "s"}});
+      logger().info("clock changed", {{"offset", seconds_text(offset) + "s"}});
     } else if (!get) {
       co_return not_allowed("GET, POST", v);
     }
     auto offset = ctx_.clock.offset();
     co_return json_response(
         status::ok,
-        json::object{{"now", store::rfc3339(ctx_.clock.now())},
+        json::object{{"now", rfc3339(ctx_.clock.now())},
                      {"offset_seconds", static_cast<double>(offset.count()) / 1000.0}},
         v);
   }

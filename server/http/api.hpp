@@ -13,9 +13,9 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
-#include "net/metrics.hpp"
-#include "net/resolver.hpp"
-#include "net/server.hpp"
+#include "relay/metrics.hpp"
+#include "relay/resolver.hpp"
+#include "util/clock.hpp"
 #include "policy/engine.hpp"
 #include "policy/scenarios.hpp"
 #include "store/durable.hpp"
@@ -41,18 +41,29 @@ struct Peer {
   std::uint16_t port = 0;  // the HTTP listener's
 };
 
+// The SMTP listeners as the API sees them: their faults, switched live. The
+// net layer implements it; http/ never sees a socket of its own doors.
+class Listeners {
+ public:
+  virtual ~Listeners() = default;
+  virtual std::vector<config::Listener> listeners() const = 0;
+  // nullopt with `error` for an unknown port or one that cannot reopen.
+  virtual std::optional<config::Listener> set_fault(std::uint16_t port, const config::Fault& fault,
+                                                    std::string& error) = 0;
+};
+
 struct ApiContext {
   policy::Engine& engine;
-  net::OffsetClock& clock;
+  OffsetClock& clock;
   store::MailStore& mail;
   store::EventLog& events;
   store::Transcripts& transcripts;
-  net::Metrics& metrics;
+  relay::Metrics& metrics;
   store::Durable* durable;  // null in memory mode
   std::function<ReloadResult()> reload;
   std::atomic<bool>& ready;  // every SMTP listener is bound
-  net::Resolver& resolver;   // sender verification in mode system
-  net::Server& server;       // listeners and their faults
+  relay::Resolver& resolver;   // sender verification in mode system
+  Listeners& server;         // listeners and their faults
   policy::Scenarios& scenarios;
 };
 

@@ -52,7 +52,7 @@ json::object scenario_json(const config::Scenario& s) {
     o["probability"] = *s.probability;
     o["seed"] = s.seed;
   }
-  if (s.reply) o["reply"] = smtp::reply_spec(*s.reply);
+  if (s.reply) o["reply"] = reply_spec(*s.reply);
   if (s.delay) o["delay"] = format_duration(*s.delay);
   if (s.disconnect) o["disconnect"] = true;
   return o;
@@ -116,7 +116,7 @@ json::object config_json(const config::Config& c) {
       {"dns_timeout", format_duration(c.sender_verification.dns_timeout)},
       {"cache_ttl", format_duration(c.sender_verification.cache_ttl)}};
   json::object replies;
-  for (const auto& [id, r] : c.replies) replies[id] = smtp::reply_spec(r);
+  for (const auto& [id, r] : c.replies) replies[id] = reply_spec(r);
   o["replies"] = replies;
   o["http"] = json::object{{"listen", c.http.listen}, {"admin_token", c.http.admin_token.empty() ? "" : "***"}};
   o["storage"] = json::object{{"path", c.storage.path},
@@ -124,7 +124,7 @@ json::object config_json(const config::Config& c) {
                               {"max_bytes", c.storage.max_bytes}};
   static const char* levels[] = {"debug", "info", "warning", "error"};
   o["log"] = json::object{{"level", levels[static_cast<int>(c.log.level)]},
-                          {"format", c.log.format == config::LogFormat::Json ? "json" : "text"}};
+                          {"format", c.log.format == LogFormat::Json ? "json" : "text"}};
   o["source"] = c.source;
   return o;
 }

@@ -17,8 +17,8 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/json.hpp>
 
-#include "net/log.hpp"
-#include "net/server.hpp"
+#include "util/log.hpp"
+#include "util/errors.hpp"
 
 namespace relaymock::http {
 
@@ -50,18 +50,18 @@ void HttpServer::bind(const std::string& host, std::uint16_t port) {
   std::string where = "cannot listen on " + host + ":" + std::to_string(port) + " (http): ";
   boost::system::error_code ec;
   auto addr = asio::ip::make_address(host, ec);
-  if (ec) throw net::StartupError(where + "bad address");
+  if (ec) throw StartupError(where + "bad address");
   tcp::endpoint ep(addr, port);
   acceptor_ = std::make_unique<tcp::acceptor>(asio::make_strand(ioc_));
   acceptor_->open(ep.protocol(), ec);
   if (!ec) acceptor_->set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) acceptor_->bind(ep, ec);
-  if (ec == asio::error::address_in_use) throw net::StartupError(where + "the port is already in use");
-  if (ec == asio::error::access_denied) throw net::StartupError(where + "permission denied");
-  if (ec == boost::system::errc::address_not_available) throw net::StartupError(where + "no such local address");
+  if (ec == asio::error::address_in_use) throw StartupError(where + "the port is already in use");
+  if (ec == asio::error::access_denied) throw StartupError(where + "permission denied");
+  if (ec == boost::system::errc::address_not_available) throw StartupError(where + "no such local address");
   if (!ec) acceptor_->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) throw net::StartupError(where + ec.message());
-  net::logger().info("http listening", {{"address", host}, {"port", std::to_string(port)}});
+  if (ec) throw StartupError(where + ec.message());
+  logger().info("http listening", {{"address", host}, {"port", std::to_string(port)}});
 }
 
 void HttpServer::start() {
@@ -92,7 +92,7 @@ asio::awaitable<void> HttpServer::accept_loop() {
     auto socket = co_await acceptor_->async_accept(asio::make_strand(ioc_), redirect_error(use_awaitable, ec));
     if (ec == asio::error::operation_aborted || !acceptor_->is_open()) co_return;
     if (ec) {
-      net::logger().warning("http accept failed", {{"error", ec.message()}});
+      logger().warning("http accept failed", {{"error", ec.message()}});
       backoff.expires_after(100ms);
       co_await backoff.async_wait(redirect_error(use_awaitable, ec));
       continue;
@@ -103,7 +103,7 @@ asio::awaitable<void> HttpServer::accept_loop() {
       try {
         std::rethrow_exception(e);
       } catch (const std::exception& ex) {
-        net::logger().error("http connection failed", {{"error", ex.what()}});
+        logger().error("http connection failed", {{"error", ex.what()}});
       }
     });
   }

@@ -15,7 +15,7 @@ namespace relaymock::http {
 class HttpServer {
  public:
   HttpServer(boost::asio::io_context& ioc, Api& api);
-  // Binds host:port or throws net::StartupError with a clear reason.
+  // Binds host:port or throws StartupError with a clear reason.
   void bind(const std::string& host, std::uint16_t port);
   void start();
   // Stops accepting and closes open HTTP connections (long-polls included).

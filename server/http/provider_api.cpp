@@ -9,15 +9,17 @@
 #include <random>
 
 #include "config/loader.hpp"
-#include "net/log.hpp"
-#include "net/server.hpp"
-#include "smtp/address.hpp"
+#include "util/log.hpp"
+#include "util/base64.hpp"
+#include "util/dates.hpp"
+#include "util/strings.hpp"
+#include "util/address.hpp"
 #include "smtp/message_id.hpp"
 #include "smtp/reply.hpp"
 #include "smtp/sasl.hpp"
 #include "store/codec.hpp"
-#include "store/mime.hpp"
-#include "store/mime_build.hpp"
+#include "mime/mime.hpp"
+#include "mime/mime_build.hpp"
 #include "util/duration.hpp"
 
 namespace relaymock::http {
@@ -80,7 +82,7 @@ Response failure_response(const Failure& f, const std::string& request_id, unsig
 }
 
 // "Name <addr>" or "addr": the address, or why not.
-std::optional<smtp::Mailbox> mailbox_of(std::string_view text, std::string& why) {
+std::optional<Mailbox> mailbox_of(std::string_view text, std::string& why) {
   auto lt = text.rfind('<');
   std::string_view addr = text;
   if (lt != std::string_view::npos) {
@@ -97,7 +99,7 @@ std::optional<smtp::Mailbox> mailbox_of(std::string_view text, std::string& why)
     why = "no address";
     return std::nullopt;
   }
-  auto r = smtp::parse_mailbox(addr);
+  auto r = parse_mailbox(addr);
   if (!r.mailbox) {
     why = r.unqualified ? "the address has no domain" : r.error;
     return std::nullopt;
@@ -113,12 +115,12 @@ std::optional<std::string> decode_blob(std::string_view in) {
   compact.reserve(in.size());
   for (char c : in)
     if (c != '\r' && c != '\n' && c != ' ') compact += c;
-  return smtp::base64_decode(compact);
+  return base64_decode(compact);
 }
 
 // A list of "Name <addr>" strings; false with `fail` set on a bad one.
 bool read_addresses(const json::object& body, const char* name, std::size_t min, std::size_t max,
-                    std::vector<std::string>& out, std::vector<smtp::Mailbox>& boxes, Failure& fail) {
+                    std::vector<std::string>& out, std::vector<Mailbox>& boxes, Failure& fail) {
   auto* v = body.if_contains(name);
   if (!v || v->is_null()) {
     if (min == 0) return true;
@@ -165,7 +167,7 @@ bool optional_string(const json::object& body, const char* name, std::optional<s
   return true;
 }
 
-bool read_files(const json::object& body, const char* name, std::vector<store::FilePart>& out, Failure& fail) {
+bool read_files(const json::object& body, const char* name, std::vector<mime::FilePart>& out, Failure& fail) {
   auto* v = body.if_contains(name);
   if (!v || v->is_null()) return true;
   if (!v->is_array()) {
@@ -191,7 +193,7 @@ bool read_files(const json::object& body, const char* name, std::vector<store::F
         return false;
       }
     }
-    store::FilePart f;
+    mime::FilePart f;
     auto* fn = o.if_contains("filename");
     auto* blob = o.if_contains("fileblob");
     auto* mt = o.if_contains("mimetype");
@@ -241,7 +243,7 @@ std::string without_bcc(std::string_view content) {
       return out;
     }
     bool continuation = line.front() == ' ' || line.front() == '\t';
-    if (!continuation) skipping = bare.size() >= 4 && smtp::ascii_lower(bare.substr(0, 4)) == "bcc:";
+    if (!continuation) skipping = bare.size() >= 4 && ascii_lower(bare.substr(0, 4)) == "bcc:";
     if (!skipping) out.append(line);
     pos = end;
   }
@@ -249,7 +251,7 @@ std::string without_bcc(std::string_view content) {
 }
 
 // The rejection text as the API shows it: no code, lines joined by "\n".
-std::string failure_text(const smtp::Reply& r) {
+std::string failure_text(const Reply& r) {
   return "An error occurred during the SMTP request: " + r.text;
 }
 
@@ -263,8 +265,8 @@ asio::awaitable<void> hold_for(const std::optional<policy::Firing>& f) {
 }
 
 struct Send {
-  smtp::Mailbox sender;
-  std::vector<smtp::Mailbox> rcpts;
+  Mailbox sender;
+  std::vector<Mailbox> rcpts;
   std::string content;
 };
 
@@ -333,7 +335,7 @@ asio::awaitable<Response> provider_api(ApiContext& ctx, const Request& req, cons
   Failure f;
   std::string planned_id;  // /email/send: the id its Message-ID already names
   if (send) {
-    store::OutgoingMessage m;
+    mime::OutgoingMessage m;
     auto* sender = body.if_contains("sender");
     if (!sender || !sender->is_string()) co_return fail(field_error("sender", "sender is required: \"Name <a@example.com>\" or an address"));
     m.from = std::string(sender->as_string());
@@ -367,7 +369,7 @@ asio::awaitable<Response> provider_api(ApiContext& ctx, const Request& req, cons
         bool name_ok = !name.empty();
         for (char c : name) name_ok = name_ok && c > 32 && c < 127 && c != ':';
         if (!name_ok) co_return fail(field_error("custom_headers", where + ".header '" + name + "' is not a header field name"));
-        std::string lower = smtp::ascii_lower(name);
+        std::string lower = ascii_lower(name);
         if (lower == "content-type" || lower == "content-transfer-encoding" || lower == "mime-version")
           co_return fail(field_error("custom_headers", where + ": " + name +
                                                            " is set by the API from the body and attachments; it "
@@ -380,9 +382,9 @@ asio::awaitable<Response> provider_api(ApiContext& ctx, const Request& req, cons
     if (!read_files(body, "attachments", m.attachments, f) || !read_files(body, "inlines", m.inlines, f)) co_return fail(f);
     // The Message-ID carries the id the message is captured under.
     m.message_id = smtp::make_message_id(ctx.clock.now()) + "@" + cfg->server.hostname;
-    m.date = net::rfc5322_date(ctx.clock.now());
+    m.date = rfc5322_date(ctx.clock.now());
     planned_id = m.message_id.substr(0, m.message_id.find('@'));
-    s.content = store::build_message(m, boundary_token);
+    s.content = mime::build_message(m, boundary_token);
   } else {
     auto* me = body.if_contains("mime_email");
     if (!me || !me->is_string() || me->as_string().empty())
@@ -393,15 +395,15 @@ asio::awaitable<Response> provider_api(ApiContext& ctx, const Request& req, cons
     if (raw.size() > cfg->server.max_message_size)
       co_return fail(field_error("mime_email", "the message is " + std::to_string(raw.size()) + " bytes; the limit is " +
                                                    std::to_string(cfg->server.max_message_size)));
-    auto headers = store::parse_headers(raw);
-    auto from_list = store::address_list(store::header_value(headers, "From"));
+    auto headers = mime::parse_headers(raw);
+    auto from_list = mime::address_list(mime::header_value(headers, "From"));
     std::string why;
     auto from = from_list.empty() ? std::nullopt : mailbox_of(from_list.front(), why);
     if (!from) co_return fail(field_error("mime_email", "the message has no valid From: address to send as"));
     s.sender = *from;
     for (const char* h : {"To", "Cc", "Bcc"})
-      for (const auto& value : store::header_values(headers, h))
-        for (const auto& a : store::address_list(value)) {
+      for (const auto& value : mime::header_values(headers, h))
+        for (const auto& a : mime::address_list(value)) {
           auto box = mailbox_of(a, why);
           if (!box) co_return fail(field_error("mime_email", std::string(h) + ": '" + a + "' is not a valid email address"));
           s.rcpts.push_back(*box);
@@ -417,7 +419,7 @@ asio::awaitable<Response> provider_api(ApiContext& ctx, const Request& req, cons
                                    std::to_string(cfg->server.max_message_size)));
 
   // The same rules as an SMTP transaction, recipient by recipient.
-  auto record = [&](const char* stage, const policy::Decision& d, const smtp::Reply& reply, std::string detail,
+  auto record = [&](const char* stage, const policy::Decision& d, const Reply& reply, std::string detail,
                     std::string message_id = {}) {
     store::Event e;
     e.time = ctx.clock.now();
@@ -428,17 +430,17 @@ asio::awaitable<Response> provider_api(ApiContext& ctx, const Request& req, cons
     e.rule = d.rule;
     e.identity_kind = id->kind_name();
     e.identity_name = id->name;
-    e.reply = smtp::reply_spec(reply);
+    e.reply = reply_spec(reply);
     e.detail = std::move(detail);
     e.message_id = std::move(message_id);
-    net::logger().info(reply.code < 400 ? "accepted" : "rejected",
+    logger().info(reply.code < 400 ? "accepted" : "rejected",
                        {{"session", e.session_id}, {"client", peer.ip}, {"stage", stage}, {"rule", d.rule},
-                        {"identity", std::string("api_key:") + id->name}, {"reply", smtp::reply_spec(reply)},
+                        {"identity", std::string("api_key:") + id->name}, {"reply", reply_spec(reply)},
                         {"detail", e.detail}});
     try {
       ctx.events.append(std::move(e));
     } catch (const std::exception& ex) {
-      net::logger().error("event not stored", {{"error", ex.what()}});
+      logger().error("event not stored", {{"error", ex.what()}});
     }
     ctx.metrics.count_reply(reply.code, d.rule);
   };
@@ -458,7 +460,7 @@ asio::awaitable<Response> provider_api(ApiContext& ctx, const Request& req, cons
     if (fired->delay) detail += "; delay " + format_duration(*fired->delay);
     if (fired->disconnect) detail += "; disconnect";
     record(config::scenario_stage_name(st), policy::Decision{"scenario:" + fired->name, false, {}, {}, *id},
-           fired->reply.value_or(smtp::Reply{}), detail);
+           fired->reply.value_or(Reply{}), detail);
     drop = drop || fired->disconnect;
     return fired;
   };

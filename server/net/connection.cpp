@@ -7,7 +7,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
-#include "net/log.hpp"
+#include "util/log.hpp"
 
 namespace relaymock::net {
 

@@ -1,13 +1,13 @@
 #include "net/mail_handler.hpp"
 
-#include "net/log.hpp"
+#include "util/log.hpp"
 #include "smtp/message_id.hpp"
 #include "util/duration.hpp"
 
 namespace relaymock::net {
 
 namespace {
-std::vector<std::string> reply_lines(const smtp::Reply& r) {
+std::vector<std::string> reply_lines(const Reply& r) {
   std::vector<std::string> lines;
   std::size_t start = 0;
   while (true) {
@@ -25,21 +25,21 @@ std::string identity_text(const policy::Identity& id) {
 }
 }  // namespace
 
-std::string reply_log_text(const smtp::Reply& r) {
+std::string reply_log_text(const Reply& r) {
   std::string out, code = std::to_string(r.code);
   for (const auto& l : reply_lines(r)) out += (out.empty() ? "" : " / ") + code + " " + l;
   return out;
 }
 
 void MailHandler::record(const smtp::SessionView& v, const char* stage, const std::string& rule,
-                         const policy::Identity& id, const smtp::Reply& reply, const std::string& detail,
+                         const policy::Identity& id, const Reply& reply, const std::string& detail,
                          const std::string& message_id) {
   bool accepted = reply.code < 400;
   // Field holds views: every value must outlive the call.
   std::string port = std::to_string(v.client.local_port);
   std::string identity = identity_text(id);
   std::string reply_text = reply_log_text(reply);
-  std::vector<Field> fields{{"session", session_id_}, {"client", v.client.ip}, {"port", port},   {"stage", stage},
+  std::vector<LogField> fields{{"session", session_id_}, {"client", v.client.ip}, {"port", port},   {"stage", stage},
                             {"rule", rule},           {"identity", identity},    {"reply", reply_text}};
   if (!message_id.empty()) fields.emplace_back("id", message_id);
   fields.emplace_back("detail", detail);
@@ -49,7 +49,7 @@ void MailHandler::record(const smtp::SessionView& v, const char* stage, const st
 }
 
 void MailHandler::add_event(const smtp::SessionView& v, std::string_view stage, std::string_view rule,
-                            std::string_view identity_kind, std::string_view identity_name, const smtp::Reply* reply,
+                            std::string_view identity_kind, std::string_view identity_name, const Reply* reply,
                             std::string detail, std::string message_id) {
   store::Event e;
   e.time = svc_.engine.clock().now();
@@ -60,7 +60,7 @@ void MailHandler::add_event(const smtp::SessionView& v, std::string_view stage, 
   e.rule = rule;
   e.identity_kind = identity_kind;
   e.identity_name = identity_name;
-  if (reply) e.reply = smtp::reply_spec(*reply);
+  if (reply) e.reply = reply_spec(*reply);
   e.detail = std::move(detail);
   e.message_id = std::move(message_id);
   try {
@@ -112,7 +112,7 @@ std::optional<smtp::Scripted> MailHandler::script(const smtp::SessionView& v, co
   return out;
 }
 
-std::optional<smtp::Reply> MailHandler::authenticate(const smtp::SessionView& v, const smtp::AuthAttempt& attempt) {
+std::optional<Reply> MailHandler::authenticate(const smtp::SessionView& v, const smtp::AuthAttempt& attempt) {
   auto d = svc_.engine.authenticate(attempt);
   // The username is logged; the password or digest never is.
   if (!d.accept) {
@@ -144,7 +144,7 @@ boost::asio::awaitable<void> MailHandler::complete_lookup() {
   route_.emplace(domain, std::move(route));
 }
 
-std::optional<smtp::Reply> MailHandler::check_rcpt(const smtp::SessionView& v, const smtp::Envelope& env,
+std::optional<Reply> MailHandler::check_rcpt(const smtp::SessionView& v, const smtp::Envelope& env,
                                                    const smtp::Recipient&) {
   auto id = svc_.engine.identify(v.auth_user, v.client.ip);
   // rcpt_ready() set route_ for this transaction's sender when DNS matters.
@@ -166,9 +166,9 @@ void MailHandler::end_transaction() {
 }
 
 // Exim's answer when it cannot keep a message: the client may retry.
-smtp::Reply MailHandler::store_failed(const smtp::SessionView& v, const std::string& why) {
+Reply MailHandler::store_failed(const smtp::SessionView& v, const std::string& why) {
   svc_.engine.release(identity_, reserved_);
-  smtp::Reply r{451, "4.3.0", "Temporary local problem - please try later"};
+  Reply r{451, "4.3.0", "Temporary local problem - please try later"};
   record(v, "data", "store_failed", identity_, r, why);
   end_transaction();
   return r;
@@ -195,7 +195,7 @@ bool MailHandler::spool(const std::string& chunk) {
   return true;
 }
 
-smtp::Reply MailHandler::deliver(const smtp::SessionView& v, const smtp::Envelope& env, std::string& content) {
+Reply MailHandler::deliver(const smtp::SessionView& v, const smtp::Envelope& env, std::string& content) {
   if (spool_ && spool_error_.empty()) {
     try {
       spool_->append(content);  // the tail after the last spooled chunk
@@ -253,7 +253,7 @@ smtp::Reply MailHandler::deliver(const smtp::SessionView& v, const smtp::Envelop
   end_transaction();
   svc_.metrics.messages_accepted_total++;
   svc_.metrics.recipients_accepted_total += rcpts;
-  smtp::Reply reply{250, "2.0.0", "OK id=" + id};
+  Reply reply{250, "2.0.0", "OK id=" + id};
   record(v, "data", d.rule, identity_, reply,
          d.detail + "; " + std::to_string(rcpts) + " recipient(s), " + std::to_string(size) + " bytes", id);
   return reply;
@@ -265,11 +265,11 @@ void MailHandler::abandon(const smtp::SessionView&, const smtp::Envelope&) {
 }
 
 void MailHandler::protocol_reply(const smtp::SessionView& v, smtp::Stage stage, std::string_view rule,
-                                 const smtp::Reply& r) {
+                                 const Reply& r) {
   // Limits that end a transaction are outcomes worth a line at info; plain syntax errors are not.
   bool outcome = rule == "size_exceeded" || rule == "too_many_recipients" || rule == "timeout";
   std::string rule_s(rule);
-  logger().log(outcome ? config::LogLevel::Info : config::LogLevel::Debug, "protocol reply",
+  logger().log(outcome ? LogLevel::Info : LogLevel::Debug, "protocol reply",
                {{"session", session_id_}, {"client", v.client.ip}, {"stage", smtp::stage_name(stage)},
                 {"rule", rule_s}, {"reply", reply_log_text(r)}});
   add_event(v, smtp::stage_name(stage), rule, v.auth_user ? "user" : "none", v.auth_user ? *v.auth_user : "", &r,

@@ -8,8 +8,8 @@
 #include <optional>
 #include <string>
 
-#include "net/metrics.hpp"
-#include "net/resolver.hpp"
+#include "relay/metrics.hpp"
+#include "relay/resolver.hpp"
 #include "policy/engine.hpp"
 #include "policy/scenarios.hpp"
 #include "smtp/session.hpp"
@@ -23,10 +23,10 @@ struct Services {
   policy::Engine& engine;
   policy::Scenarios& scenarios;
   store::MailStore& mail;
-  Resolver& resolver;
+  relay::Resolver& resolver;
   store::EventLog& events;
   store::Transcripts& transcripts;
-  Metrics& metrics;
+  relay::Metrics& metrics;
 };
 
 class MailHandler final : public smtp::Handler {
@@ -34,13 +34,13 @@ class MailHandler final : public smtp::Handler {
   MailHandler(Services& services, std::string session_id) : svc_(services), session_id_(std::move(session_id)) {}
 
   std::optional<smtp::Scripted> script(const smtp::SessionView&, const smtp::ScriptFacts&) override;
-  std::optional<smtp::Reply> authenticate(const smtp::SessionView&, const smtp::AuthAttempt&) override;
+  std::optional<Reply> authenticate(const smtp::SessionView&, const smtp::AuthAttempt&) override;
   bool rcpt_ready(const smtp::SessionView&, const smtp::Envelope&) override;
-  std::optional<smtp::Reply> check_rcpt(const smtp::SessionView&, const smtp::Envelope&,
+  std::optional<Reply> check_rcpt(const smtp::SessionView&, const smtp::Envelope&,
                                         const smtp::Recipient&) override;
-  smtp::Reply deliver(const smtp::SessionView&, const smtp::Envelope&, std::string& content) override;
+  Reply deliver(const smtp::SessionView&, const smtp::Envelope&, std::string& content) override;
   void abandon(const smtp::SessionView&, const smtp::Envelope&) override;
-  void protocol_reply(const smtp::SessionView&, smtp::Stage, std::string_view rule, const smtp::Reply&) override;
+  void protocol_reply(const smtp::SessionView&, smtp::Stage, std::string_view rule, const Reply&) override;
   void transcript(char dir, std::string_view line) override;
   bool spool(const std::string& chunk) override;
 
@@ -51,13 +51,13 @@ class MailHandler final : public smtp::Handler {
  private:
   // Log line, event and metrics for one outcome.
   void record(const smtp::SessionView& v, const char* stage, const std::string& rule, const policy::Identity& id,
-              const smtp::Reply& reply, const std::string& detail, const std::string& message_id = {});
+              const Reply& reply, const std::string& detail, const std::string& message_id = {});
   // The event and the reply counter, for decisions, protocol replies and
   // scenarios alike (a scenario that only delays or disconnects has no reply).
   void add_event(const smtp::SessionView& v, std::string_view stage, std::string_view rule,
-                 std::string_view identity_kind, std::string_view identity_name, const smtp::Reply* reply,
+                 std::string_view identity_kind, std::string_view identity_name, const Reply* reply,
                  std::string detail, std::string message_id = {});
-  smtp::Reply store_failed(const smtp::SessionView& v, const std::string& why);
+  Reply store_failed(const smtp::SessionView& v, const std::string& why);
   void end_transaction();
 
   Services& svc_;
@@ -73,6 +73,6 @@ class MailHandler final : public smtp::Handler {
 };
 
 // The same on one line for text logs: "550 a / 550 b".
-std::string reply_log_text(const smtp::Reply& r);
+std::string reply_log_text(const Reply& r);
 
 }  // namespace relaymock::net

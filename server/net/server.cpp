@@ -11,7 +11,9 @@
 #include <cerrno>
 #include <ctime>
 
-#include "net/log.hpp"
+#include "util/dates.hpp"
+#include "util/random.hpp"
+#include "util/log.hpp"
 #include "smtp/message_id.hpp"
 
 namespace relaymock::net {
@@ -20,21 +22,8 @@ using namespace std::chrono_literals;
 using asio::redirect_error;
 using asio::use_awaitable;
 
-std::string rfc5322_date(policy::TimePoint t) {
-  auto secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  static constexpr const char* days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-  static constexpr const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d +0000", days[tm.tm_wday], tm.tm_mday,
-                months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-  return buf;
-}
-
 Server::Server(std::vector<asio::io_context*> contexts, std::shared_ptr<const config::Config> cfg, Services& services,
-               const policy::Clock& clock, TlsSetup tls)
+               const Clock& clock, TlsSetup tls)
     : ioc_(*contexts.at(0)), contexts_(std::move(contexts)), services_(services), clock_(clock), tls_(std::move(tls)) {
   reload(std::move(cfg));
 }
@@ -174,6 +163,10 @@ std::string Server::make_session_prefix() {
   static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
   std::string out;
   for (auto v = static_cast<std::uint64_t>(secs); v; v /= 36) out.insert(out.begin(), digits[v % 36]);
+  // Four random digits: two starts in the same second (a quick restart,
+  // kill -9 and start again) never share a prefix.
+  auto r = random_u64();
+  for (int i = 0; i < 4; ++i, r /= 36) out += digits[r % 36];
   return out + "-";
 }
 

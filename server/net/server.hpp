@@ -17,37 +17,17 @@
 #include "config/config.hpp"
 #include "net/connection.hpp"
 #include "net/tls.hpp"
-#include "policy/clock.hpp"
+#include "util/clock.hpp"
+#include "util/errors.hpp"
 
 namespace relaymock::net {
-
-// Startup failures with a one-line cause (port in use, permission, ...).
-struct StartupError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-// The system clock plus an offset that tests may set (see the HTTP API).
-class OffsetClock final : public policy::Clock {
- public:
-  policy::TimePoint now() const override {
-    return std::chrono::system_clock::now() + std::chrono::milliseconds(offset_ms_.load());
-  }
-  void set_offset(std::chrono::milliseconds d) { offset_ms_ = d.count(); }
-  std::chrono::milliseconds offset() const { return std::chrono::milliseconds(offset_ms_.load()); }
-
- private:
-  std::atomic<std::int64_t> offset_ms_{0};
-};
-
-// "Fri, 13 Dec 2024 20:59:01 +0000"
-std::string rfc5322_date(policy::TimePoint t);
 
 class Server {
  public:
   // Listeners run on contexts[0]; connections are dealt round-robin over all
   // of them, each context being run by one thread.
   Server(std::vector<asio::io_context*> contexts, std::shared_ptr<const config::Config> cfg, Services& services,
-         const policy::Clock& clock, TlsSetup tls);
+         const Clock& clock, TlsSetup tls);
 
   // Binds every listener or throws StartupError naming the one that failed.
   void bind();
@@ -89,7 +69,7 @@ class Server {
   // events never mix two runs' sessions.
   std::string session_prefix_ = make_session_prefix();
   static std::string make_session_prefix();
-  const policy::Clock& clock_;
+  const Clock& clock_;
   TlsSetup tls_;
   std::list<Listener> listeners_;
 

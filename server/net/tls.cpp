@@ -8,6 +8,8 @@
 
 #include <stdexcept>
 
+#include "util/hex.hpp"
+
 namespace relaymock::net {
 namespace ssl = boost::asio::ssl;
 
@@ -30,21 +32,31 @@ void generate_self_signed(SSL_CTX* ctx, const std::string& hostname) {
   std::unique_ptr<EVP_PKEY, PkeyFree> key(EVP_EC_gen("P-256"));
   if (!key) throw std::runtime_error("cannot generate a TLS key: " + openssl_error());
   std::unique_ptr<X509, X509Free> cert(X509_new());
-  X509_set_version(cert.get(), 2);
+  if (!cert) throw std::runtime_error("cannot build the self-signed certificate: " + openssl_error());
+  // Every step is checked: a certificate missing a field would fail only in
+  // a client's handshake, far from the cause.
+  auto must = [](bool ok, const char* step) {
+    if (!ok) throw std::runtime_error(std::string("cannot build the self-signed certificate (") + step + "): " + openssl_error());
+  };
+  must(X509_set_version(cert.get(), 2) == 1, "version");
   unsigned char serial[16];
-  RAND_bytes(serial, sizeof serial);
+  must(RAND_bytes(serial, sizeof serial) == 1, "serial number");
   serial[0] &= 0x7f;
   BIGNUM* bn = BN_bin2bn(serial, sizeof serial, nullptr);
-  BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert.get()));
+  must(bn != nullptr, "serial number");
+  bool serial_set = BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert.get())) != nullptr;
   BN_free(bn);
-  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 365L * 24 * 3600);
-  X509_set_pubkey(cert.get(), key.get());
+  must(serial_set, "serial number");
+  must(X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600) != nullptr, "validity");
+  must(X509_gmtime_adj(X509_getm_notAfter(cert.get()), 365L * 24 * 3600) != nullptr, "validity");
+  must(X509_set_pubkey(cert.get(), key.get()) == 1, "public key");
   X509_NAME* name = X509_get_subject_name(cert.get());
-  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("relaymock"), -1, -1, 0);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(hostname.c_str()), -1,
-                             -1, 0);
-  X509_set_issuer_name(cert.get(), name);
+  must(X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("relaymock"), -1, -1, 0) == 1,
+       "subject");
+  must(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(hostname.c_str()),
+                                  -1, -1, 0) == 1,
+       "subject (is the hostname too long?)");
+  must(X509_set_issuer_name(cert.get(), name) == 1, "issuer");
   X509V3_CTX v3;
   X509V3_set_ctx_nodb(&v3);
   X509V3_set_ctx(&v3, cert.get(), cert.get(), nullptr, nullptr, 0);
@@ -54,8 +66,9 @@ void generate_self_signed(SSL_CTX* ctx, const std::string& hostname) {
                             std::pair{NID_ext_key_usage, "serverAuth"}}) {
     X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &v3, nid, value);
     if (!ext) throw std::runtime_error("cannot build the self-signed certificate: " + openssl_error());
-    X509_add_ext(cert.get(), ext, -1);
+    bool added = X509_add_ext(cert.get(), ext, -1) == 1;
     X509_EXTENSION_free(ext);
+    must(added, "extension");
   }
   if (!X509_sign(cert.get(), key.get(), EVP_sha256()))
     throw std::runtime_error("cannot sign the self-signed certificate: " + openssl_error());
@@ -69,12 +82,10 @@ std::string fingerprint_of(SSL_CTX* ctx) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned len = 0;
   X509_digest(cert, EVP_sha256(), md, &len);
-  static constexpr char hex[] = "0123456789ABCDEF";
   std::string out;
   for (unsigned i = 0; i < len; ++i) {
     if (i) out += ':';
-    out += hex[md[i] >> 4];
-    out += hex[md[i] & 15];
+    append_hex(out, md[i], true);
   }
   return out;
 }

@@ -11,7 +11,8 @@
 #include <vector>
 
 #include "config/config.hpp"
-#include "policy/clock.hpp"
+#include "policy/cycle.hpp"
+#include "util/clock.hpp"
 
 namespace relaymock::policy {
 

@@ -1,5 +1,7 @@
 #include "policy/engine.hpp"
 
+#include "util/strings.hpp"
+
 #include <algorithm>
 
 #include "smtp/sasl.hpp"
@@ -18,8 +20,8 @@ bool contains(const std::vector<std::string>& v, const std::string& s) {
 }
 
 // local@domain with the domain lower-cased: local parts compare exactly, domains without case.
-std::string normal_address(const smtp::Mailbox& m) {
-  return m.null() ? std::string() : m.local + "@" + smtp::ascii_lower(m.domain);
+std::string normal_address(const Mailbox& m) {
+  return m.null() ? std::string() : m.local + "@" + ascii_lower(m.domain);
 }
 
 bool ends_with(std::string_view s, std::string_view suffix) {
@@ -110,11 +112,11 @@ Decision Engine::reject(const config::Config& cfg, std::string_view rule, const 
   d.accept = false;
   d.identity = id;
   d.detail = std::move(detail);
-  smtp::Reply tmpl;
+  Reply tmpl;
   if (auto it = cfg.replies.find(d.rule); it != cfg.replies.end()) {
     tmpl = it->second;
-  } else if (const auto* info = find_rule(rule)) {
-    smtp::parse_reply_text(info->text, tmpl);
+  } else if (const auto* info = config::find_rule(rule)) {
+    parse_reply_text(info->text, tmpl);
   }
   if (subs.user.empty() && id.kind == Identity::Kind::User) subs.user = id.name;
   if (subs.ip.empty() && id.kind == Identity::Kind::Ip) subs.ip = id.name;
@@ -196,20 +198,20 @@ std::optional<Identity> Engine::identify_api_key(std::string_view key) const {
   return id;
 }
 
-std::optional<std::string> Engine::route_domain(const smtp::Mailbox& sender) const {
+std::optional<std::string> Engine::route_domain(const Mailbox& sender) const {
   auto cfg = config();
   const auto& sv = cfg->sender_verification;
   if (sv.mode != config::VerifyMode::System || sender.null()) return std::nullopt;
-  std::string domain = smtp::ascii_lower(sender.domain);
+  std::string domain = ascii_lower(sender.domain);
   if (domain.front() == '[' || static_unroutable(sv, domain)) return std::nullopt;
   return domain;
 }
 
-Decision Engine::check_rcpt(const Identity& id, const smtp::Mailbox& sender, const SenderRoute* route) const {
+Decision Engine::check_rcpt(const Identity& id, const Mailbox& sender, const SenderRoute* route) const {
   auto cfg = config();
   const auto& acct = cfg->account;
   const std::string addr = normal_address(sender);
-  const std::string domain = smtp::ascii_lower(sender.domain);
+  const std::string domain = ascii_lower(sender.domain);
 
   if (id.kind == Identity::Kind::None)
     return reject(*cfg, "relay_denied", id, "not authenticated and the client address matches no ip_auth entry");
@@ -281,7 +283,7 @@ Decision Engine::check_content(const Identity& id, std::string_view content) con
   const auto& acct = cfg->account;
   if (acct.restrict_mode == config::RestrictMode::Disabled) {
     auto from = from_header_address(content);
-    std::string domain = from ? smtp::ascii_lower(from->domain) : std::string();
+    std::string domain = from ? ascii_lower(from->domain) : std::string();
     std::string addr = from ? normal_address(*from) : std::string();
     bool verified = from && (contains(acct.verified_domains, domain) || contains(acct.verified_senders, addr));
     if (!verified) {
@@ -311,7 +313,7 @@ void Engine::commit(const Identity& id, std::uint64_t n) const {
 
 void Engine::release(const Identity& id, std::uint64_t n) const { counters_.release(id.key(), n); }
 
-std::optional<smtp::Mailbox> from_header_address(std::string_view content) {
+std::optional<Mailbox> from_header_address(std::string_view content) {
   // Find "From:" among the headers (they end at the first empty line), unfolding continuations.
   std::string value;
   bool found = false;
@@ -324,7 +326,7 @@ std::optional<smtp::Mailbox> from_header_address(std::string_view content) {
     if (found) {
       if (line.front() == ' ' || line.front() == '\t') value += std::string(line);
       else break;
-    } else if (line.size() >= 5 && smtp::ascii_lower(line.substr(0, 5)) == "from:") {
+    } else if (line.size() >= 5 && ascii_lower(line.substr(0, 5)) == "from:") {
       found = true;
       value = std::string(line.substr(5));
     }
@@ -354,12 +356,12 @@ std::optional<smtp::Mailbox> from_header_address(std::string_view content) {
     if (c == '<') {
       auto close = value.find('>', i);
       if (close == std::string::npos) return std::nullopt;
-      return smtp::parse_plain_address(value.substr(i + 1, close - i - 1));
+      return parse_plain_address(value.substr(i + 1, close - i - 1));
     }
     if (c == ',') break;
     if (c != ' ' && c != '\t') bare += c;
   }
-  return smtp::parse_plain_address(bare);
+  return parse_plain_address(bare);
 }
 
 }  // namespace relaymock::policy

@@ -8,11 +8,12 @@
 #include <string_view>
 
 #include "config/config.hpp"
-#include "policy/clock.hpp"
+#include "util/clock.hpp"
 #include "policy/counters.hpp"
+#include "policy/cycle.hpp"
 #include "policy/rules.hpp"
 #include "policy/sender_route.hpp"
-#include "smtp/address.hpp"
+#include "util/address.hpp"
 #include "smtp/reply.hpp"
 #include "smtp/session.hpp"
 
@@ -32,7 +33,7 @@ struct Identity {
 struct Decision {
   std::string rule;  // a rule id, "accepted" or "accepted_sandbox"
   bool accept = true;
-  smtp::Reply reply;   // the reply to send when !accept (ids: see rules.hpp)
+  Reply reply;   // the reply to send when !accept (ids: see rules.hpp)
   std::string detail;  // one line naming the values compared
   Identity identity;
 };
@@ -59,11 +60,11 @@ class Engine {
   // the caller later commits or releases what it reserved.
   // In sender_verification.mode system, `route` is what DNS said about the
   // domain that route_domain() named; without it the DNS step is skipped.
-  Decision check_rcpt(const Identity& id, const smtp::Mailbox& sender, const SenderRoute* route = nullptr) const;
+  Decision check_rcpt(const Identity& id, const Mailbox& sender, const SenderRoute* route = nullptr) const;
 
   // The domain whose DNS answer check_rcpt needs for this sender: only in
   // mode system, and only when no static rule decides first.
-  std::optional<std::string> route_domain(const smtp::Mailbox& sender) const;
+  std::optional<std::string> route_domain(const Mailbox& sender) const;
 
   // End of DATA: the From header rule, then accepted / accepted_sandbox.
   Decision check_content(const Identity& id, std::string_view content) const;
@@ -91,6 +92,6 @@ class Engine {
 
 // The first mailbox of the From: header, or nullopt if there is none or it
 // cannot be parsed. Exposed for tests.
-std::optional<smtp::Mailbox> from_header_address(std::string_view content);
+std::optional<Mailbox> from_header_address(std::string_view content);
 
 }  // namespace relaymock::policy

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <regex>
 
-#include "smtp/address.hpp"
-#include "store/mime.hpp"
+#include "util/address.hpp"
+#include "mime/mime.hpp"
 #include "util/cidr.hpp"
 
 namespace relaymock::policy {
@@ -25,10 +25,10 @@ bool matches(const config::Scenario& s, const StageFacts& f) {
       std::none_of(f.recipients.begin(), f.recipients.end(), [&](std::string_view r) { return glob_match(m.recipient, r); }))
     return false;
   if (!m.headers.empty()) {
-    auto headers = store::parse_headers(f.content);
+    auto headers = mime::parse_headers(f.content);
     for (const auto& [name, pattern] : m.headers) {
       bool any = false;
-      for (const auto& value : store::header_values(headers, name)) {
+      for (const auto& value : mime::header_values(headers, name)) {
         // Checked at load; a pattern that still throws matches nothing.
         try {
           if (std::regex_search(value, std::regex(pattern))) any = true;

@@ -29,7 +29,7 @@ struct StageFacts {
 
 struct Firing {
   std::string name;
-  std::optional<smtp::Reply> reply;
+  std::optional<Reply> reply;
   std::optional<Millis> delay;
   bool disconnect = false;
   std::string detail;  // "match 3, fires every 3rd"

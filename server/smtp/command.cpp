@@ -3,30 +3,11 @@
 #include <array>
 #include <charconv>
 
+#include "util/strings.hpp"
+
 namespace relaymock::smtp {
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-bool istarts(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
-}
 
 struct VerbEntry {
   std::string_view name;
@@ -211,7 +192,7 @@ PathArg parse_path(std::string_view arg, Params& params, Take take, const char* 
 
 CommandLine split_command(std::string_view line) {
   for (const auto& e : kVerbs) {
-    if (!istarts(line, e.name)) continue;
+    if (!istarts_with(line, e.name)) continue;
     auto rest = line.substr(e.name.size());
     // A verb must end at a space or at the end ("HELOX" is unknown); "MAIL FROM:" ends in ':'.
     if (e.name.back() != ':' && !rest.empty() && rest.front() != ' ' && rest.front() != '\t')

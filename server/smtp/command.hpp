@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "smtp/address.hpp"
+#include "util/address.hpp"
 
 namespace relaymock::smtp {
 
@@ -59,6 +59,5 @@ struct BdatArg {
 };
 BdatArg parse_bdat_arg(std::string_view arg);
 
-bool iequals(std::string_view a, std::string_view b);
 
 }  // namespace relaymock::smtp

@@ -1,6 +1,6 @@
 #include "smtp/message_id.hpp"
 
-#include <openssl/rand.h>
+#include "util/random.hpp"
 
 #include <atomic>
 
@@ -19,9 +19,9 @@ void append_base62(std::string& out, std::uint64_t v, int width) {
 
 std::uint64_t process_key() {
   static const std::uint64_t key = [] {
-    std::uint64_t k = 0;
-    if (RAND_bytes(reinterpret_cast<unsigned char*>(&k), sizeof k) != 1) k = 0x9E3779B97F4A7C15ull;
-    return k;
+    // Throws if the CSPRNG fails: main makes the first id at start, so that
+    // is a startup error, never a predictable id.
+    return random_u64();
   }();
   return key;
 }

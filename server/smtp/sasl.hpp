@@ -1,16 +1,10 @@
-// SASL pieces for AUTH (RFC 4954): base64, PLAIN and CRAM-MD5 helpers.
+// SASL pieces for AUTH (RFC 4954): PLAIN and CRAM-MD5 helpers (base64: util/base64).
 #pragma once
 #include <optional>
 #include <string>
 #include <string_view>
 
 namespace relaymock::smtp {
-
-// Strict base64 (RFC 4648, padding optional); nullopt for anything else.
-std::optional<std::string> base64_decode(std::string_view in);
-std::string base64_encode(std::string_view in);
-// The value of one base64 digit, or -1.
-int base64_value(char c);
 
 // PLAIN (RFC 4616): "authzid\0authcid\0passwd".
 struct PlainCredentials {

@@ -4,8 +4,10 @@
 #include <cstring>
 
 #include "smtp/sasl.hpp"
+#include "util/base64.hpp"
+#include "util/strings.hpp"
 
-#include <openssl/rand.h>
+#include "util/random.hpp"
 
 namespace relaymock::smtp {
 
@@ -693,7 +695,13 @@ void Session::cmd_auth(std::string_view arg) {
     // Like Exim's <pid.time@host>, but unpredictable: a replayed digest never matches.
     static std::atomic<std::uint64_t> seq{0};
     std::uint64_t nonce = 0;
-    RAND_bytes(reinterpret_cast<unsigned char*>(&nonce), sizeof nonce);
+    try {
+      nonce = random_u64();
+    } catch (const RandomError&) {
+      // A predictable challenge would let a recorded digest be replayed.
+      protocol_error(Stage::Auth, "auth_unavailable", 454, "4.7.0", "Temporary authentication failure");
+      return;
+    }
     auth_challenge_ = "<" + std::to_string(++seq) + "." + std::to_string(nonce) + "@" + settings_.hostname + ">";
     auth_step_ = AuthStep::CramResponse;
     mode_ = Mode::AuthResponse;

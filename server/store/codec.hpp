@@ -9,10 +9,6 @@
 
 namespace relaymock::store {
 
-// "2026-11-27T18:21:12.520Z"
-std::string rfc3339(TimePoint t);
-std::optional<TimePoint> parse_rfc3339(std::string_view s);
-
 // The API's message summary.
 boost::json::object message_summary(const Message& m);
 // Everything needed to rebuild the Message without its content.

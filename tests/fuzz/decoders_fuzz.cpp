@@ -4,17 +4,17 @@
 #include <string_view>
 
 #include "smtp/sasl.hpp"
-#include "store/mime.hpp"
+#include "mime/mime.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);
-  if (auto decoded = relaymock::smtp::base64_decode(in)) {
+  if (auto decoded = relaymock::base64_decode(in)) {
     (void)relaymock::smtp::parse_plain(*decoded);
     // Strict base64 round-trips.
-    if (relaymock::smtp::base64_decode(relaymock::smtp::base64_encode(*decoded)) != decoded) __builtin_trap();
+    if (relaymock::base64_decode(relaymock::base64_encode(*decoded)) != decoded) __builtin_trap();
   }
-  (void)relaymock::store::decode_words(in);
-  (void)relaymock::store::address_list(in);
-  (void)relaymock::store::parse_message(in);
+  (void)relaymock::mime::decode_words(in);
+  (void)relaymock::mime::address_list(in);
+  (void)relaymock::mime::parse_message(in);
   return 0;
 }

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "smtp/address.hpp"
+#include "util/address.hpp"
 #include "smtp/command.hpp"
 #include "util/cidr.hpp"
 #include "util/duration.hpp"

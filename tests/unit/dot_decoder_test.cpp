@@ -4,6 +4,7 @@
 
 #include "smtp/dot_decoder.hpp"
 
+using namespace relaymock;
 using namespace relaymock::smtp;
 
 namespace {

@@ -2,10 +2,12 @@
 // HTTP API uses (store/mime): what one writes, the other must read back.
 #include <gtest/gtest.h>
 
-#include "store/mime.hpp"
-#include "store/mime_build.hpp"
+#include "mime/mime.hpp"
+#include "mime/mime_build.hpp"
+#include "util/base64.hpp"
 
-using namespace relaymock::store;
+using namespace relaymock;
+using namespace relaymock::mime;
 
 namespace {
 
@@ -29,15 +31,15 @@ std::size_t longest_line(const std::string& s) {
 }  // namespace
 
 TEST(MimeBuild, Base64KnownVectorsAndLineLength) {
-  EXPECT_EQ(encode_base64(""), "");
-  EXPECT_EQ(encode_base64("f"), "Zg==\r\n");
-  EXPECT_EQ(encode_base64("fo"), "Zm8=\r\n");
-  EXPECT_EQ(encode_base64("foo"), "Zm9v\r\n");
+  EXPECT_EQ(base64_encode_lines(""), "");
+  EXPECT_EQ(base64_encode_lines("f"), "Zg==\r\n");
+  EXPECT_EQ(base64_encode_lines("fo"), "Zm8=\r\n");
+  EXPECT_EQ(base64_encode_lines("foo"), "Zm9v\r\n");
   std::string bytes;
   for (int i = 0; i < 1000; ++i) bytes += static_cast<char>(i * 7);
-  auto enc = encode_base64(bytes);
+  auto enc = base64_encode_lines(bytes);
   EXPECT_EQ(longest_line(enc), 76u);
-  EXPECT_EQ(decode_base64_lenient(enc), bytes);
+  EXPECT_EQ(base64_decode_lenient(enc), bytes);
 }
 
 TEST(MimeBuild, QuotedPrintableRoundTripsAndKeepsLinesShort) {

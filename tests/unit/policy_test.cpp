@@ -3,6 +3,7 @@
 
 #include "config/loader.hpp"
 #include "policy/engine.hpp"
+#include "util/dates.hpp"
 
 using namespace relaymock;
 using namespace std::chrono_literals;
@@ -10,8 +11,8 @@ using policy::Identity;
 
 namespace {
 
-policy::TimePoint at(int y, int m, int d, int hh = 0, int mm = 0, int ss = 0) {
-  return policy::time_from_civil({y, m, d}) + std::chrono::hours(hh) + std::chrono::minutes(mm) +
+TimePoint at(int y, int m, int d, int hh = 0, int mm = 0, int ss = 0) {
+  return time_from_civil({y, m, d}) + std::chrono::hours(hh) + std::chrono::minutes(mm) +
          std::chrono::seconds(ss);
 }
 
@@ -23,8 +24,8 @@ struct Fixture {
   }
   policy::Decision rcpt(std::optional<std::string> user, const std::string& ip, const std::string& from) {
     auto id = engine->identify(user, ip);
-    smtp::Mailbox mb;
-    if (!from.empty()) mb = *smtp::parse_plain_address(from);
+    Mailbox mb;
+    if (!from.empty()) mb = *parse_plain_address(from);
     return engine->check_rcpt(id, mb);
   }
   // A whole message to n recipients: reserve n, then commit what was accepted.
@@ -32,14 +33,14 @@ struct Fixture {
     auto id = engine->identify(user, ip);
     int ok = 0;
     for (int i = 0; i < n; ++i) {
-      auto d = engine->check_rcpt(id, *smtp::parse_plain_address("a@example.com"));
+      auto d = engine->check_rcpt(id, *parse_plain_address("a@example.com"));
       if (last_rule) *last_rule = d.rule;
       if (d.accept) ++ok;
     }
     engine->commit(id, static_cast<std::uint64_t>(ok));
     return ok;
   }
-  policy::ManualClock clock;
+  ManualClock clock;
   policy::Counters counters;
   std::unique_ptr<policy::Engine> engine;
 };
@@ -139,12 +140,12 @@ smtp_users: [{ username: app, password: secret }]
 sender_verification: { mode: system, unroutable_domains: [nowhere.example], unknown_addresses: [ghost@shop.example] }
 )");
   auto id = f.engine->identify(std::string("app"), "192.0.2.1");
-  auto sender = *smtp::parse_plain_address("x@Shop.Example");
+  auto sender = *parse_plain_address("x@Shop.Example");
   EXPECT_EQ(f.engine->route_domain(sender), std::optional<std::string>("shop.example"));
   // Static rules decide first and need no lookup.
   for (auto s : {"x@nowhere.example", "x@localhost", "x@a.invalid", "x@[192.0.2.1]"})
-    EXPECT_FALSE(f.engine->route_domain(*smtp::parse_plain_address(s))) << s;
-  EXPECT_FALSE(f.engine->route_domain(smtp::Mailbox{}));
+    EXPECT_FALSE(f.engine->route_domain(*parse_plain_address(s))) << s;
+  EXPECT_FALSE(f.engine->route_domain(Mailbox{}));
 
   using K = policy::SenderRoute::Kind;
   struct Row {
@@ -172,7 +173,7 @@ sender_verification: { mode: system, unroutable_domains: [nowhere.example], unkn
                            "Could not complete sender verify");
   // A routable domain does not excuse an address listed as unknown.
   policy::SenderRoute ok{K::Routable, "MX 10 mx.shop.example"};
-  EXPECT_EQ(f.engine->check_rcpt(id, *smtp::parse_plain_address("ghost@shop.example"), &ok).rule,
+  EXPECT_EQ(f.engine->check_rcpt(id, *parse_plain_address("ghost@shop.example"), &ok).rule,
             "sender_unrouteable_address");
 }
 
@@ -261,7 +262,7 @@ TEST(Policy, ReservationsHoldAcrossConcurrentTransactions) {
 smtp_users: [{ username: app, password: secret, rate_limit: { count: 2, per: 1h } }]
 )");
   auto id = f.engine->identify(std::string("app"), "1.2.3.4");
-  auto from = *smtp::parse_plain_address("a@example.com");
+  auto from = *parse_plain_address("a@example.com");
   EXPECT_TRUE(f.engine->check_rcpt(id, from).accept);  // session A
   EXPECT_TRUE(f.engine->check_rcpt(id, from).accept);  // session B
   EXPECT_EQ(f.engine->check_rcpt(id, from).rule, "user_rate_limited");

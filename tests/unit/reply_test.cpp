@@ -2,6 +2,7 @@
 
 #include "smtp/reply.hpp"
 
+using namespace relaymock;
 using namespace relaymock::smtp;
 
 TEST(Reply, SingleAndMultiLine) {

@@ -1,10 +1,12 @@
 #include <gtest/gtest.h>
 
+#include "util/base64.hpp"
 #include "smtp/message_id.hpp"
 #include "smtp/sasl.hpp"
 
 #include <set>
 
+using namespace relaymock;
 using namespace relaymock::smtp;
 
 TEST(Base64, RoundTripAndStrictness) {

@@ -12,7 +12,7 @@ config::Scenario scenario(std::string name, ScenarioStage stage) {
   config::Scenario s;
   s.name = std::move(name);
   s.stage = stage;
-  s.reply = smtp::Reply{451, "", "scripted"};
+  s.reply = Reply{451, "", "scripted"};
   return s;
 }
 

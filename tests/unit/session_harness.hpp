@@ -37,25 +37,25 @@ struct FakeHandler : smtp::Handler {
     return false;
   }
 
-  std::optional<smtp::Reply> authenticate(const smtp::SessionView&, const smtp::AuthAttempt& a) override {
+  std::optional<Reply> authenticate(const smtp::SessionView&, const smtp::AuthAttempt& a) override {
     bool ok = a.user == user && (a.mechanism == "CRAM-MD5" ? a.digest == smtp::cram_md5_digest(password, a.challenge)
                                                            : a.password == password);
     if (ok) return std::nullopt;
-    return smtp::Reply{535, "5.7.8", "Incorrect authentication data"};
+    return Reply{535, "5.7.8", "Incorrect authentication data"};
   }
-  std::optional<smtp::Reply> check_rcpt(const smtp::SessionView&, const smtp::Envelope&,
+  std::optional<Reply> check_rcpt(const smtp::SessionView&, const smtp::Envelope&,
                                         const smtp::Recipient& r) override {
     if (refused_rcpts.count(r.mailbox.str())) {
-      smtp::Reply rep;
-      smtp::parse_reply_text(refusal, rep);
+      Reply rep;
+      parse_reply_text(refusal, rep);
       return rep;
     }
     return std::nullopt;
   }
-  smtp::Reply deliver(const smtp::SessionView&, const smtp::Envelope& e, std::string& content) override {
+  Reply deliver(const smtp::SessionView&, const smtp::Envelope& e, std::string& content) override {
     delivered.push_back(content);
     envelopes.push_back(e);
-    return smtp::Reply{250, "", "OK id=1wvlsG-7tiG0Lhs7a5-fDer"};
+    return Reply{250, "", "OK id=1wvlsG-7tiG0Lhs7a5-fDer"};
   }
   void abandon(const smtp::SessionView&, const smtp::Envelope&) override { ++abandoned; }
   // A scripted outcome at one point (scenarios), and the points asked.
@@ -67,7 +67,7 @@ struct FakeHandler : smtp::Handler {
     if (script_at && *script_at == f.point) return scripted_outcome;
     return std::nullopt;
   }
-  void protocol_reply(const smtp::SessionView&, smtp::Stage, std::string_view rule, const smtp::Reply&) override {
+  void protocol_reply(const smtp::SessionView&, smtp::Stage, std::string_view rule, const Reply&) override {
     rules.emplace_back(rule);
   }
 };

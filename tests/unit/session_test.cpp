@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "session_harness.hpp"
+#include "util/base64.hpp"
 #include "smtp/sasl.hpp"
 
 using relaymock::test::Harness;
@@ -395,13 +396,13 @@ TEST(Session, BdatOverSize) {
 TEST(Session, AuthPlainWithAndWithoutInitialResponse) {
   Harness h;
   h.send("EHLO c.example\r\n");
-  std::string good = smtp::base64_encode(std::string("\0app\0secret", 11));
+  std::string good = relaymock::base64_encode(std::string("\0app\0secret", 11));
   EXPECT_EQ(h.send("AUTH PLAIN " + good + "\r\n"), "235 Authentication succeeded\r\n");
   EXPECT_EQ(h.send("AUTH PLAIN " + good + "\r\n"), "503 already authenticated\r\n");
   Harness h2;
   h2.send("EHLO c.example\r\n");
   EXPECT_EQ(h2.send("AUTH PLAIN\r\n"), "334 \r\n");
-  EXPECT_EQ(h2.send(smtp::base64_encode(std::string("\0app\0wrong", 10)) + "\r\n"),
+  EXPECT_EQ(h2.send(relaymock::base64_encode(std::string("\0app\0wrong", 10)) + "\r\n"),
             "535 Incorrect authentication data\r\n");
 }
 
@@ -409,17 +410,17 @@ TEST(Session, AuthLoginAndCramMd5) {
   Harness h;
   h.send("EHLO c.example\r\n");
   EXPECT_EQ(h.send("AUTH LOGIN\r\n"), "334 VXNlcm5hbWU6\r\n");
-  EXPECT_EQ(h.send(smtp::base64_encode("app") + "\r\n"), "334 UGFzc3dvcmQ6\r\n");
-  EXPECT_EQ(h.send(smtp::base64_encode("secret") + "\r\n"), "235 Authentication succeeded\r\n");
+  EXPECT_EQ(h.send(relaymock::base64_encode("app") + "\r\n"), "334 UGFzc3dvcmQ6\r\n");
+  EXPECT_EQ(h.send(relaymock::base64_encode("secret") + "\r\n"), "235 Authentication succeeded\r\n");
 
   Harness h2;
   h2.send("EHLO c.example\r\n");
   std::string prompt = h2.send("AUTH CRAM-MD5\r\n");
   ASSERT_EQ(prompt.substr(0, 4), "334 ");
-  auto challenge = smtp::base64_decode(prompt.substr(4, prompt.size() - 6));
+  auto challenge = relaymock::base64_decode(prompt.substr(4, prompt.size() - 6));
   ASSERT_TRUE(challenge);
   EXPECT_EQ(challenge->front(), '<');
-  std::string answer = smtp::base64_encode("app " + smtp::cram_md5_digest("secret", *challenge));
+  std::string answer = relaymock::base64_encode("app " + smtp::cram_md5_digest("secret", *challenge));
   EXPECT_EQ(h2.send(answer + "\r\n"), "235 Authentication succeeded\r\n");
 }
 
@@ -550,7 +551,7 @@ TEST(Session, ScriptedReplyReplacesTheAnswerAtEachPoint) {
   };
   std::vector<Case> cases = {
       {P::Ehlo, "", "EHLO c.test\r\n", "451 scripted\r\n"},
-      {P::Auth, "EHLO c.test\r\n", "AUTH PLAIN " + smtp::base64_encode(std::string("\0app\0secret", 11)) + "\r\n",
+      {P::Auth, "EHLO c.test\r\n", "AUTH PLAIN " + relaymock::base64_encode(std::string("\0app\0secret", 11)) + "\r\n",
        "451 scripted\r\n"},
       {P::Mail, "EHLO c.test\r\n", mail, "451 scripted\r\n"},
       {P::Rcpt, "EHLO c.test\r\n" + mail, rcpt, "451 scripted\r\n"},
@@ -562,7 +563,7 @@ TEST(Session, ScriptedReplyReplacesTheAnswerAtEachPoint) {
     Harness h;
     h.greet();
     h.handler.script_at = c.point;
-    h.handler.scripted_outcome.reply = smtp::Reply{451, "4.3.0", "scripted"};
+    h.handler.scripted_outcome.reply = relaymock::Reply{451, "4.3.0", "scripted"};
     h.send(c.before);
     EXPECT_EQ(h.send(c.command), c.expected) << static_cast<int>(c.point);
     EXPECT_TRUE(h.handler.delivered.empty());
@@ -573,7 +574,7 @@ TEST(Session, ScriptedReplyReplacesTheAnswerAtEachPoint) {
 TEST(Session, ScriptedConnectRefusalClosesAndDisconnectIsSilent) {
   Harness h;
   h.handler.script_at = smtp::ScriptPoint::Connect;
-  h.handler.scripted_outcome.reply = smtp::Reply{421, "", "busy"};
+  h.handler.scripted_outcome.reply = relaymock::Reply{421, "", "busy"};
   EXPECT_EQ(h.greet(), "421 busy\r\n");
   EXPECT_TRUE(h.session.closing());
 

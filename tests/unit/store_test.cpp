@@ -6,13 +6,17 @@
 #include <boost/json.hpp>
 #include <filesystem>
 
+#include "util/base64.hpp"
+#include "util/dates.hpp"
 #include "store/codec.hpp"
 #include "store/durable.hpp"
 #include "store/event_log.hpp"
 #include "store/mail_store.hpp"
-#include "store/mime.hpp"
+#include "mime/mime.hpp"
 
+using namespace relaymock;
 using namespace relaymock::store;
+using namespace relaymock::mime;
 namespace fs = std::filesystem;
 
 TEST(Mime, EncodedWords) {
@@ -70,7 +74,7 @@ TEST(Mime, HostileStructuresStayBounded) {
   auto q = parse_message("Content-Type: multipart/mixed\r\n\r\n--x\r\nhello");
   EXPECT_TRUE(q.has_text || !q.attachments.empty());
   EXPECT_EQ(parse_message("").text, "");
-  EXPECT_EQ(decode_base64_lenient("aGVsbG8=\r\n!!!"), "hello");
+  EXPECT_EQ(base64_decode_lenient("aGVsbG8=\r\n!!!"), "hello");
   EXPECT_EQ(decode_quoted_printable("=4"), "=4");
 }
 

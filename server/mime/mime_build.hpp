@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-namespace relaymock::store {
+namespace relaymock::mime {
 
 struct FilePart {
   std::string filename;
@@ -36,9 +36,8 @@ using BoundarySource = std::function<std::string()>;
 std::string build_message(const OutgoingMessage& m, const BoundarySource& boundary);
 
 // Pieces, exposed for tests.
-std::string encode_base64(std::string_view in);            // lines of 76, CRLF
 std::string encode_quoted_printable(std::string_view in);  // text: line breaks become CRLF
 std::string encode_words(std::string_view utf8);            // RFC 2047 B words, or as is when plain ASCII
 std::string encode_mailbox(std::string_view mailbox);       // "Name <addr>" with the name encoded or quoted
 
-}  // namespace relaymock::store
+}  // namespace relaymock::mime

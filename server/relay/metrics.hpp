@@ -8,7 +8,7 @@
 #include <string>
 #include <utility>
 
-namespace relaymock::net {
+namespace relaymock::relay {
 
 struct Metrics {
   std::atomic<std::uint64_t> connections_total{0};
@@ -33,4 +33,4 @@ struct Metrics {
   std::map<std::pair<int, std::string>, std::uint64_t> replies_;
 };
 
-}  // namespace relaymock::net
+}  // namespace relaymock::relay

@@ -1,6 +1,6 @@
-#include "smtp/address.hpp"
+#include "util/address.hpp"
 
-namespace relaymock::smtp {
+namespace relaymock {
 namespace {
 
 bool atext(unsigned char c) {
@@ -45,13 +45,6 @@ bool valid_quoted(std::string_view s) {
 }
 
 }  // namespace
-
-std::string ascii_lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
 
 bool valid_domain(std::string_view d) {
   if (d.empty() || d.size() > 255) return false;
@@ -135,4 +128,4 @@ std::optional<Mailbox> parse_plain_address(std::string_view text) {
   return res.mailbox;
 }
 
-}  // namespace relaymock::smtp
+}  // namespace relaymock

@@ -1,14 +1,13 @@
-#include "store/mime_build.hpp"
+#include "mime/mime_build.hpp"
 
 #include <algorithm>
 #include <cctype>
 
-#include "smtp/sasl.hpp"
+#include "util/base64.hpp"
+#include "util/hex.hpp"
 
-namespace relaymock::store {
+namespace relaymock::mime {
 namespace {
-
-std::string base64_raw(std::string_view in) { return smtp::base64_encode(in); }
 
 bool plain_ascii(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) {
@@ -117,7 +116,7 @@ Part file_part(const FilePart& f, bool inline_part) {
                "; filename=" + param(f.filename) + "\r\n";
   // The provider's inlines are referenced from the HTML as cid:<filename>.
   if (inline_part) p.headers += "Content-ID: <" + f.filename + ">\r\n";
-  p.body = encode_base64(f.data);
+  p.body = base64_encode_lines(f.data);
   return p;
 }
 
@@ -136,16 +135,7 @@ Part multipart(const char* subtype, const std::vector<Part>& parts, const Bounda
 
 }  // namespace
 
-std::string encode_base64(std::string_view in) {
-  std::string raw = base64_raw(in);
-  std::string out;
-  out.reserve(raw.size() + raw.size() / 76 * 2 + 2);
-  for (std::size_t i = 0; i < raw.size(); i += 76) out.append(raw, i, 76).append("\r\n");
-  return out;
-}
-
 std::string encode_quoted_printable(std::string_view in) {
-  static const char hex[] = "0123456789ABCDEF";
   std::string text = crlf(in);
   std::string out;
   out.reserve(text.size() + text.size() / 8);
@@ -172,7 +162,7 @@ std::string encode_quoted_printable(std::string_view in) {
       char c = static_cast<char>(u);
       emit(std::string_view(&c, 1));
     } else {
-      char enc[3] = {'=', hex[u >> 4], hex[u & 15]};
+      char enc[3] = {'=', hex_digit(u >> 4, true), hex_digit(u, true)};
       emit(std::string_view(enc, 3));
     }
   }
@@ -190,7 +180,7 @@ std::string encode_words(std::string_view utf8) {
     while (end < utf8.size() && end > i && (static_cast<unsigned char>(utf8[end]) & 0xC0) == 0x80) --end;
     if (end == i) end = std::min(utf8.size(), i + 45);
     if (!out.empty()) out += "\r\n ";
-    out += "=?UTF-8?B?" + base64_raw(utf8.substr(i, end - i)) + "?=";
+    out += "=?UTF-8?B?" + base64_encode(utf8.substr(i, end - i)) + "?=";
     i = end;
   }
   return out;
@@ -248,4 +238,4 @@ std::string build_message(const OutgoingMessage& m, const BoundarySource& bounda
   return h + body.headers + "\r\n" + body.body;
 }
 
-}  // namespace relaymock::store
+}  // namespace relaymock::mime

@@ -1,4 +1,4 @@
-#include "net/resolver.hpp"
+#include "relay/resolver.hpp"
 
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
@@ -15,7 +15,7 @@
 #include <cstring>
 #include <vector>
 
-namespace relaymock::net {
+namespace relaymock::relay {
 
 namespace asio = boost::asio;
 using policy::SenderRoute;
@@ -183,4 +183,4 @@ SenderRoute Resolver::query(const std::string& domain, const config::SenderVerif
   return done(SenderRoute::Kind::NoAddress, "no MX, A or AAAA record");
 }
 
-}  // namespace relaymock::net
+}  // namespace relaymock::relay

@@ -14,7 +14,7 @@
 #include "config/config.hpp"
 #include "policy/sender_route.hpp"
 
-namespace relaymock::net {
+namespace relaymock::relay {
 
 class Resolver {
  public:
@@ -48,4 +48,4 @@ class Resolver {
   std::unordered_map<std::string, Entry> cache_;
 };
 
-}  // namespace relaymock::net
+}  // namespace relaymock::relay

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-namespace relaymock::store {
+namespace relaymock::mime {
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
@@ -43,7 +43,6 @@ struct MessageParts {
 // Walks the MIME tree (bounded depth).
 MessageParts parse_message(std::string_view content);
 
-std::string decode_base64_lenient(std::string_view in);
 std::string decode_quoted_printable(std::string_view in);
 
-}  // namespace relaymock::store
+}  // namespace relaymock::mime

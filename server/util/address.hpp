@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-namespace relaymock::smtp {
+namespace relaymock {
 
 struct Mailbox {
   std::string local;   // as sent (quoted local parts keep their quotes)
@@ -12,9 +12,6 @@ struct Mailbox {
   bool null() const { return local.empty() && domain.empty(); }
   std::string str() const { return null() ? std::string() : local + "@" + domain; }
 };
-
-// Lower-cases ASCII letters; bytes >= 0x80 are left alone.
-std::string ascii_lower(std::string_view s);
 
 // Parses the address inside a path such as "<a@b.c>" or a bare "a@b.c".
 // On failure returns the reason in Exim's words ("domain missing or malformed"...).
@@ -33,4 +30,4 @@ bool valid_domain(std::string_view d);
 // Splits "user@example.com" (no angle brackets) as written in config files.
 std::optional<Mailbox> parse_plain_address(std::string_view text);
 
-}  // namespace relaymock::smtp
+}  // namespace relaymock

@@ -1,32 +1,17 @@
-#include "store/mime.hpp"
+#include "mime/mime.hpp"
 
 #include <algorithm>
 #include <cctype>
 
-#include "smtp/sasl.hpp"
+#include "util/base64.hpp"
+#include "util/hex.hpp"
+#include "util/strings.hpp"
 
-namespace relaymock::store {
+namespace relaymock::mime {
 namespace {
 
 constexpr int kMaxDepth = 8;
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
-  return s;
-}
 
 // Splits a part into its header block and body at the first empty line.
 std::pair<std::string_view, std::string_view> split_part(std::string_view part) {
@@ -112,7 +97,7 @@ std::string param(std::string_view value, std::string_view name) {
 }
 
 std::string media_type(std::string_view content_type) {
-  auto t = lower(trim(content_type.substr(0, content_type.find(';'))));
+  auto t = ascii_lower(trim(content_type.substr(0, content_type.find(';'))));
   return t.empty() ? "text/plain" : t;
 }
 
@@ -130,14 +115,14 @@ std::string latin1_to_utf8(std::string_view s) {
 }
 
 std::string to_utf8(std::string bytes, std::string_view charset) {
-  auto cs = lower(charset);
+  auto cs = ascii_lower(charset);
   if (cs == "iso-8859-1" || cs == "latin1" || cs == "iso_8859-1" || cs == "windows-1252") return latin1_to_utf8(bytes);
   return bytes;
 }
 
 std::string decode_body(std::string_view body, std::string_view cte) {
-  auto enc = lower(trim(cte));
-  if (enc == "base64") return decode_base64_lenient(body);
+  auto enc = ascii_lower(trim(cte));
+  if (enc == "base64") return base64_decode_lenient(body);
   if (enc == "quoted-printable") return decode_quoted_printable(body);
   return std::string(body);
 }
@@ -203,33 +188,7 @@ void walk(std::string_view part, MessageParts& out, int depth, bool top) {
   }
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
 }  // namespace
-
-std::string decode_base64_lenient(std::string_view in) {
-  std::string out;
-  out.reserve(in.size() * 3 / 4);
-  unsigned acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    if (c == '=') break;
-    int v = smtp::base64_value(c);
-    if (v < 0) continue;  // line breaks and stray characters
-    acc = (acc << 6) | static_cast<unsigned>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xFF);
-    }
-  }
-  return out;
-}
 
 std::string decode_quoted_printable(std::string_view in) {
   std::string out;
@@ -287,7 +246,7 @@ std::string decode_words(std::string_view v) {
     auto text = v.substr(q2 + 1, end - q2 - 1);
     std::string bytes;
     if (enc == 'B') {
-      bytes = decode_base64_lenient(text);
+      bytes = base64_decode_lenient(text);
     } else if (enc == 'Q') {
       std::string t(text);
       std::replace(t.begin(), t.end(), '_', ' ');
@@ -298,7 +257,7 @@ std::string decode_words(std::string_view v) {
       last_was_word = false;
       continue;
     }
-    auto cs = lower(charset);
+    auto cs = ascii_lower(charset);
     if (cs == "utf-8" || cs == "us-ascii" || cs == "iso-8859-1" || cs == "latin1" || cs == "windows-1252")
       out += to_utf8(bytes, cs);
     else
@@ -372,4 +331,4 @@ MessageParts parse_message(std::string_view content) {
   return out;
 }
 
-}  // namespace relaymock::store
+}  // namespace relaymock::mime

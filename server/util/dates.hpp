@@ -1,0 +1,25 @@
+// Dates in UTC: civil dates for quota cycles, RFC 5322 for mail and the
+// greeting, RFC 3339 for the API, the logs and the store.
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "util/clock.hpp"
+
+namespace relaymock {
+
+struct CivilDate {
+  int year, month, day;  // month 1-12
+};
+CivilDate civil_from_time(TimePoint t);
+TimePoint time_from_civil(CivilDate d);  // 00:00:00 UTC on that day
+
+// "Fri, 13 Dec 2024 20:59:01 +0000"
+std::string rfc5322_date(TimePoint t);
+// "2026-11-27T18:21:12.520Z"
+std::string rfc3339(TimePoint t);
+// Z or +HH:MM offsets, optional fraction; nullopt for anything else.
+std::optional<TimePoint> parse_rfc3339(std::string_view s);
+
+}  // namespace relaymock
