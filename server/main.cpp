@@ -33,6 +33,9 @@
 #include "policy/engine.hpp"
 #include "http/api.hpp"
 #include "http/http_server.hpp"
+#include "relay/service.hpp"
+#include "smtp/message_id.hpp"
+#include "util/log.hpp"
 #include "relay/metrics.hpp"
 #include "relay/resolver.hpp"
 #include "store/durable.hpp"
@@ -195,6 +198,14 @@ int run(const std::optional<std::string>& path) {
   policy::Counters counters;
   policy::Engine engine(cfg, clock, counters);
 
+  // The message-id key comes from the CSPRNG; if that fails, say so now
+  // rather than in the first session.
+  try {
+    (void)smtp::make_message_id(clock.now());
+  } catch (const std::exception& e) {
+    std::cerr << "relaymock: " << e.what() << "\n";
+    return 1;
+  }
   // Durable mode: messages, events, the counters' history and the clock
   // offset come back from the store before anything listens.
   std::unique_ptr<store::Durable> durable;
@@ -226,8 +237,9 @@ int run(const std::optional<std::string>& path) {
   // while its connection's executor exists.
   relay::Resolver resolver(cfg->sender_verification);
   policy::Scenarios scenarios(cfg->scenarios);
-  net::Services services{engine, scenarios, *mail, resolver, *events, transcripts, metrics};
-  net::Server server(contexts, cfg, services, clock, tls);
+  relay::Bus bus;
+  relay::Service service(relay::Deps{engine, scenarios, *mail, *events, transcripts, resolver, metrics, bus, clock});
+  net::Server server(contexts, cfg, service, clock, tls);
 
   // SIGHUP and POST /api/v1/config/reload. Listeners, storage and the HTTP
   // address stay as they were started.
@@ -259,8 +271,8 @@ int run(const std::optional<std::string>& path) {
 
   std::atomic<bool> ready{false};
   ServerListeners listeners(server);
-  http::Api api(http::ApiContext{engine, clock, *mail, *events, transcripts, metrics, durable.get(), reload, ready, resolver,
-                                  listeners, scenarios});
+  http::Api api(http::ApiContext{engine, clock, *mail, *events, transcripts, metrics, durable.get(), reload, ready,
+                                  listeners, scenarios, service});
   http::HttpServer http_server(ioc, api);
   try {
     if (cfg->http.enabled) http_server.bind(cfg->http.host, cfg->http.port);

@@ -233,19 +233,6 @@ std::vector<std::string_view> segments(std::string_view path) {
   return out;
 }
 
-// Long-poll: asks `enough` until it says yes or `wait` has passed, sleeping
-// on a timer in between, so a waiting request holds no thread. `enough` is
-// taken by reference: it lives in the caller's frame while this runs.
-template <typename Enough>
-asio::awaitable<void> long_poll(std::chrono::milliseconds wait, const Enough& enough) {
-  auto deadline = std::chrono::steady_clock::now() + wait;
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  while (!enough() && std::chrono::steady_clock::now() < deadline) {
-    timer.expires_after(std::chrono::milliseconds(25));
-    co_await timer.async_wait(asio::use_awaitable);
-  }
-}
-
 Response not_allowed(const char* allow, unsigned version) {
   auto res = error(status::method_not_allowed, std::string("method not allowed; use ") + allow, version);
   res.set(field::allow, allow);
@@ -382,10 +369,25 @@ asio::awaitable<Response> Api::handle(const Request& req, const Peer& peer) {
   // /api/v1/messages
   if (seg.size() == 3 && seg[2] == "messages") {
     if (req.method() == verb::delete_) {
+      // No body: everything. {"ids": [...]}: those only (an unknown id is
+      // reported, the others still go). Anything else is refused whole.
       if (!q.only({})) co_return error(status::bad_request, q.problem, v);
-      auto n = ctx_.mail.size();
-      ctx_.mail.clear();
-      co_return json_response(status::ok, json::object{{"deleted", n}}, v);
+      auto body = body_object(req, {"ids"}, true, problem);
+      if (!body) co_return error(status::bad_request, problem + " (send {\"ids\": [\"<id>\", ...]}, or no body to delete every message)", v);
+      if (body->empty()) co_return json_response(status::ok, json::object{{"deleted", ctx_.service.clear_messages()}}, v);
+      const auto& ids = (*body)["ids"];
+      if (!ids.is_array() || ids.as_array().empty())
+        co_return error(status::bad_request, "ids must be a non-empty list of message ids", v);
+      for (const auto& x : ids.as_array())
+        if (!x.is_string()) co_return error(status::bad_request, "ids must hold message ids (strings)", v);
+      std::size_t deleted = 0;
+      json::array unknown;
+      for (const auto& x : ids.as_array()) {
+        std::string id(x.as_string());
+        if (ctx_.service.remove_message(id)) ++deleted;
+        else unknown.emplace_back(id);
+      }
+      co_return json_response(status::ok, json::object{{"deleted", deleted}, {"unknown", unknown}}, v);
     }
     if (!get) co_return not_allowed("GET, DELETE", v);
     if (!q.only({"from", "to", "subject", "user", "since", "limit", "offset", "wait", "min"}))
@@ -406,7 +408,8 @@ asio::awaitable<Response> Api::handle(const Request& req, const Peer& peer) {
         !q.number("min", min, 1, 10'000'000) || !q.wait(wait))
       co_return error(status::bad_request, q.problem, v);
     store::MailStore::Page page;
-    co_await long_poll(wait, [&] {
+    // Long-poll: asked again only when the bus says something happened.
+    co_await relay::wait_until(ctx_.service.bus(), wait, [&] {
       page = ctx_.mail.query(f, offset, limit);
       return page.total >= min;
     });
@@ -421,7 +424,7 @@ asio::awaitable<Response> Api::handle(const Request& req, const Peer& peer) {
     if (!url_decode(seg[3], id)) co_return error(status::bad_request, "malformed message id", v);
     if (!q.only({})) co_return error(status::bad_request, q.problem, v);
     if (seg.size() == 4 && req.method() == verb::delete_) {
-      if (!ctx_.mail.remove(id)) co_return error(status::not_found, "no message with id '" + id + "'", v);
+      if (!ctx_.service.remove_message(id)) co_return error(status::not_found, "no message with id '" + id + "'", v);
       co_return json_response(status::ok, json::object{{"deleted", 1}}, v);
     }
     if (!get) co_return not_allowed(seg.size() == 4 ? "GET, DELETE" : "GET", v);
@@ -454,7 +457,7 @@ asio::awaitable<Response> Api::handle(const Request& req, const Peer& peer) {
       co_return error(status::bad_request, q.problem, v);
     std::size_t total = 0;
     std::vector<store::Event> events;
-    co_await long_poll(wait, [&] {
+    co_await relay::wait_until(ctx_.service.bus(), wait, [&] {
       events = ctx_.events.query(f, limit, &total);
       return total >= min;
     });
@@ -607,6 +610,7 @@ asio::awaitable<Response> Api::handle(const Request& req, const Peer& peer) {
       }
       ctx_.clock.set_offset(offset);
       logger().info("clock changed", {{"offset", seconds_text(offset) + "s"}});
+      ctx_.service.clock_moved();
     } else if (!get) {
       co_return not_allowed("GET, POST", v);
     }
@@ -635,7 +639,7 @@ asio::awaitable<Response> Api::handle(const Request& req, const Peer& peer) {
     json::array done;
     try {
       if (want("messages")) {
-        ctx_.mail.clear();
+        ctx_.service.clear_messages();
         done.emplace_back("messages");
       }
       if (want("counters")) {
@@ -644,8 +648,7 @@ asio::awaitable<Response> Api::handle(const Request& req, const Peer& peer) {
         done.emplace_back("counters");
       }
       if (want("events")) {
-        ctx_.events.clear();
-        ctx_.transcripts.clear();
+        ctx_.service.clear_events();
         done.emplace_back("events");
       }
     } catch (const std::exception& e) {

@@ -14,7 +14,7 @@
 #include <boost/json/value.hpp>
 
 #include "relay/metrics.hpp"
-#include "relay/resolver.hpp"
+#include "relay/service.hpp"
 #include "util/clock.hpp"
 #include "policy/engine.hpp"
 #include "policy/scenarios.hpp"
@@ -62,9 +62,10 @@ struct ApiContext {
   store::Durable* durable;  // null in memory mode
   std::function<ReloadResult()> reload;
   std::atomic<bool>& ready;  // every SMTP listener is bound
-  relay::Resolver& resolver;   // sender verification in mode system
   Listeners& server;         // listeners and their faults
   policy::Scenarios& scenarios;
+  // Every submission and every change to what is kept goes through it.
+  relay::Service& service;
 };
 
 class Api {

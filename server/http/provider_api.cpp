@@ -418,50 +418,20 @@ asio::awaitable<Response> provider_api(ApiContext& ctx, const Request& req, cons
                                "the message would be " + std::to_string(s.content.size()) + " bytes; the limit is " +
                                    std::to_string(cfg->server.max_message_size)));
 
-  // The same rules as an SMTP transaction, recipient by recipient.
-  auto record = [&](const char* stage, const policy::Decision& d, const Reply& reply, std::string detail,
-                    std::string message_id = {}) {
-    store::Event e;
-    e.time = ctx.clock.now();
-    e.session_id = "api-" + request_id;
-    e.client_ip = peer.ip;
-    e.port = peer.port;
-    e.stage = stage;
-    e.rule = d.rule;
-    e.identity_kind = id->kind_name();
-    e.identity_name = id->name;
-    e.reply = reply_spec(reply);
-    e.detail = std::move(detail);
-    e.message_id = std::move(message_id);
-    logger().info(reply.code < 400 ? "accepted" : "rejected",
-                       {{"session", e.session_id}, {"client", peer.ip}, {"stage", stage}, {"rule", d.rule},
-                        {"identity", std::string("api_key:") + id->name}, {"reply", reply_spec(reply)},
-                        {"detail", e.detail}});
-    try {
-      ctx.events.append(std::move(e));
-    } catch (const std::exception& ex) {
-      logger().error("event not stored", {{"error", ex.what()}});
-    }
-    ctx.metrics.count_reply(reply.code, d.rule);
-  };
-
-  // Scenarios first, as for SMTP: mail (once), rcpt (each), end_of_data.
-  // A reply is a failure; a delay holds the answer; a disconnect closes the
-  // connection without one.
+  // The same transaction as SMTP's, recipient by recipient. Scenarios
+  // first, as for SMTP: mail (once), rcpt (each), end_of_data. A reply is a
+  // failure; a delay holds the answer; a disconnect closes the connection
+  // without one. The transaction releases what it reserved on every way out.
+  relay::Service& svc = ctx.service;
+  const relay::Origin origin{"api-" + request_id, peer.ip, peer.port, false};
+  relay::Transaction tx(svc, origin);
   const std::string sender_text = s.sender.str();
   bool drop = false;
   auto scenario = [&](config::ScenarioStage st, std::vector<std::string_view> rcpts,
                       std::string_view content) -> std::optional<policy::Firing> {
-    if (ctx.scenarios.empty()) return std::nullopt;
     policy::StageFacts facts{st, peer.ip, peer.port, {}, id->name, sender_text, std::move(rcpts), content};
-    auto fired = ctx.scenarios.fire(facts);
-    if (!fired) return std::nullopt;
-    std::string detail = "scenario " + fired->name + " (" + fired->detail + ")";
-    if (fired->delay) detail += "; delay " + format_duration(*fired->delay);
-    if (fired->disconnect) detail += "; disconnect";
-    record(config::scenario_stage_name(st), policy::Decision{"scenario:" + fired->name, false, {}, {}, *id},
-           fired->reply.value_or(Reply{}), detail);
-    drop = drop || fired->disconnect;
+    auto fired = svc.scenario(origin, facts, *id);
+    drop = drop || (fired && fired->disconnect);
     return fired;
   };
   auto dropped = [&] {
@@ -470,7 +440,6 @@ asio::awaitable<Response> provider_api(ApiContext& ctx, const Request& req, cons
     return res;
   };
 
-  std::uint64_t reserved = 0;
   std::vector<std::string> accepted;
   json::array failures;
   std::uint64_t failed = 0;
@@ -485,9 +454,9 @@ asio::awaitable<Response> provider_api(ApiContext& ctx, const Request& req, cons
   if (drop) co_return dropped();
   bool mail_refused = at_mail && at_mail->reply;
 
-  std::optional<policy::SenderRoute> route;
+  // Sender verification through the same cache as SMTP's.
   if (!mail_refused)
-    if (auto domain = ctx.engine.route_domain(s.sender)) route = co_await ctx.resolver.lookup(*domain);
+    if (auto domain = tx.needs_lookup(s.sender)) co_await tx.lookup(std::move(*domain));
 
   for (const auto& r : s.rcpts) {
     if (mail_refused) {
@@ -498,24 +467,18 @@ asio::awaitable<Response> provider_api(ApiContext& ctx, const Request& req, cons
     const std::string addr = r.str();
     auto at_rcpt = scenario(config::ScenarioStage::Rcpt, {addr}, {});
     co_await hold_for(at_rcpt);
-    if (drop) {
-      ctx.engine.release(*id, reserved);
-      co_return dropped();
-    }
+    if (drop) co_return dropped();
     if (at_rcpt && at_rcpt->reply) {
       ++failed;
       add_failure(failure_text(*at_rcpt->reply));
       continue;
     }
-    auto d = ctx.engine.check_rcpt(*id, s.sender, route ? &*route : nullptr);
+    auto d = tx.check_rcpt(*id, s.sender, addr);
     if (d.accept) {
-      ++reserved;
-      accepted.push_back(r.str());
+      accepted.push_back(addr);
       continue;
     }
-    record("rcpt", d, d.reply, d.detail + "; recipient " + r.str());
     if (d.rule == "api_key_rate_limited") {
-      ctx.engine.release(*id, reserved);
       auto res = fail({status::too_many_requests, d.reply.text, kRateLimited});
       if (id->rate_limit) res.set("X-Ratelimit-Limit", std::to_string(id->rate_limit->count));
       res.set("X-Ratelimit-Remaining", "0");
@@ -530,63 +493,31 @@ asio::awaitable<Response> provider_api(ApiContext& ctx, const Request& req, cons
     std::vector<std::string_view> all(accepted.begin(), accepted.end());
     auto at_end = scenario(config::ScenarioStage::EndOfData, all, s.content);
     co_await hold_for(at_end);
-    if (drop) {
-      ctx.engine.release(*id, reserved);
-      co_return dropped();
-    }
+    if (drop) co_return dropped();
     if (at_end && at_end->reply) {
-      ctx.engine.release(*id, reserved);
+      tx.abandon();
       failed += accepted.size();
       accepted.clear();
       add_failure(failure_text(*at_end->reply));
     }
   }
   if (!accepted.empty()) {
-    auto d = ctx.engine.check_content(*id, s.content);
-    if (!d.accept) {
-      ctx.engine.release(*id, reserved);
-      record("data", d, d.reply, d.detail);
+    auto msg = std::make_shared<store::Message>();
+    msg->id = planned_id;
+    msg->envelope_from = sender_text;
+    msg->envelope_to = accepted;
+    msg->notify.assign(accepted.size(), "");
+    msg->orcpt.assign(accepted.size(), "");
+    msg->content = std::move(s.content);
+    auto result = tx.finish(msg, msg->content);
+    if (result.accepted) {
+      email_id = result.message_id;
+    } else if (result.rule == "store_failed") {
+      co_return fail({status::internal_server_error, result.detail, kApiException});
+    } else {
       failed += accepted.size();
       accepted.clear();
-      add_failure(failure_text(d.reply));
-    } else {
-      auto now = ctx.clock.now();
-      auto msg = std::make_shared<store::Message>();
-      msg->id = planned_id.empty() ? smtp::make_message_id(now) : planned_id;
-      msg->received_at = now;
-      msg->session_id = "api-" + request_id;
-      msg->client_ip = peer.ip;
-      msg->port = peer.port;
-      msg->identity_kind = id->kind_name();
-      msg->identity_name = id->name;
-      msg->sandbox = d.rule == "accepted_sandbox";
-      msg->envelope_from = s.sender.str();
-      msg->envelope_to = accepted;
-      msg->notify.assign(accepted.size(), "");
-      msg->orcpt.assign(accepted.size(), "");
-      msg->content = std::move(s.content);
-      std::uint64_t size = msg->content.size();
-      std::string mid = msg->id;
-      std::vector<store::UsageRow> usage{
-          {id->key(), std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count(), reserved}};
-      std::string store_error;
-      try {
-        ctx.mail.add(std::move(msg), usage);
-      } catch (const std::exception& ex) {
-        store_error = ex.what();
-      }
-      if (!store_error.empty()) {
-        ctx.engine.release(*id, reserved);
-        record("data", policy::Decision{"store_failed", false, {}, {}, *id},
-               {451, "4.3.0", "Temporary local problem - please try later"}, "the message could not be stored: " + store_error);
-        co_return fail({status::internal_server_error, "the message could not be stored: " + store_error, kApiException});
-      }
-      ctx.engine.commit(*id, reserved);
-      ctx.metrics.messages_accepted_total++;
-      ctx.metrics.recipients_accepted_total += accepted.size();
-      email_id = mid;
-      record("data", d, {250, "2.0.0", "OK id=" + mid},
-             d.detail + "; " + std::to_string(accepted.size()) + " recipient(s), " + std::to_string(size) + " bytes", mid);
+      add_failure(failure_text(result.reply));
     }
   }
   co_return json_response(status::ok,

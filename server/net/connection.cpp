@@ -24,7 +24,7 @@ thread_local char t_read_buffer[kReadBuffer];
 constexpr auto kFinalWrite = 5s;
 }  // namespace
 
-Connection::Connection(tcp::socket socket, ConnectionSetup setup, Services& services, std::string session_id,
+Connection::Connection(tcp::socket socket, ConnectionSetup setup, relay::Service& services, std::string session_id,
                        std::string client_ip)
     : socket_(std::move(socket)),
       setup_(std::move(setup)),
@@ -165,7 +165,7 @@ asio::awaitable<bool> Connection::handshake() {
                                            {"error", expired_ ? std::string("timeout") : ec.message()}});
     co_return false;
   }
-  services_.metrics.tls_sessions_total++;
+  services_.metrics().tls_sessions_total++;
   co_return true;
 }
 
@@ -175,11 +175,13 @@ asio::awaitable<void> Connection::run() {
   socket_.non_blocking(true, ec);
   socket_.set_option(tcp::no_delay(true), ec);
   auto local_port = socket_.local_endpoint(ec).port();
+  // The watchdog must never see the timer's default (past) expiry: that read
+  // as a timeout during a slow greeting, and the first command got 421.
+  set_deadline(setup_.timeouts.command);
   asio::co_spawn(socket_.get_executor(), watchdog(), asio::detached);
-  services_.metrics.connections_total++;
-  services_.metrics.sessions_open++;
-  logger().debug("session open", {{"session", handler_.session_id()}, {"client", client_ip_},
-                                  {"port", std::to_string(local_port)}});
+  handler_.opened(client_ip_, local_port, setup_.mode == config::TlsMode::Implicit);
+  relay::Origin origin{handler_.session_id(), client_ip_, local_port, false};
+  services_.session_opened(origin);
 
   bool implicit = setup_.mode == config::TlsMode::Implicit;
   using Fault = config::Fault::Kind;
@@ -198,9 +200,15 @@ asio::awaitable<void> Connection::run() {
     // An implicit-TLS listener never speaks cleartext: no handshake, no greeting.
     smtp::Settings const& settings = *setup_.settings;
     session_.emplace(settings, handler_, smtp::ClientInfo{client_ip_, local_port, implicit});
-    if (fault == Fault::SlowGreeting) co_await pause(setup_.fault.delay);
+    // Our own delays before the greeting are not the client's time.
+    if (fault == Fault::SlowGreeting) {
+      set_deadline(setup_.fault.delay + setup_.timeouts.command);
+      co_await pause(setup_.fault.delay);
+    }
     session_->greet(setup_.date());
-    co_await pause(session_->take_delay());  // a connect scenario's delay
+    auto connect_delay = session_->take_delay();  // a connect scenario's
+    set_deadline(connect_delay + setup_.timeouts.command);
+    co_await pause(connect_delay);
     set_deadline(setup_.timeouts.command);
     std::uint64_t seen = 0;
     bool was_content = false;
@@ -218,7 +226,7 @@ asio::awaitable<void> Connection::run() {
         else session_->disconnected();
         break;
       }
-      services_.metrics.bytes_received_total += n;
+      services_.metrics().bytes_received_total += n;
       session_->feed(std::string_view(t_read_buffer, n));
       if (fault == Fault::Throttle) co_await pause(std::chrono::milliseconds(n * 1000 / setup_.fault.bytes_per_second));
       // A RCPT waits for DNS (sender verification): nothing more is read
@@ -256,13 +264,12 @@ asio::awaitable<void> Connection::run() {
     if (!session_->closing()) session_->disconnected();
   }
   done_ = true;
-  services_.metrics.sessions_open--;
+  services_.session_closed(origin);
   deadline_.cancel();
   // No TLS close_notify exchange: the SMTP dialogue has ended and a client
   // that has gone away must not hold the connection open.
   socket_.shutdown(tcp::socket::shutdown_both, ec);
   socket_.close(ec);
-  logger().debug("session closed", {{"session", handler_.session_id()}, {"client", client_ip_}});
 }
 
 }  // namespace relaymock::net

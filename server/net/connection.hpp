@@ -35,7 +35,7 @@ struct ConnectionSetup {
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(tcp::socket socket, ConnectionSetup setup, Services& services, std::string session_id,
+  Connection(tcp::socket socket, ConnectionSetup setup, relay::Service& services, std::string session_id,
              std::string client_ip);
   ~Connection();
 
@@ -61,7 +61,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   tcp::socket socket_;
   std::unique_ptr<TlsSocket> tls_;  // on socket_, once TLS has started
   ConnectionSetup setup_;
-  Services& services_;
+  relay::Service& services_;
   MailHandler handler_;
   std::string client_ip_;
   std::optional<smtp::Session> session_;

@@ -22,7 +22,7 @@ using namespace std::chrono_literals;
 using asio::redirect_error;
 using asio::use_awaitable;
 
-Server::Server(std::vector<asio::io_context*> contexts, std::shared_ptr<const config::Config> cfg, Services& services,
+Server::Server(std::vector<asio::io_context*> contexts, std::shared_ptr<const config::Config> cfg, relay::Service& services,
                const Clock& clock, TlsSetup tls)
     : ioc_(*contexts.at(0)), contexts_(std::move(contexts)), services_(services), clock_(clock), tls_(std::move(tls)) {
   reload(std::move(cfg));
@@ -236,7 +236,7 @@ asio::awaitable<void> Server::accept_loop(Listener& l) {
     std::string ip = addr.to_string();
     std::string refusal;
     if (!admit(ip, refusal)) {
-      services_.metrics.connections_refused_total++;
+      services_.metrics().connections_refused_total++;
       logger().info("connection refused", {{"client", ip}, {"port", std::to_string(l.cfg.port)}, {"reply", refusal.substr(0, refusal.size() - 2)}});
       auto exec = socket.get_executor();
       asio::co_spawn(exec, refuse(std::move(socket), std::move(refusal)), asio::detached);

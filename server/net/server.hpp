@@ -26,7 +26,7 @@ class Server {
  public:
   // Listeners run on contexts[0]; connections are dealt round-robin over all
   // of them, each context being run by one thread.
-  Server(std::vector<asio::io_context*> contexts, std::shared_ptr<const config::Config> cfg, Services& services,
+  Server(std::vector<asio::io_context*> contexts, std::shared_ptr<const config::Config> cfg, relay::Service& services,
          const Clock& clock, TlsSetup tls);
 
   // Binds every listener or throws StartupError naming the one that failed.
@@ -64,7 +64,7 @@ class Server {
   asio::io_context& ioc_;  // contexts_[0]
   std::vector<asio::io_context*> contexts_;
   std::atomic<std::size_t> next_context_{0};
-  Services& services_;
+  relay::Service& services_;
   // Session ids are "<boot>-<n>": unique across restarts, so a durable store's
   // events never mix two runs' sessions.
   std::string session_prefix_ = make_session_prefix();

@@ -118,6 +118,9 @@ def test_slow_greeting_and_throttle(make_relay):
     start = time.monotonic()
     s = smtplib.SMTP("127.0.0.1", port, timeout=10)
     assert time.monotonic() - start >= 1.4
+    # After the slow greeting the client's commands are answered, not timed out.
+    assert s.ehlo()[0] == 250
+    assert s.sendmail("a@example.com", ["b@example.org"], "From: a@example.com\r\nSubject: x\r\n\r\nhi\r\n") == {}
     s.quit()
 
     code, body = set_fault(relay, port, {"throttle": 100})

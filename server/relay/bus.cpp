@@ -1,0 +1,102 @@
+#include "relay/bus.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <atomic>
+
+namespace relaymock::relay {
+
+namespace asio = boost::asio;
+
+const char* outcome_kind_name(Outcome::Kind k) {
+  switch (k) {
+    case Outcome::Kind::SessionOpened: return "session_opened";
+    case Outcome::Kind::SessionClosed: return "session_closed";
+    case Outcome::Kind::Decision: return "decision";
+    case Outcome::Kind::MessageCaptured: return "message_captured";
+    case Outcome::Kind::MessageDeleted: return "message_deleted";
+    case Outcome::Kind::MessagesCleared: return "messages_cleared";
+    case Outcome::Kind::EventsCleared: return "events_cleared";
+    case Outcome::Kind::ConfigReloaded: return "config_reloaded";
+    case Outcome::Kind::ClockMoved: return "clock_moved";
+  }
+  return "?";
+}
+
+Bus::Subscription& Bus::Subscription::operator=(Subscription&& o) noexcept {
+  if (this != &o) {
+    if (bus_) bus_->unsubscribe(id_);
+    bus_ = o.bus_;
+    id_ = o.id_;
+    o.bus_ = nullptr;
+  }
+  return *this;
+}
+
+Bus::Subscription::~Subscription() {
+  if (bus_) bus_->unsubscribe(id_);
+}
+
+Bus::Subscription Bus::subscribe(Handler h) {
+  std::lock_guard lock(mutex_);
+  auto next = std::make_shared<std::vector<Entry>>(*handlers_);
+  next->push_back({++next_id_, std::move(h)});
+  handlers_ = std::move(next);
+  return Subscription(this, next_id_);
+}
+
+void Bus::unsubscribe(std::uint64_t id) {
+  std::lock_guard lock(mutex_);
+  auto next = std::make_shared<std::vector<Entry>>();
+  for (const auto& e : *handlers_)
+    if (e.id != id) next->push_back(e);
+  handlers_ = std::move(next);
+}
+
+void Bus::publish(const Outcome& o) {
+  std::shared_ptr<const std::vector<Entry>> snapshot;
+  {
+    std::lock_guard lock(mutex_);
+    ++published_;
+    snapshot = handlers_;
+  }
+  for (const auto& e : *snapshot) e.handler(o);
+}
+
+std::uint64_t Bus::published() const {
+  std::lock_guard lock(mutex_);
+  return published_;
+}
+
+asio::awaitable<bool> wait_until(Bus& bus, std::chrono::milliseconds wait, std::function<bool()> enough) {
+  auto executor = co_await asio::this_coro::executor;
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  // Shared with the handler, which may run on another thread after we left.
+  struct Waiter {
+    explicit Waiter(asio::any_io_executor ex) : timer(ex) {}
+    asio::steady_timer timer;
+    std::atomic<bool> changed{false};
+  };
+  auto w = std::make_shared<Waiter>(executor);
+  // Subscribed before the first look, so nothing published in between is missed.
+  auto sub = bus.subscribe([w, executor](const Outcome&) {
+    if (!w->changed.exchange(true)) asio::post(executor, [w] { w->timer.cancel(); });
+  });
+  while (true) {
+    if (enough()) co_return true;
+    if (std::chrono::steady_clock::now() >= deadline) co_return false;
+    w->timer.expires_at(deadline);
+    // A publish between the look and here already queued its cancel on this
+    // executor, which runs only once we wait: the wake-up is never lost.
+    if (!w->changed.load()) {
+      boost::system::error_code ec;
+      co_await w->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    w->changed = false;
+  }
+}
+
+}  // namespace relaymock::relay

@@ -1,0 +1,83 @@
+// The in-process bus: every outcome of the transaction service (a session
+// opened or closed, a decision, a message captured or deleted, a reload, the
+// clock moved) is published here. Long-polls, and later the UI's live view,
+// websockets and webhooks, subscribe; nothing polls the store on a timer.
+#pragma once
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace relaymock::relay {
+
+struct Outcome {
+  enum class Kind {
+    SessionOpened,
+    SessionClosed,
+    Decision,         // an event was recorded (event_seq)
+    MessageCaptured,  // message_id
+    MessageDeleted,   // message_id
+    MessagesCleared,
+    EventsCleared,
+    ConfigReloaded,
+    ClockMoved,
+  };
+  Kind kind;
+  std::string session_id;
+  std::string message_id;
+  std::uint64_t event_seq = 0;
+};
+const char* outcome_kind_name(Outcome::Kind k);
+
+class Bus {
+ public:
+  using Handler = std::function<void(const Outcome&)>;
+
+  // Ends the subscription when destroyed. A handler runs on the publishing
+  // thread and must be quick (post elsewhere for real work); it may still be
+  // called once while its Subscription is being destroyed on another thread,
+  // so it must own what it touches.
+  class Subscription {
+   public:
+    Subscription() = default;
+    Subscription(Subscription&& o) noexcept : bus_(o.bus_), id_(o.id_) { o.bus_ = nullptr; }
+    Subscription& operator=(Subscription&& o) noexcept;
+    ~Subscription();
+
+   private:
+    friend class Bus;
+    Subscription(Bus* b, std::uint64_t id) : bus_(b), id_(id) {}
+    Bus* bus_ = nullptr;
+    std::uint64_t id_ = 0;
+  };
+
+  [[nodiscard]] Subscription subscribe(Handler h);
+  void publish(const Outcome& o);
+  // Outcomes published so far.
+  std::uint64_t published() const;
+
+ private:
+  struct Entry {
+    std::uint64_t id;
+    Handler handler;
+  };
+  void unsubscribe(std::uint64_t id);
+
+  mutable std::mutex mutex_;
+  // Copy on write: publishing takes a snapshot without holding the lock
+  // while handlers run.
+  std::shared_ptr<const std::vector<Entry>> handlers_ = std::make_shared<std::vector<Entry>>();
+  std::uint64_t next_id_ = 0;
+  std::uint64_t published_ = 0;
+};
+
+// Waits, on the caller's executor and without a thread, until `enough()` says
+// yes or `wait` has passed; `enough` is asked again only when the bus has
+// published something. True if it said yes.
+boost::asio::awaitable<bool> wait_until(Bus& bus, std::chrono::milliseconds wait, std::function<bool()> enough);
+
+}  // namespace relaymock::relay

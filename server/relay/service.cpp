@@ -1,0 +1,264 @@
+#include "relay/service.hpp"
+
+#include "config/config.hpp"
+#include "smtp/message_id.hpp"
+#include "util/duration.hpp"
+#include "util/log.hpp"
+
+namespace relaymock::relay {
+
+namespace {
+
+std::string identity_text(const policy::Identity& id) {
+  return id.kind == policy::Identity::Kind::None ? std::string("none") : std::string(id.kind_name()) + ":" + id.name;
+}
+
+// Limits that end a transaction are outcomes worth a line at info; plain
+// syntax errors are not.
+bool protocol_outcome(std::string_view rule) {
+  return rule == "size_exceeded" || rule == "too_many_recipients" || rule == "timeout";
+}
+
+}  // namespace
+
+std::string reply_log_text(const Reply& r) {
+  std::string out, code = std::to_string(r.code);
+  for (auto l : reply_lines(r.text)) {
+    if (!out.empty()) out += " / ";
+    out += code;
+    out += ' ';
+    out.append(l);
+  }
+  return out;
+}
+
+// ---- Reservation ------------------------------------------------------------
+
+void Reservation::add(const policy::Identity& id) {
+  for (auto& [held, n] : held_)
+    if (held.key() == id.key()) {
+      ++n;
+      return;
+    }
+  held_.emplace_back(id, 1);
+}
+
+void Reservation::commit() {
+  for (const auto& [id, n] : held_) engine_.commit(id, n);
+  held_.clear();
+}
+
+void Reservation::release() {
+  for (const auto& [id, n] : held_) engine_.release(id, n);
+  held_.clear();
+}
+
+std::uint64_t Reservation::count() const {
+  std::uint64_t total = 0;
+  for (const auto& h : held_) total += h.second;
+  return total;
+}
+
+std::vector<store::UsageRow> Reservation::usage(TimePoint at) const {
+  std::vector<store::UsageRow> rows;
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count();
+  for (const auto& [id, n] : held_) rows.push_back({id.key(), ms, n});
+  return rows;
+}
+
+// ---- Transaction ------------------------------------------------------------
+
+Transaction::Transaction(Service& svc, Origin origin)
+    : svc_(svc), origin_(std::move(origin)), reserved_(svc.d_.engine) {}
+
+std::optional<std::string> Transaction::needs_lookup(const Mailbox& sender) {
+  auto domain = svc_.d_.engine.route_domain(sender);
+  if (!domain || (route_ && route_->first == *domain)) return std::nullopt;
+  if (auto hit = svc_.d_.resolver.cached(*domain)) {
+    route_.emplace(*domain, *hit);
+    return std::nullopt;
+  }
+  return domain;
+}
+
+boost::asio::awaitable<void> Transaction::lookup(std::string domain) {
+  auto route = co_await svc_.d_.resolver.lookup(domain);
+  logger().debug("sender domain looked up", {{"session", origin_.session_id}, {"domain", domain},
+                                             {"result", policy::route_kind_name(route.kind)}, {"detail", route.detail}});
+  route_.emplace(std::move(domain), std::move(route));
+}
+
+policy::Decision Transaction::check_rcpt(const policy::Identity& id, const Mailbox& sender,
+                                         std::string_view recipient) {
+  // needs_lookup() set route_ for this sender when DNS matters.
+  auto d = svc_.d_.engine.check_rcpt(id, sender, route_ ? &route_->second : nullptr);
+  if (d.accept) {
+    reserved_.add(id);
+    identity_ = id;
+  } else {
+    std::string detail = d.detail;
+    if (!recipient.empty()) detail += "; recipient " + std::string(recipient);
+    svc_.record(RecordKind::Decision, origin_, "rcpt", d.rule, d.identity, &d.reply, std::move(detail));
+  }
+  return d;
+}
+
+Transaction::Result Transaction::store_failed(const std::string& why) {
+  reserved_.release();
+  // Exim's answer when it cannot keep a message: the client may retry.
+  Result r{{451, "4.3.0", "Temporary local problem - please try later"}, false, {}, "store_failed", why};
+  svc_.record(RecordKind::Decision, origin_, "data", r.rule, identity_, &r.reply, why);
+  return r;
+}
+
+Transaction::Result Transaction::finish(std::shared_ptr<store::Message> m, std::string_view head,
+                                        std::shared_ptr<const store::Spool> spool) {
+  auto d = svc_.d_.engine.check_content(identity_, head);
+  if (!d.accept) {
+    reserved_.release();
+    svc_.record(RecordKind::Decision, origin_, "data", d.rule, d.identity, &d.reply, d.detail);
+    return {d.reply, false, {}, d.rule};
+  }
+  auto now = svc_.d_.clock.now();
+  if (m->id.empty()) m->id = smtp::make_message_id(now);
+  m->received_at = now;
+  m->session_id = origin_.session_id;
+  m->client_ip = origin_.client_ip;
+  m->port = origin_.port;
+  m->tls = origin_.tls;
+  m->identity_kind = identity_.kind_name();
+  m->identity_name = identity_.name;
+  m->sandbox = d.rule == "accepted_sandbox";
+  const std::string id = m->id;
+  const std::uint64_t rcpts = m->envelope_to.size();
+  const std::uint64_t size = spool ? spool->size() : m->content.size();
+  // In durable mode the 250 goes out only once the message (and the
+  // counters' history) is committed.
+  try {
+    svc_.d_.mail.add(std::move(m), reserved_.usage(now), std::move(spool));
+  } catch (const std::exception& ex) {
+    return store_failed(std::string("the message could not be stored: ") + ex.what());
+  }
+  reserved_.commit();
+  svc_.d_.metrics.messages_accepted_total++;
+  svc_.d_.metrics.recipients_accepted_total += rcpts;
+  Result r{{250, "2.0.0", "OK id=" + id}, true, id, d.rule};
+  svc_.record(RecordKind::Decision, origin_, "data", d.rule, identity_, &r.reply,
+              d.detail + "; " + std::to_string(rcpts) + " recipient(s), " + std::to_string(size) + " bytes", id);
+  svc_.d_.bus.publish({Outcome::Kind::MessageCaptured, origin_.session_id, id, 0});
+  return r;
+}
+
+// ---- Service ----------------------------------------------------------------
+
+void Service::record(RecordKind kind, const Origin& o, std::string_view stage, std::string_view rule,
+                     const policy::Identity& id, const Reply* reply, std::string detail, std::string message_id) {
+  // LogField holds views: every value must outlive the call.
+  const std::string port = std::to_string(o.port);
+  const std::string identity = identity_text(id);
+  const std::string reply_text = reply ? reply_log_text(*reply) : std::string();
+  std::vector<LogField> fields{{"session", o.session_id}, {"client", o.client_ip}, {"port", port},
+                               {"stage", stage},          {"rule", rule},          {"identity", identity},
+                               {"reply", reply_text}};
+  if (!message_id.empty()) fields.emplace_back("id", message_id);
+  fields.emplace_back("detail", detail);
+  switch (kind) {
+    case RecordKind::Decision:
+      logger().log(LogLevel::Info,
+                   !reply || reply->code >= 400 ? "rejected"
+                   : rule == "accepted_sandbox" ? "accepted (sandbox)"
+                                                : "accepted",
+                   fields);
+      break;
+    case RecordKind::Protocol:
+      logger().log(protocol_outcome(rule) ? LogLevel::Info : LogLevel::Debug, "protocol reply", fields);
+      break;
+    case RecordKind::Scenario: logger().log(LogLevel::Info, "scenario", fields); break;
+  }
+
+  store::Event e;
+  e.time = d_.clock.now();
+  e.session_id = o.session_id;
+  e.client_ip = o.client_ip;
+  e.port = o.port;
+  e.stage = stage;
+  e.rule = rule;
+  e.identity_kind = id.kind_name();
+  e.identity_name = id.name;
+  if (reply) e.reply = reply_spec(*reply);
+  e.detail = std::move(detail);
+  e.message_id = std::move(message_id);
+  std::uint64_t seq = 0;
+  try {
+    seq = d_.events.append(std::move(e));
+  } catch (const std::exception& ex) {
+    logger().error("event not stored", {{"session", o.session_id}, {"error", ex.what()}});
+  }
+  if (reply) d_.metrics.count_reply(reply->code, std::string(rule));
+  d_.bus.publish({Outcome::Kind::Decision, o.session_id, {}, seq});
+}
+
+std::optional<Reply> Service::authenticate(const Origin& o, const smtp::AuthAttempt& attempt) {
+  auto d = d_.engine.authenticate(attempt);
+  // The username is logged; the password or digest never is.
+  if (!d.accept) {
+    record(RecordKind::Decision, o, "auth", d.rule, d.identity, &d.reply, d.detail);
+    return d.reply;
+  }
+  logger().debug("authenticated", {{"session", o.session_id}, {"user", attempt.user}, {"mechanism", attempt.mechanism}});
+  return std::nullopt;
+}
+
+std::optional<policy::Firing> Service::scenario(const Origin& o, const policy::StageFacts& facts,
+                                                const policy::Identity& id) {
+  if (d_.scenarios.empty()) return std::nullopt;
+  auto fired = d_.scenarios.fire(facts);
+  if (!fired) return std::nullopt;
+  std::string detail = "scenario " + fired->name + " (" + fired->detail + ")";
+  if (fired->delay) detail += "; delay " + format_duration(*fired->delay);
+  if (fired->disconnect) detail += "; disconnect";
+  record(RecordKind::Scenario, o, config::scenario_stage_name(facts.stage), "scenario:" + fired->name, id,
+         fired->reply ? &*fired->reply : nullptr, std::move(detail));
+  return fired;
+}
+
+void Service::session_opened(const Origin& o) {
+  d_.metrics.connections_total++;
+  d_.metrics.sessions_open++;
+  logger().debug("session open", {{"session", o.session_id}, {"client", o.client_ip}, {"port", std::to_string(o.port)}});
+  d_.bus.publish({Outcome::Kind::SessionOpened, o.session_id, {}, 0});
+}
+
+void Service::session_closed(const Origin& o) {
+  d_.metrics.sessions_open--;
+  logger().debug("session closed", {{"session", o.session_id}, {"client", o.client_ip}});
+  d_.bus.publish({Outcome::Kind::SessionClosed, o.session_id, {}, 0});
+}
+
+void Service::transcript(const std::string& session, char dir, std::string_view line) {
+  d_.transcripts.add(session, d_.clock.now(), dir, std::string(line));
+}
+
+bool Service::remove_message(const std::string& id) {
+  if (!d_.mail.remove(id)) return false;
+  d_.bus.publish({Outcome::Kind::MessageDeleted, {}, id, 0});
+  return true;
+}
+
+std::size_t Service::clear_messages() {
+  auto n = d_.mail.size();
+  d_.mail.clear();
+  d_.bus.publish({Outcome::Kind::MessagesCleared, {}, {}, 0});
+  return n;
+}
+
+void Service::clear_events() {
+  d_.events.clear();
+  d_.transcripts.clear();
+  d_.bus.publish({Outcome::Kind::EventsCleared, {}, {}, 0});
+}
+
+void Service::config_reloaded() { d_.bus.publish({Outcome::Kind::ConfigReloaded, {}, {}, 0}); }
+void Service::clock_moved() { d_.bus.publish({Outcome::Kind::ClockMoved, {}, {}, 0}); }
+
+}  // namespace relaymock::relay

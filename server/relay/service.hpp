@@ -1,0 +1,175 @@
+// The transaction service: the one path every submission takes, whichever
+// door it came in by (an SMTP session, an API v3 send or mime, and later the
+// compatible APIs). It fires scenarios, authenticates, identifies, reserves
+// and releases recipients, asks DNS through one cache, applies the content
+// rule, captures, counts, and records every outcome once: the event, the log
+// line, the metric and the bus. Nothing else decides, captures or records.
+#pragma once
+#include <boost/asio/awaitable.hpp>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "policy/engine.hpp"
+#include "policy/scenarios.hpp"
+#include "relay/bus.hpp"
+#include "relay/metrics.hpp"
+#include "relay/resolver.hpp"
+#include "store/event_log.hpp"
+#include "store/mail_store.hpp"
+#include "store/spool.hpp"
+#include "util/clock.hpp"
+#include "util/reply.hpp"
+
+namespace relaymock::relay {
+
+// Where a submission comes from: one SMTP session or one API request.
+struct Origin {
+  std::string session_id;  // "<boot>-<n>", or "api-<request id>"
+  std::string client_ip;
+  std::uint16_t port = 0;  // the listener's
+  bool tls = false;
+};
+
+// What an outcome is, for its log line: the event is the same for all.
+enum class RecordKind { Decision, Protocol, Scenario };
+
+struct Deps {
+  policy::Engine& engine;
+  policy::Scenarios& scenarios;
+  store::MailStore& mail;
+  store::EventLog& events;
+  store::Transcripts& transcripts;
+  Resolver& resolver;
+  Metrics& metrics;
+  Bus& bus;
+  const Clock& clock;
+};
+
+// The recipients one transaction holds against its identities' limits. It
+// ends in commit() or release(), and the destructor releases whatever is
+// still held, so no path (refusal, RSET, QUIT, disconnect, store failure,
+// shutdown) can leak a reservation. Held per identity: a reload that changes
+// which ip_auth entry matches mid-transaction releases each to its own.
+class Reservation {
+ public:
+  explicit Reservation(const policy::Engine& engine) : engine_(engine) {}
+  Reservation(const Reservation&) = delete;
+  Reservation& operator=(const Reservation&) = delete;
+  ~Reservation() { release(); }
+
+  // The engine reserved one recipient for `id` (check_rcpt accepted).
+  void add(const policy::Identity& id);
+  void commit();
+  void release();
+  std::uint64_t count() const;
+  // The counters' history rows a durable commit writes.
+  std::vector<store::UsageRow> usage(TimePoint at) const;
+
+ private:
+  const policy::Engine& engine_;
+  std::vector<std::pair<policy::Identity, std::uint64_t>> held_;
+};
+
+class Service;
+
+// One transaction: from MAIL to the end of its data (SMTP), or one /v3/ send.
+class Transaction {
+ public:
+  Transaction(Service& svc, Origin origin);
+
+  // The sender domain whose DNS answer the next check_rcpt needs (mode
+  // system) and that no cache holds yet; nullopt: ready.
+  std::optional<std::string> needs_lookup(const Mailbox& sender);
+  // Asks DNS (off the event loop) for what needs_lookup named.
+  boost::asio::awaitable<void> lookup(std::string domain);
+
+  // RCPT: the account rules for one recipient; on acceptance it is reserved.
+  // A refusal is recorded (with `recipient` in the detail when given).
+  policy::Decision check_rcpt(const policy::Identity& id, const Mailbox& sender, std::string_view recipient = {});
+
+  // The end of the data: the content rule, then capture. `m` carries the
+  // envelope (and, for the API, a planned id); the service fills in the id,
+  // time, origin, identity and sandbox flag. `head` is the header section
+  // the rule reads. With a spool, the content is the spool's. The reply is
+  // what the client gets: 250 with the id, the rule's refusal, or 451 when
+  // it cannot be kept; reservations are committed or released accordingly.
+  struct Result {
+    Reply reply;
+    bool accepted = false;
+    std::string message_id;
+    std::string rule;
+    std::string detail;  // why, when it could not be kept
+  };
+  Result finish(std::shared_ptr<store::Message> m, std::string_view head, std::shared_ptr<const store::Spool> spool = {});
+  // The message could not be received whole (spooling failed): 451.
+  Result store_failed(const std::string& why);
+
+  // Ends the transaction without a message (RSET, refusal, disconnect).
+  void abandon() { reserved_.release(); }
+  std::uint64_t reserved() const { return reserved_.count(); }
+  const policy::Identity& identity() const { return identity_; }
+
+ private:
+  Service& svc_;
+  Origin origin_;
+  Reservation reserved_;
+  policy::Identity identity_;  // of the last accepted recipient
+  // The sender domain's DNS answer (mode system), kept for the transaction.
+  std::optional<std::pair<std::string, policy::SenderRoute>> route_;
+};
+
+class Service {
+ public:
+  explicit Service(Deps deps) : d_(deps) {}
+
+  // An SMTP user, else the most specific ip_auth entry, else none.
+  policy::Identity identify(const std::optional<std::string>& auth_user, std::string_view client_ip) const {
+    return d_.engine.identify(auth_user, client_ip);
+  }
+  std::optional<policy::Identity> identify_api_key(std::string_view key) const {
+    return d_.engine.identify_api_key(key);
+  }
+
+  // AUTH: nullopt to accept, else the reply (recorded).
+  std::optional<Reply> authenticate(const Origin& o, const smtp::AuthAttempt& attempt);
+
+  // The first scenario that fires for these facts, recorded as its event
+  // under `id`.
+  std::optional<policy::Firing> scenario(const Origin& o, const policy::StageFacts& facts, const policy::Identity& id);
+
+  // One outcome: the event, the log line, the reply metric and the bus.
+  void record(RecordKind kind, const Origin& o, std::string_view stage, std::string_view rule,
+              const policy::Identity& id, const Reply* reply, std::string detail, std::string message_id = {});
+
+  void session_opened(const Origin& o);
+  void session_closed(const Origin& o);
+  void transcript(const std::string& session, char dir, std::string_view line);
+
+  // The API's changes to what is kept, published like any outcome.
+  bool remove_message(const std::string& id);
+  std::size_t clear_messages();
+  void clear_events();
+  void config_reloaded();
+  void clock_moved();
+
+  policy::Engine& engine() { return d_.engine; }
+  store::MailStore& mail() { return d_.mail; }
+  Metrics& metrics() { return d_.metrics; }
+  Bus& bus() { return d_.bus; }
+  const Clock& clock() const { return d_.clock; }
+  bool has_scenarios() const { return !d_.scenarios.empty(); }
+
+ private:
+  friend class Transaction;
+  Deps d_;
+};
+
+// The reply on one line for text logs: "550 a / 550 b".
+std::string reply_log_text(const Reply& r);
+
+}  // namespace relaymock::relay
