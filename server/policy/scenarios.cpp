@@ -6,6 +6,7 @@
 #include "util/address.hpp"
 #include "mime/mime.hpp"
 #include "util/cidr.hpp"
+#include "util/glob.hpp"
 
 namespace relaymock::policy {
 namespace {
@@ -42,28 +43,6 @@ bool matches(const config::Scenario& s, const StageFacts& f) {
 }
 
 }  // namespace
-
-bool glob_match(std::string_view p, std::string_view t) {
-  // Iterative matcher with one backtrack point for the last '*': linear-ish, no recursion.
-  std::size_t pi = 0, ti = 0, star = std::string_view::npos, mark = 0;
-  auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
-  while (ti < t.size()) {
-    if (pi < p.size() && (p[pi] == '?' || lower(p[pi]) == lower(t[ti]))) {
-      ++pi;
-      ++ti;
-    } else if (pi < p.size() && p[pi] == '*') {
-      star = pi++;
-      mark = ti;
-    } else if (star != std::string_view::npos) {
-      pi = star + 1;
-      ti = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (pi < p.size() && p[pi] == '*') ++pi;
-  return pi == p.size();
-}
 
 Scenarios::Entry Scenarios::make(config::Scenario s) {
   Entry e{ScenarioState{std::move(s)}, std::mt19937_64{}};

@@ -67,7 +67,4 @@ class Scenarios {
   std::vector<Entry> entries_;
 };
 
-// "*" any run, "?" one character; ASCII letters without case.
-bool glob_match(std::string_view pattern, std::string_view text);
-
 }  // namespace relaymock::policy

@@ -4,6 +4,8 @@
 #include <cctype>
 
 #include "mime/mime.hpp"
+#include "util/glob.hpp"
+#include "util/strings.hpp"
 
 namespace relaymock::store {
 namespace {
@@ -16,15 +18,24 @@ bool icontains(std::string_view hay, std::string_view needle) {
   return it != hay.end();
 }
 
-bool any_contains(const std::vector<std::string>& v, std::string_view needle) {
-  return std::any_of(v.begin(), v.end(), [&](const std::string& s) { return icontains(s, needle); });
+// An address filter: a glob when it has * or ?, else the whole address, the
+// local part with case and the domain without (as the account rules compare).
+bool address_matches(std::string_view filter, std::string_view addr) {
+  if (is_glob(filter)) return glob_match(filter, addr);
+  auto fa = filter.rfind('@'), aa = addr.rfind('@');
+  if (fa == std::string_view::npos || aa == std::string_view::npos) return iequals(filter, addr);
+  return filter.substr(0, fa) == addr.substr(0, aa) && iequals(filter.substr(fa), addr.substr(aa));
+}
+
+bool any_matches(const std::vector<std::string>& v, std::string_view filter) {
+  return std::any_of(v.begin(), v.end(), [&](const std::string& s) { return address_matches(filter, s); });
 }
 
 }  // namespace
 
 bool MessageFilter::matches(const Message& m) const {
-  if (!from.empty() && !icontains(m.envelope_from, from) && !icontains(m.from, from)) return false;
-  if (!to.empty() && !any_contains(m.envelope_to, to) && !any_contains(m.to, to) && !any_contains(m.cc, to))
+  if (!from.empty() && !address_matches(from, m.envelope_from) && !address_matches(from, m.from)) return false;
+  if (!to.empty() && !any_matches(m.envelope_to, to) && !any_matches(m.to, to) && !any_matches(m.cc, to))
     return false;
   if (!subject.empty() && !icontains(m.subject, subject)) return false;
   if (!user.empty() && m.identity_name != user) return false;

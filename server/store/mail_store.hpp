@@ -17,10 +17,12 @@
 
 namespace relaymock::store {
 
-// All set fields must match (AND). Text matches are case-insensitive substrings.
+// All set fields must match (AND).
 struct MessageFilter {
+  // Whole addresses (the domain without case), or globs with * and ?.
   std::string from;     // envelope sender or From header
   std::string to;       // any envelope recipient, To or Cc address
+  // A case-insensitive substring.
   std::string subject;
   std::string user;     // identity name (SMTP username, API key name) exactly
   std::optional<TimePoint> since;

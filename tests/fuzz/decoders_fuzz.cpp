@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "smtp/sasl.hpp"
+#include "util/base64.hpp"
 #include "mime/mime.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -385,3 +385,54 @@ def test_reload_without_a_file():
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_address_filters_match_whole_addresses_or_globs(relay):
+    """to=/from= name an address, not a substring: the README's CI example
+    `to=user@example.org` must not also return otheruser@example.org.uk."""
+    a = send(relay, to=("user@example.org",))
+    b = send(relay, to=("otheruser@example.org.uk",))
+    c = send(relay, sender="Billing@example.com", to=("User@Example.ORG",))
+    ids = lambda q: [m["id"] for m in relay.api("GET", "/api/v1/messages?" + q)[1]["messages"]]
+    assert ids("to=user%40example.org") == [a]              # domain without case; local part with case
+    assert ids("to=User%40EXAMPLE.org") == [c]
+    assert sorted(ids("to=*user%40example.org*")) == sorted([a, b, c])  # a glob, asked for explicitly, without case
+    assert ids("to=*%40example.org.uk") == [b]
+    assert ids("from=billing%40example.com") == []          # local parts compare with case
+    assert ids("from=Billing%40EXAMPLE.COM") == [c]
+    assert ids("from=%3Filling%40*") == [c]                 # ? is one character
+
+
+def test_delete_messages_by_ids_and_bad_bodies(relay):
+    a, b, c = send(relay), send(relay), send(relay)
+    # A bad body deletes nothing.
+    for body, why in [({"IDs": [a]}, "unknown field 'IDs'"), ("not json", "malformed JSON"),
+                      ({"ids": "x"}, "non-empty list"), ({"ids": [1]}, "strings"), ({"ids": []}, "non-empty list")]:
+        code, resp = relay.api("DELETE", "/api/v1/messages", body)
+        assert code == 400 and why in resp["error"], (body, resp)
+    assert relay.api("GET", "/api/v1/messages")[1]["total"] == 3
+    code, resp = relay.api("DELETE", "/api/v1/messages", {"ids": [a, "nope"]})
+    assert code == 200 and resp == {"deleted": 1, "unknown": ["nope"]}
+    assert sorted(m["id"] for m in relay.api("GET", "/api/v1/messages")[1]["messages"]) == sorted([b, c])
+    assert relay.api("DELETE", "/api/v1/messages") == (200, {"deleted": 2})
+
+
+def test_protocol_events_of_an_ip_client_carry_its_ip_identity(relay):
+    # 127.0.0.1 is authorised by ip_auth: a syntax error is still that identity's.
+    with smtplib.SMTP("127.0.0.1", relay.ports["plain"], timeout=10) as s:
+        s.ehlo()
+        assert s.docmd("MAIL FROM:<broken")[0] == 501
+    _, page = relay.api("GET", "/api/v1/events?rule=syntax_error")
+    e = page["events"][-1]
+    assert e["identity"] == {"kind": "ip", "name": "127.0.0.1"}, e
+
+
+def test_session_ids_differ_between_two_starts_in_the_same_second(make_relay):
+    prefixes = set()
+    for _ in range(2):
+        r = make_relay(BASE, listeners=("plain",))
+        mid = send(r)
+        session = r.api("GET", f"/api/v1/messages/{mid}")[1]["session_id"]
+        prefixes.add(session.rsplit("-", 1)[0])
+        r.stop()
+    assert len(prefixes) == 2, prefixes

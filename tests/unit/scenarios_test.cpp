@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "policy/scenarios.hpp"
+#include "util/glob.hpp"
 
 using namespace relaymock;
 using config::ScenarioStage;
@@ -28,14 +29,14 @@ policy::StageFacts facts(ScenarioStage stage, std::string_view sender = "a@examp
 }  // namespace
 
 TEST(Scenarios, Globs) {
-  EXPECT_TRUE(policy::glob_match("*@Example.COM", "ann@example.com"));
-  EXPECT_TRUE(policy::glob_match("a?n@*", "ann@x"));
-  EXPECT_TRUE(policy::glob_match("*", ""));
-  EXPECT_FALSE(policy::glob_match("*@example.com", "ann@example.org"));
-  EXPECT_FALSE(policy::glob_match("a*b*c", "aXbX"));
-  EXPECT_TRUE(policy::glob_match("a*b*c", "aXbXc"));
+  EXPECT_TRUE(glob_match("*@Example.COM", "ann@example.com"));
+  EXPECT_TRUE(glob_match("a?n@*", "ann@x"));
+  EXPECT_TRUE(glob_match("*", ""));
+  EXPECT_FALSE(glob_match("*@example.com", "ann@example.org"));
+  EXPECT_FALSE(glob_match("a*b*c", "aXbX"));
+  EXPECT_TRUE(glob_match("a*b*c", "aXbXc"));
   // Many stars against a long text finish (no exponential backtracking).
-  EXPECT_FALSE(policy::glob_match("*a*a*a*a*a*a*a*a*b", std::string(5000, 'a')));
+  EXPECT_FALSE(glob_match("*a*a*a*a*a*a*a*a*b", std::string(5000, 'a')));
 }
 
 TEST(Scenarios, TimesEveryAndOrder) {
