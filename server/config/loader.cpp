@@ -850,27 +850,28 @@ namespace {
 
 // A body from the API: JSON is YAML, so the config's own reader checks it.
 template <typename F>
-bool read_body(std::string_view text, std::string& errors, F&& read) {
+bool read_body(std::string_view text, bool yaml, std::string& errors, F&& read) {
   std::vector<Problem> problems;
   YAML::Node root;
   try {
     root = YAML::Load(std::string(text));
   } catch (const YAML::Exception& e) {
-    errors = std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) + ": not valid JSON: " + e.msg;
+    errors = std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) + ": not valid YAML: " + e.msg;
     return false;
   }
   Reader r(problems);
   read(r, root);
+  // The messages name the field; a position only helps in pasted YAML.
   for (const auto& p : problems)
-    errors += (errors.empty() ? "" : "\n") + std::to_string(p.line) + ":" + std::to_string(p.column) + ": " + p.message;
+    errors += (errors.empty() ? "" : "\n") + (yaml ? std::to_string(p.line) + ":" + std::to_string(p.column) + ": " : "") + p.message;
   return problems.empty();
 }
 
 }  // namespace
 
-std::optional<Fault> parse_fault_body(std::string_view text, std::string& errors) {
+std::optional<Fault> parse_fault_body(std::string_view text, bool yaml, std::string& errors) {
   Fault f;
-  bool ok = read_body(text, errors, [&](Reader& r, const YAML::Node& root) {
+  bool ok = read_body(text, yaml, errors, [&](Reader& r, const YAML::Node& root) {
     if (!r.map(root, "the body", {"fault"})) return;
     if (!Reader::present(root["fault"])) r.error(root, "the body needs \"fault\"");
     read_fault(r, root["fault"], "fault", f);
@@ -879,9 +880,9 @@ std::optional<Fault> parse_fault_body(std::string_view text, std::string& errors
   return f;
 }
 
-std::optional<Scenario> parse_scenario_body(std::string_view text, std::string& errors) {
+std::optional<Scenario> parse_scenario_body(std::string_view text, bool yaml, std::string& errors) {
   Scenario sc;
-  bool ok = read_body(text, errors, [&](Reader& r, const YAML::Node& root) { read_scenario(r, root, "scenario", sc); });
+  bool ok = read_body(text, yaml, errors, [&](Reader& r, const YAML::Node& root) { read_scenario(r, root, "scenario", sc); });
   if (!ok) return std::nullopt;
   return sc;
 }

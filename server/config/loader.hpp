@@ -28,10 +28,12 @@ struct LoadResult {
 LoadResult load_config_text(std::string_view yaml, const std::string& source, bool check_files = true);
 LoadResult load_config_file(const std::string& path);
 
-// One fault or one scenario as the API receives them: a JSON (or YAML) body
-// `{"fault": ...}` or a scenario object. nullopt with `errors` ("LINE:COL: ...").
-std::optional<Fault> parse_fault_body(std::string_view text, std::string& errors);
-std::optional<Scenario> parse_scenario_body(std::string_view text, std::string& errors);
+// One fault or one scenario as the API receives them, checked by the same
+// reader as the config file: `{"fault": ...}` or a scenario object. The API
+// has checked a JSON body's syntax already (Boost.JSON, like every body);
+// `yaml` is a pasted YAML body, whose errors carry "LINE:COL: ".
+std::optional<Fault> parse_fault_body(std::string_view text, bool yaml, std::string& errors);
+std::optional<Scenario> parse_scenario_body(std::string_view text, bool yaml, std::string& errors);
 
 // An API v3 key's form: "api-" and 32 of [A-Za-z0-9].
 bool api_key_format(std::string_view key);

@@ -499,7 +499,9 @@ asio::awaitable<Response> Api::handle(const Request& req, const Peer& peer) {
       if (ec != std::errc() || ptr != seg[3].data() + seg[3].size() || port == 0 || port > 65535)
         co_return error(status::bad_request, "the port must be a number from 1 to 65535", v);
       std::string errors;
-      auto fault = config::parse_fault_body(req.body(), errors);
+      auto body = body_object(req, {"fault"}, false, problem);
+      if (!body) co_return error(status::bad_request, problem, v);
+      auto fault = config::parse_fault_body(req.body(), false, errors);
       if (!fault) co_return error(status::bad_request, errors, v);
       auto updated = ctx_.server.set_fault(static_cast<std::uint16_t>(port), *fault, errors);
       if (!updated)
@@ -521,8 +523,19 @@ asio::awaitable<Response> Api::handle(const Request& req, const Peer& peer) {
       co_return json_response(status::ok, json::object{{"deleted", 1}}, v);
     }
     if (req.method() == verb::post) {
+      // JSON, read like every body; or YAML pasted as it would be written
+      // in the config (Content-Type: application/yaml).
       std::string errors;
-      auto sc = config::parse_scenario_body(req.body(), errors);
+      auto type = req[field::content_type];
+      bool yaml = type.starts_with("application/yaml") || type.starts_with("text/yaml") ||
+                  type.starts_with("application/x-yaml");
+      if (!yaml) {
+        boost::system::error_code jec;
+        auto parsed = json::parse(req.body(), jec);
+        if (jec) co_return error(status::bad_request, "malformed JSON: " + jec.message(), v);
+        if (!parsed.is_object()) co_return error(status::bad_request, "the body must be a JSON object (a scenario)", v);
+      }
+      auto sc = config::parse_scenario_body(req.body(), yaml, errors);
       if (!sc) co_return error(status::bad_request, errors, v);
       auto shown = scenario_json(*sc);
       std::string name = sc->name;

@@ -1,6 +1,7 @@
 """Listener faults and scenarios, seen from real clients: smtplib's error
 types (refused, reset, timeout, TLS failure, disconnects and replies), swaks,
 and curl for the API that changes them at runtime."""
+import json
 import smtplib
 import socket
 import ssl
@@ -139,7 +140,9 @@ def test_slow_greeting_and_throttle(make_relay):
     ("PORT", {"fault": {"slow_greeting": "soon"}}, 400, "must be a duration"),
     ("PORT", {"fault": {"throttle": 0}}, 400, "between 1 and"),
     ("PORT", {}, 400, "needs \"fault\""),
-    ("PORT", "{not json", 400, "not valid JSON"),
+    ("PORT", "{not json", 400, "malformed JSON"),
+    ("PORT", "fault: refuse", 400, "malformed JSON"),  # YAML is not JSON: read like every other body
+    ("PORT", {"fault": "refuse", "extra": 1}, 400, "unknown field 'extra'"),
 ])
 def test_fault_api_errors(make_relay, path, body, status, text):
     relay = make_relay(BASE, listeners=("plain",))
@@ -303,3 +306,26 @@ def test_reply_then_disconnect_mid_session(make_relay):
     s.close()
     _, ev = relay.api("GET", "/api/v1/events?rule=scenario:mid-session")
     assert "disconnect" in ev["events"][0]["detail"]
+
+
+def test_scenario_bodies_are_json_or_pasted_yaml(make_relay):
+    relay = make_relay(BASE, listeners=("plain",))
+    # A body that is YAML but sent as JSON is refused in the API's JSON dialect.
+    code, resp = relay.api("POST", "/api/v1/scenarios", "name: x\nstage: mail\nreply: '451 x'\n")
+    assert code == 400 and resp["error"].startswith("malformed JSON"), resp
+    code, resp = relay.api("POST", "/api/v1/scenarios", ["not", "an", "object"])
+    assert code == 400 and "must be a JSON object" in resp["error"], resp
+    # The same scenario pasted as YAML, as it would be written in the config.
+    yaml_body = "name: pasted\nstage: rcpt\nmatch: { recipient: '*@full.example' }\nreply: '452 mailbox full'\n"
+    p = subprocess.run(["curl", "-sS", "-w", "\n%{http_code}", "-X", "POST", "-H", "Content-Type: application/yaml",
+                        "--data-binary", "@-", f"http://127.0.0.1:{relay.http_port}/api/v1/scenarios"],
+                       input=yaml_body.encode(), capture_output=True, timeout=20)
+    body, _, code = p.stdout.decode().rpartition("\n")
+    assert code == "201", body
+    assert json.loads(body)["name"] == "pasted"
+    assert send(relay.ports["plain"], rcpt="x@full.example") == 452
+    # A YAML error names its line and column.
+    p = subprocess.run(["curl", "-sS", "-X", "POST", "-H", "Content-Type: application/yaml", "--data-binary", "@-",
+                        f"http://127.0.0.1:{relay.http_port}/api/v1/scenarios"],
+                       input=b"name: y\nstage: rcpt\ntimes: lots\nreply: '451 x'\n", capture_output=True, timeout=20)
+    assert json.loads(p.stdout)["error"].startswith("3:"), p.stdout
