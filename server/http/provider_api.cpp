@@ -395,19 +395,17 @@ asio::awaitable<Response> provider_api(ApiContext& ctx, const Request& req, cons
     if (raw.size() > cfg->server.max_message_size)
       co_return fail(field_error("mime_email", "the message is " + std::to_string(raw.size()) + " bytes; the limit is " +
                                                    std::to_string(cfg->server.max_message_size)));
-    auto headers = mime::parse_headers(raw);
-    auto from_list = mime::address_list(mime::header_value(headers, "From"));
+    // The same reader as the From rule's and the store's.
+    auto summary = mime::summarize(raw);
+    if (!summary.from.mailbox) co_return fail(field_error("mime_email", "the message has no valid From: address to send as"));
+    s.sender = *summary.from.mailbox;
     std::string why;
-    auto from = from_list.empty() ? std::nullopt : mailbox_of(from_list.front(), why);
-    if (!from) co_return fail(field_error("mime_email", "the message has no valid From: address to send as"));
-    s.sender = *from;
-    for (const char* h : {"To", "Cc", "Bcc"})
-      for (const auto& value : mime::header_values(headers, h))
-        for (const auto& a : mime::address_list(value)) {
-          auto box = mailbox_of(a, why);
-          if (!box) co_return fail(field_error("mime_email", std::string(h) + ": '" + a + "' is not a valid email address"));
-          s.rcpts.push_back(*box);
-        }
+    for (auto [h, list] : {std::pair{"To", &summary.to}, std::pair{"Cc", &summary.cc}, std::pair{"Bcc", &summary.bcc}})
+      for (const auto& a : *list) {
+        auto box = mailbox_of(a, why);
+        if (!box) co_return fail(field_error("mime_email", std::string(h) + ": '" + a + "' is not a valid email address"));
+        s.rcpts.push_back(*box);
+      }
     if (s.rcpts.empty()) co_return fail(field_error("mime_email", "the message names no recipient in To, Cc or Bcc"));
     if (s.rcpts.size() > kMaxTo + 2 * kMaxCcBcc)
       co_return fail(field_error("mime_email", "the message names " + std::to_string(s.rcpts.size()) + " recipients; the limit is 300"));

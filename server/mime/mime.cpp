@@ -1,274 +1,151 @@
 #include "mime/mime.hpp"
 
-#include <algorithm>
-#include <cctype>
+#include <gmime/gmime.h>
 
-#include "util/base64.hpp"
-#include "util/hex.hpp"
+#include <memory>
+#include <mutex>
+
+#include "mime/gmime_init.hpp"
 #include "util/strings.hpp"
 
 namespace relaymock::mime {
 namespace {
 
-constexpr int kMaxDepth = 8;
+// Nested multiparts past this are read flat; GMime's parser recurses once
+// per level, and a 50 MB message could nest a million deep.
+constexpr std::size_t kMaxMultiparts = 100;
+constexpr int kMaxDepth = 32;
 
+struct Unref {
+  void operator()(gpointer p) const {
+    if (p) g_object_unref(p);
+  }
+};
+template <typename T>
+using Ref = std::unique_ptr<T, Unref>;
 
-// Splits a part into its header block and body at the first empty line.
-std::pair<std::string_view, std::string_view> split_part(std::string_view part) {
+struct GFree {
+  void operator()(char* p) const { g_free(p); }
+};
+std::string take(char* s) {
+  std::unique_ptr<char, GFree> owned(s);
+  return s ? std::string(s) : std::string();
+}
+
+// The header section: up to and including the first empty line.
+std::string_view head_of(std::string_view content) {
   std::size_t pos = 0;
-  while (pos < part.size()) {
-    auto nl = part.find('\n', pos);
-    if (nl == std::string_view::npos) return {part, {}};
-    auto line = part.substr(pos, nl - pos);
-    if (line.empty() || line == "\r") return {part.substr(0, pos), part.substr(nl + 1)};
+  while (pos < content.size()) {
+    auto nl = content.find('\n', pos);
+    if (nl == std::string_view::npos) return content;
+    auto line = content.substr(pos, nl - pos);
+    if (line.empty() || line == "\r") return content.substr(0, nl + 1);
     pos = nl + 1;
   }
-  return {part, {}};
+  return content;
 }
 
-HeaderList parse_header_block(std::string_view block, bool decode) {
+Ref<GMimeMessage> parse(std::string_view bytes) {
+  GMimeParserOptions* options = parser_options();
+  Ref<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(bytes.data(), bytes.size()));
+  Ref<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));
+  g_mime_parser_set_format(parser.get(), GMIME_FORMAT_MESSAGE);
+  return Ref<GMimeMessage>(g_mime_parser_construct_message(parser.get(), options));
+}
+
+HeaderList headers_of(GMimeObject* object) {
   HeaderList out;
-  std::size_t pos = 0;
-  while (pos < block.size()) {
-    auto nl = block.find('\n', pos);
-    auto line = block.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
-    pos = nl == std::string_view::npos ? block.size() : nl + 1;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty()) continue;
-    if ((line.front() == ' ' || line.front() == '\t') && !out.empty()) {
-      out.back().second += " ";
-      out.back().second += trim(line);  // unfold
-      continue;
-    }
-    auto colon = line.find(':');
-    if (colon == std::string_view::npos || colon == 0) continue;  // not a field
-    out.emplace_back(std::string(trim(line.substr(0, colon))), std::string(trim(line.substr(colon + 1))));
-  }
-  if (decode)
-    for (auto& [name, value] : out) value = decode_words(value);
-  return out;
-}
-
-// A parameter of a structured header: boundary, charset, name, filename.
-std::string param(std::string_view value, std::string_view name) {
-  std::size_t pos = value.find(';');
-  while (pos != std::string_view::npos) {
-    auto rest = trim(value.substr(pos + 1));
-    auto eq = rest.find('=');
-    if (eq == std::string_view::npos) break;
-    auto key = trim(rest.substr(0, eq));
-    auto v = trim(rest.substr(eq + 1));
-    std::string val;
-    std::size_t consumed;
-    if (!v.empty() && v.front() == '"') {
-      auto close = v.find('"', 1);
-      val = std::string(v.substr(1, close == std::string_view::npos ? std::string_view::npos : close - 1));
-      consumed = close == std::string_view::npos ? v.size() : close + 1;
-    } else {
-      auto semi = v.find(';');
-      val = std::string(trim(v.substr(0, semi)));
-      consumed = semi == std::string_view::npos ? v.size() : semi;
-    }
-    if (iequals(key, name) || (key.size() == name.size() + 1 && key.back() == '*' && iequals(key.substr(0, name.size()), name))) {
-      if (key.back() == '*') {  // RFC 2231: charset'lang'percent-encoded
-        auto q = val.find('\'');
-        auto q2 = q == std::string::npos ? q : val.find('\'', q + 1);
-        if (q2 != std::string::npos) {
-          std::string dec;
-          auto enc = val.substr(q2 + 1);
-          for (std::size_t i = 0; i < enc.size(); ++i) {
-            if (enc[i] == '%' && i + 2 < enc.size() + 0 && std::isxdigit(static_cast<unsigned char>(enc[i + 1])) &&
-                std::isxdigit(static_cast<unsigned char>(enc[i + 2]))) {
-              dec += static_cast<char>(std::stoi(enc.substr(i + 1, 2), nullptr, 16));
-              i += 2;
-            } else {
-              dec += enc[i];
-            }
-          }
-          return dec;
-        }
-      }
-      return decode_words(val);
-    }
-    auto next = v.data() + consumed - value.data();
-    pos = value.find(';', static_cast<std::size_t>(next));
-  }
-  return {};
-}
-
-std::string media_type(std::string_view content_type) {
-  auto t = ascii_lower(trim(content_type.substr(0, content_type.find(';'))));
-  return t.empty() ? "text/plain" : t;
-}
-
-std::string latin1_to_utf8(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (c < 0x80) {
-      out += static_cast<char>(c);
-    } else {
-      out += static_cast<char>(0xC0 | (c >> 6));
-      out += static_cast<char>(0x80 | (c & 0x3F));
-    }
+  GMimeHeaderList* list = g_mime_object_get_header_list(object);
+  int n = list ? g_mime_header_list_get_count(list) : 0;
+  for (int i = 0; i < n; ++i) {
+    GMimeHeader* h = g_mime_header_list_get_header_at(list, i);
+    const char* name = g_mime_header_get_name(h);
+    const char* value = g_mime_header_get_value(h);  // unfolded, decoded
+    out.emplace_back(name ? name : "", std::string(trim(value ? value : "")));
   }
   return out;
 }
 
-std::string to_utf8(std::string bytes, std::string_view charset) {
-  auto cs = ascii_lower(charset);
-  if (cs == "iso-8859-1" || cs == "latin1" || cs == "iso_8859-1" || cs == "windows-1252") return latin1_to_utf8(bytes);
-  return bytes;
-}
-
-std::string decode_body(std::string_view body, std::string_view cte) {
-  auto enc = ascii_lower(trim(cte));
-  if (enc == "base64") return base64_decode_lenient(body);
-  if (enc == "quoted-printable") return decode_quoted_printable(body);
-  return std::string(body);
-}
-
-void walk(std::string_view part, MessageParts& out, int depth, bool top) {
-  auto [block, body] = split_part(part);
-  auto headers = parse_header_block(block, false);
-  if (top) out.headers = parse_header_block(block, true);
-  auto ctype_raw = header_value(headers, "Content-Type");
-  auto type = media_type(ctype_raw);
-  auto disposition = header_value(headers, "Content-Disposition");
-  auto cte = header_value(headers, "Content-Transfer-Encoding");
-
-  if (type.rfind("multipart/", 0) == 0 && depth < kMaxDepth) {
-    auto boundary = param(ctype_raw, "boundary");
-    if (!boundary.empty()) {
-      std::string delim = "--" + boundary;
-      std::size_t pos = 0;
-      bool first = true;
-      std::size_t part_start = 0;
-      while (true) {
-        auto at = body.find(delim, pos);
-        // A delimiter starts a line.
-        while (at != std::string_view::npos && at > 0 && body[at - 1] != '\n') at = body.find(delim, at + 1);
-        if (at == std::string_view::npos) {
-          if (!first) walk(body.substr(part_start), out, depth + 1, false);  // unterminated: take what is there
-          break;
-        }
-        if (!first) {
-          auto end = at;
-          if (end > 0 && body[end - 1] == '\n') --end;
-          if (end > 0 && body[end - 1] == '\r') --end;
-          walk(body.substr(part_start, end > part_start ? end - part_start : 0), out, depth + 1, false);
-        }
-        first = false;
-        auto after = at + delim.size();
-        if (body.substr(after, 2) == "--") break;  // closing delimiter
-        auto nl = body.find('\n', after);
-        if (nl == std::string_view::npos) break;
-        part_start = pos = nl + 1;
-      }
-      return;
+void collect(InternetAddressList* list, std::vector<std::string>& out) {
+  int n = list ? internet_address_list_length(list) : 0;
+  for (int i = 0; i < n; ++i) {
+    InternetAddress* a = internet_address_list_get_address(list, i);
+    if (INTERNET_ADDRESS_IS_GROUP(a)) {
+      collect(internet_address_group_get_members(INTERNET_ADDRESS_GROUP(a)), out);
+    } else if (INTERNET_ADDRESS_IS_MAILBOX(a)) {
+      const char* addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(a));
+      if (addr && std::string_view(addr).find('@') != std::string_view::npos) out.emplace_back(addr);
     }
   }
-  auto filename = param(disposition, "filename");
-  if (filename.empty()) filename = param(ctype_raw, "name");
-  bool attachment = iequals(trim(disposition.substr(0, disposition.find(';'))), "attachment") || !filename.empty() ||
-                    (type != "text/plain" && type != "text/html");
-  if (attachment) {
-    if (top && body.empty()) return;
-    out.attachments.push_back({filename, type, static_cast<std::uint64_t>(decode_body(body, cte).size())});
+}
+
+std::uint64_t decoded_size(GMimePart* part) {
+  GMimeDataWrapper* content = g_mime_part_get_content(part);
+  if (!content) return 0;
+  Ref<GMimeStream> sink(g_mime_stream_null_new());
+  g_mime_data_wrapper_write_to_stream(content, sink.get());
+  return GMIME_STREAM_NULL(sink.get())->written;
+}
+
+std::string mime_type(GMimeObject* object) {
+  GMimeContentType* ct = g_mime_object_get_content_type(object);
+  return ct ? ascii_lower(take(g_mime_content_type_get_mime_type(ct))) : std::string("text/plain");
+}
+
+void walk(GMimeObject* object, MessageParts& out, int depth) {
+  if (!object) return;
+  if (GMIME_IS_MULTIPART(object)) {
+    if (depth >= kMaxDepth) return;
+    auto* mp = GMIME_MULTIPART(object);
+    int n = g_mime_multipart_get_count(mp);
+    for (int i = 0; i < n; ++i) walk(g_mime_multipart_get_part(mp, i), out, depth + 1);
+    // No boundary (or none found): what is there is shown as text.
+    const char* prologue = n == 0 ? g_mime_multipart_get_prologue(mp) : nullptr;
+    if (prologue && *prologue && !out.has_text) {
+      out.text = prologue;
+      out.has_text = true;
+    }
     return;
   }
-  auto charset = param(ctype_raw, "charset");
-  if (type == "text/plain" && !out.has_text) {
-    out.text = to_utf8(decode_body(body, cte), charset);
+  std::string type = mime_type(object);
+  if (GMIME_IS_MESSAGE_PART(object)) {  // a forwarded message: an attachment of its own
+    Ref<GMimeStream> sink(g_mime_stream_null_new());
+    if (auto* inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(object)))
+      g_mime_object_write_to_stream(GMIME_OBJECT(inner), nullptr, sink.get());
+    out.attachments.push_back({"", type, GMIME_STREAM_NULL(sink.get())->written});
+    return;
+  }
+  if (!GMIME_IS_PART(object)) return;
+  auto* part = GMIME_PART(object);
+  const char* fn = g_mime_part_get_filename(part);  // RFC 2231 and the name parameter
+  std::string filename = fn ? fn : "";
+  bool attachment = g_mime_part_is_attachment(part) || !filename.empty() || (type != "text/plain" && type != "text/html");
+  bool text = GMIME_IS_TEXT_PART(object) && !attachment;
+  if (text && type == "text/plain" && !out.has_text) {
+    out.text = take(g_mime_text_part_get_text(GMIME_TEXT_PART(object)));  // decoded, in UTF-8
     out.has_text = true;
-  } else if (type == "text/html" && !out.has_html) {
-    out.html = to_utf8(decode_body(body, cte), charset);
+  } else if (text && type == "text/html" && !out.has_html) {
+    out.html = take(g_mime_text_part_get_text(GMIME_TEXT_PART(object)));
     out.has_html = true;
   } else {
-    out.attachments.push_back({filename, type, static_cast<std::uint64_t>(decode_body(body, cte).size())});
+    out.attachments.push_back({filename, type, decoded_size(part)});
   }
+}
+
+// An upper bound on the nesting: every multipart level declares one.
+std::size_t multipart_declarations(std::string_view content) {
+  std::size_t n = 0;
+  for (std::size_t pos = 0; (pos = content.find("ultipart/", pos)) != std::string_view::npos; pos += 9)
+    if (pos > 0 && (content[pos - 1] == 'm' || content[pos - 1] == 'M')) ++n;
+  return n;
 }
 
 }  // namespace
 
-std::string decode_quoted_printable(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c != '=') {
-      out += c;
-      continue;
-    }
-    if (i + 1 < in.size() && (in[i + 1] == '\n' || in[i + 1] == '\r')) {  // soft line break
-      i += in[i + 1] == '\r' && i + 2 < in.size() && in[i + 2] == '\n' ? 2 : 1;
-      continue;
-    }
-    if (i + 2 < in.size() && hex_value(in[i + 1]) >= 0 && hex_value(in[i + 2]) >= 0) {
-      out += static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2]));
-      i += 2;
-      continue;
-    }
-    out += c;
-  }
-  return out;
+HeaderList parse_headers(std::string_view content) {
+  auto msg = parse(head_of(content));
+  return msg ? headers_of(GMIME_OBJECT(msg.get())) : HeaderList{};
 }
-
-std::string decode_words(std::string_view v) {
-  std::string out;
-  std::size_t pos = 0;
-  bool last_was_word = false;
-  std::string pending_space;
-  while (pos < v.size()) {
-    auto start = v.find("=?", pos);
-    if (start == std::string_view::npos) {
-      out += pending_space;
-      out += v.substr(pos);
-      break;
-    }
-    // =?charset?enc?text?=
-    auto q1 = v.find('?', start + 2);
-    auto q2 = q1 == std::string_view::npos ? q1 : v.find('?', q1 + 1);
-    auto end = q2 == std::string_view::npos ? q2 : v.find("?=", q2 + 1);
-    if (end == std::string_view::npos || q2 != q1 + 2) {
-      out += pending_space;
-      out += v.substr(pos, start + 2 - pos);
-      pending_space.clear();
-      pos = start + 2;
-      last_was_word = false;
-      continue;
-    }
-    auto between = v.substr(pos, start - pos);
-    // Whitespace between two encoded words is dropped (RFC 2047 6.2).
-    if (!(last_was_word && trim(between).empty())) out += between;
-    auto charset = v.substr(start + 2, q1 - start - 2);
-    charset = charset.substr(0, charset.find('*'));  // RFC 2231 language suffix
-    char enc = static_cast<char>(std::toupper(static_cast<unsigned char>(v[q1 + 1])));
-    auto text = v.substr(q2 + 1, end - q2 - 1);
-    std::string bytes;
-    if (enc == 'B') {
-      bytes = base64_decode_lenient(text);
-    } else if (enc == 'Q') {
-      std::string t(text);
-      std::replace(t.begin(), t.end(), '_', ' ');
-      bytes = decode_quoted_printable(t);
-    } else {
-      out += v.substr(start, end + 2 - start);
-      pos = end + 2;
-      last_was_word = false;
-      continue;
-    }
-    auto cs = ascii_lower(charset);
-    if (cs == "utf-8" || cs == "us-ascii" || cs == "iso-8859-1" || cs == "latin1" || cs == "windows-1252")
-      out += to_utf8(bytes, cs);
-    else
-      out += v.substr(start, end + 2 - start);
-    pos = end + 2;
-    last_was_word = true;
-  }
-  return out;
-}
-
-HeaderList parse_headers(std::string_view content) { return parse_header_block(split_part(content).first, true); }
 
 std::string header_value(const HeaderList& h, std::string_view name) {
   for (const auto& [n, v] : h)
@@ -283,51 +160,82 @@ std::vector<std::string> header_values(const HeaderList& h, std::string_view nam
   return out;
 }
 
+std::string decode_words(std::string_view value) {
+  std::string text(value);
+  return take(g_mime_utils_header_decode_text(parser_options(), text.c_str()));
+}
+
 std::vector<std::string> address_list(std::string_view value) {
+  std::string text(value);
+  Ref<InternetAddressList> list(internet_address_list_parse(parser_options(), text.c_str()));
   std::vector<std::string> out;
-  std::string cur;
-  bool quoted = false;
-  int angle = 0, comment = 0;
-  std::string angle_addr;
-  auto flush = [&] {
-    std::string a = angle_addr.empty() ? std::string(trim(cur)) : angle_addr;
-    // A group "name: a@x, b@y;" keeps only the addresses.
-    auto colon = a.find(':');
-    if (angle_addr.empty() && colon != std::string::npos) a = std::string(trim(std::string_view(a).substr(colon + 1)));
-    while (!a.empty() && a.back() == ';') a.pop_back();
-    if (a.find('@') != std::string::npos) out.push_back(a);
-    cur.clear();
-    angle_addr.clear();
-  };
-  for (std::size_t i = 0; i < value.size(); ++i) {
-    char c = value[i];
-    if (quoted) {
-      if (c == '\\' && i + 1 < value.size()) ++i;
-      else if (c == '"') quoted = false;
-      continue;  // display names are not addresses
+  collect(list.get(), out);
+  return out;
+}
+
+namespace {
+
+std::vector<std::string> raw_addresses(GMimeHeader* h) {
+  const char* raw = g_mime_header_get_raw_value(h);
+  std::string text(trim(raw ? raw : ""));
+  Ref<InternetAddressList> addrs(internet_address_list_parse(parser_options(), text.c_str()));
+  std::vector<std::string> found;
+  collect(addrs.get(), found);
+  return found;
+}
+
+From from_of(GMimeHeaderList* list) {
+  From out;
+  GMimeHeader* h = list ? g_mime_header_list_get_header(list, "From") : nullptr;
+  if (!h) return out;
+  auto found = raw_addresses(h);
+  const char* shown = g_mime_header_get_value(h);
+  out.text = found.empty() ? std::string(trim(shown ? shown : "")) : found.front();
+  if (!found.empty()) out.mailbox = parse_plain_address(found.front());
+  return out;
+}
+
+}  // namespace
+
+From from_header(std::string_view content) {
+  auto msg = parse(head_of(content));
+  return msg ? from_of(g_mime_object_get_header_list(GMIME_OBJECT(msg.get()))) : From{};
+}
+
+Summary summarize(std::string_view content) {
+  Summary out;
+  auto msg = parse(head_of(content));
+  if (!msg) return out;
+  GMimeHeaderList* list = g_mime_object_get_header_list(GMIME_OBJECT(msg.get()));
+  out.from = from_of(list);
+  int n = list ? g_mime_header_list_get_count(list) : 0;
+  for (int i = 0; i < n; ++i) {
+    GMimeHeader* h = g_mime_header_list_get_header_at(list, i);
+    std::string_view name = g_mime_header_get_name(h) ? g_mime_header_get_name(h) : "";
+    auto* into = iequals(name, "To") ? &out.to : iequals(name, "Cc") ? &out.cc : iequals(name, "Bcc") ? &out.bcc : nullptr;
+    if (into) {
+      for (auto& a : raw_addresses(h)) into->push_back(std::move(a));
+    } else if (out.subject.empty() && iequals(name, "Subject")) {
+      const char* v = g_mime_header_get_value(h);
+      out.subject = std::string(trim(v ? v : ""));
     }
-    if (comment) {
-      if (c == '(') ++comment;
-      else if (c == ')') --comment;
-      continue;
-    }
-    if (c == '"') quoted = true;
-    else if (c == '(') comment = 1;
-    else if (c == '<') {
-      angle = 1;
-      angle_addr.clear();
-    } else if (c == '>') angle = 0;
-    else if (angle) angle_addr += c;
-    else if (c == ',') flush();
-    else cur += c;
   }
-  flush();
   return out;
 }
 
 MessageParts parse_message(std::string_view content) {
   MessageParts out;
-  walk(content, out, 0, true);
+  if (content.empty()) return out;
+  if (multipart_declarations(content) > kMaxMultiparts) {
+    // Hostile nesting: the headers, and the rest as one opaque part.
+    out.headers = parse_headers(content);
+    out.attachments.push_back({"", "application/octet-stream", content.size() - head_of(content).size()});
+    return out;
+  }
+  auto msg = parse(content);
+  if (!msg) return out;
+  out.headers = headers_of(GMIME_OBJECT(msg.get()));
+  walk(g_mime_message_get_mime_part(msg.get()), out, 0);
   return out;
 }
 

@@ -1,12 +1,18 @@
-// Reading a captured message for the API: header fields (unfolded, RFC 2047
-// words decoded), the text and HTML bodies, and the attachments' names, types
-// and sizes. Tolerant: a malformed message still yields what can be read.
+// Reading a message, through GMime 3: header fields (unfolded, RFC 2047
+// words decoded from any charset iconv knows), the text and HTML bodies as
+// UTF-8, and the attachments' names (RFC 2231), types and sizes. Lenient:
+// a malformed message still yields what can be read. This is the only
+// place that parses mail: the From rule, the store and the API all read
+// the same answer from here.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "util/address.hpp"
 
 namespace relaymock::mime {
 
@@ -19,12 +25,34 @@ std::string header_value(const HeaderList& h, std::string_view name);
 // Every value of a header that may repeat (To, Cc), in order.
 std::vector<std::string> header_values(const HeaderList& h, std::string_view name);
 
-// RFC 2047 encoded words (=?charset?B|Q?...?=) to UTF-8. UTF-8, US-ASCII and
-// ISO-8859-1 are converted; a word in another charset is left as written.
+// RFC 2047 encoded words (=?charset?B|Q?...?=) to UTF-8, in any charset the
+// system's iconv converts (UTF-8, ISO-8859-*, windows-125*, KOI8-R,
+// ISO-2022-JP, Shift_JIS, GB2312, ...).
 std::string decode_words(std::string_view value);
 
-// Addresses of an address-list header ("A <a@x>, b@y"), as a@x, b@y.
+// Addresses of an address-list header ("A <a@x>, b@y", groups included), as a@x, b@y.
 std::vector<std::string> address_list(std::string_view value);
+
+// The From: header's sender, as the From rule checks it and the store shows
+// it: the first mailbox of the first From field (inside a group too). A
+// value that is not one clean mailbox, e.g. "<a@x> <b@y>", yields what the
+// parser makes of it, and both readers see the same.
+struct From {
+  std::optional<Mailbox> mailbox;
+  std::string text;  // the address as shown ("a@x"), or the raw value when unparsable
+};
+From from_header(std::string_view content);
+
+// What the store and the API v3 read of a message, in one parse of its
+// header section: the From (as from_header), the addresses of every To, Cc
+// and Bcc field (read from the raw values, so an encoded display name can
+// never split an address), and the Subject.
+struct Summary {
+  From from;
+  std::vector<std::string> to, cc, bcc;
+  std::string subject;
+};
+Summary summarize(std::string_view content);
 
 struct Attachment {
   std::string name;
@@ -34,15 +62,15 @@ struct Attachment {
 
 struct MessageParts {
   HeaderList headers;
-  std::string text;  // the first text/plain part that is not an attachment, decoded to UTF-8 where known
+  std::string text;  // the first text/plain part that is not an attachment, as UTF-8
   std::string html;
   bool has_text = false, has_html = false;
   std::vector<Attachment> attachments;
 };
 
-// Walks the MIME tree (bounded depth).
+// Walks the MIME tree. A message whose structure is nested past what any
+// mail program writes is read as one flat part (a parser's recursion must
+// not be the client's to choose).
 MessageParts parse_message(std::string_view content);
-
-std::string decode_quoted_printable(std::string_view in);
 
 }  // namespace relaymock::mime

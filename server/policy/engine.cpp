@@ -1,5 +1,6 @@
 #include "policy/engine.hpp"
 
+#include "mime/mime.hpp"
 #include "util/strings.hpp"
 
 #include <algorithm>
@@ -282,7 +283,8 @@ Decision Engine::check_content(const Identity& id, std::string_view content) con
   auto cfg = config();
   const auto& acct = cfg->account;
   if (acct.restrict_mode == config::RestrictMode::Disabled) {
-    auto from = from_header_address(content);
+    // The same From reader as the store's, so the API shows what was checked.
+    auto from = mime::from_header(content).mailbox;
     std::string domain = from ? ascii_lower(from->domain) : std::string();
     std::string addr = from ? normal_address(*from) : std::string();
     bool verified = from && (contains(acct.verified_domains, domain) || contains(acct.verified_senders, addr));
@@ -313,55 +315,5 @@ void Engine::commit(const Identity& id, std::uint64_t n) const {
 
 void Engine::release(const Identity& id, std::uint64_t n) const { counters_.release(id.key(), n); }
 
-std::optional<Mailbox> from_header_address(std::string_view content) {
-  // Find "From:" among the headers (they end at the first empty line), unfolding continuations.
-  std::string value;
-  bool found = false;
-  std::size_t pos = 0;
-  while (pos < content.size()) {
-    auto nl = content.find('\n', pos);
-    auto line = content.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty()) break;
-    if (found) {
-      if (line.front() == ' ' || line.front() == '\t') value += std::string(line);
-      else break;
-    } else if (line.size() >= 5 && ascii_lower(line.substr(0, 5)) == "from:") {
-      found = true;
-      value = std::string(line.substr(5));
-    }
-    if (nl == std::string_view::npos) break;
-    pos = nl + 1;
-  }
-  if (!found) return std::nullopt;
-  // Take the first mailbox: "<addr>" outside quotes and comments, else the bare address.
-  std::string bare;
-  int comment = 0;
-  bool quoted = false;
-  for (std::size_t i = 0; i < value.size(); ++i) {
-    char c = value[i];
-    if (quoted) {
-      if (c == '\\') ++i;
-      else if (c == '"') quoted = false;
-      continue;
-    }
-    if (comment) {
-      if (c == '\\') ++i;
-      else if (c == '(') ++comment;
-      else if (c == ')') --comment;
-      continue;
-    }
-    if (c == '"') { quoted = true; bare += c; continue; }
-    if (c == '(') { ++comment; continue; }
-    if (c == '<') {
-      auto close = value.find('>', i);
-      if (close == std::string::npos) return std::nullopt;
-      return parse_plain_address(value.substr(i + 1, close - i - 1));
-    }
-    if (c == ',') break;
-    if (c != ' ' && c != '\t') bare += c;
-  }
-  return parse_plain_address(bare);
-}
 
 }  // namespace relaymock::policy

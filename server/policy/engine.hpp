@@ -90,8 +90,5 @@ class Engine {
   Counters& counters_;
 };
 
-// The first mailbox of the From: header, or nullopt if there is none or it
-// cannot be parsed. Exposed for tests.
-std::optional<Mailbox> from_header_address(std::string_view content);
 
 }  // namespace relaymock::policy

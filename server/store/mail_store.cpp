@@ -53,14 +53,12 @@ MailStore::MailStore(std::size_t max_messages, std::uint64_t max_bytes, Durable*
 }
 
 void MailStore::add(std::shared_ptr<Message> m, const std::vector<UsageRow>& usage, std::shared_ptr<const Spool> spool) {
-  auto headers = mime::parse_headers(spool ? std::string_view(spool->head()) : std::string_view(m->content));
-  auto from = mime::address_list(mime::header_value(headers, "From"));
-  m->from = from.empty() ? mime::header_value(headers, "From") : from.front();
-  for (const auto& value : mime::header_values(headers, "To"))
-    for (auto& a : mime::address_list(value)) m->to.push_back(std::move(a));
-  for (const auto& value : mime::header_values(headers, "Cc"))
-    for (auto& a : mime::address_list(value)) m->cc.push_back(std::move(a));
-  m->subject = mime::header_value(headers, "Subject");
+  std::string_view head = spool ? std::string_view(spool->head()) : std::string_view(m->content);
+  auto summary = mime::summarize(head);
+  m->from = std::move(summary.from.text);  // what the From rule checked: the same reader
+  m->to = std::move(summary.to);
+  m->cc = std::move(summary.cc);
+  m->subject = std::move(summary.subject);
   m->size = spool ? spool->size() : m->content.size();
 
   std::lock_guard lock(mutex_);

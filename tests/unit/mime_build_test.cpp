@@ -50,7 +50,8 @@ TEST(MimeBuild, QuotedPrintableRoundTripsAndKeepsLinesShort) {
   EXPECT_NE(qp.find("end=09"), std::string::npos);
   // Line breaks come back as CRLF, everything else byte for byte.
   std::string expected = "caf\xC3\xA9 = 1 \r\nline with trailing space \r\n" + std::string(200, 'x') + "\r\nend\t";
-  EXPECT_EQ(decode_quoted_printable(qp), expected);
+  auto read = parse_message("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" + qp);
+  EXPECT_EQ(read.text, expected);
 }
 
 TEST(MimeBuild, EncodedWordsSplitOnCharacterBoundaries) {

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "config/loader.hpp"
+#include "mime/mime.hpp"
 #include "policy/engine.hpp"
 #include "util/dates.hpp"
 
@@ -321,10 +322,28 @@ replies:
 }
 
 TEST(Policy, FromHeaderParsing) {
-  EXPECT_EQ(policy::from_header_address("FROM: a@b.c\r\n\r\n")->str(), "a@b.c");
-  EXPECT_EQ(policy::from_header_address("From: \"x <y@z.w>\" <real@b.c>\r\n\r\n")->str(), "real@b.c");
-  EXPECT_FALSE(policy::from_header_address("\r\nFrom: a@b.c\r\n"));  // in the body
-  EXPECT_FALSE(policy::from_header_address("From: not an address\r\n\r\n"));
+  auto from = [](std::string_view c) { return mime::from_header(c).mailbox; };
+  EXPECT_EQ(from("FROM: a@b.c\r\n\r\n")->str(), "a@b.c");
+  EXPECT_EQ(from("From: \"x <y@z.w>\" <real@b.c>\r\n\r\n")->str(), "real@b.c");
+  EXPECT_FALSE(from("\r\nFrom: a@b.c\r\n"));  // in the body
+  EXPECT_FALSE(from("From: not an address\r\n\r\n"));
+  // A group: its first member (the rule and the store used to disagree).
+  EXPECT_EQ(from("From: team: a@example.com;\r\n\r\n")->str(), "a@example.com");
+  EXPECT_EQ(from("From: =?UTF-8?B?w6l0w6k=?= <e@b.c>\r\n\r\n")->str(), "e@b.c");
+}
+
+TEST(Policy, TheFromRuleChecksWhatTheStoreShows) {
+  // Whatever the parser makes of an odd From, the rule and the store read the same address.
+  for (std::string v : {"team: a@verified.test;", "<a@verified.test> <evil@shop.example>",
+                        "\"a@verified.test\" <evil@shop.example>", "a@verified.test (evil@shop.example)",
+                        "evil@shop.example, a@verified.test"}) {
+    std::string content = "From: " + v + "\r\nSubject: x\r\n\r\nbody\r\n";
+    Fixture f("account: { verified_domains: [verified.test] }\nip_auth: [{ ip: 127.0.0.1 }]\n");
+    auto d = f.engine->check_content(f.engine->identify(std::nullopt, "127.0.0.1"), content);
+    auto shown = mime::from_header(content).text;
+    bool shows_verified = shown.size() > 14 && shown.substr(shown.size() - 14) == "@verified.test";
+    EXPECT_EQ(d.accept, shows_verified) << v << " shown as " << shown << ": " << d.detail;
+  }
 }
 
 }  // namespace
