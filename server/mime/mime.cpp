@@ -2,6 +2,7 @@
 
 #include <gmime/gmime.h>
 
+#include <algorithm>
 #include <memory>
 #include <mutex>
 
@@ -43,6 +44,31 @@ std::string_view head_of(std::string_view content) {
     pos = nl + 1;
   }
   return content;
+}
+
+// The fields of a header section with their raw values, unfolded (RFC 5322
+// 2.2.3). Lines without a colon are not fields and are skipped, as GMime's
+// own parser does. The values' syntax (addresses, encoded words) is GMime's.
+std::vector<std::pair<std::string, std::string>> split_fields(std::string_view block) {
+  std::vector<std::pair<std::string, std::string>> out;
+  bool skipping = false;  // continuation lines of a skipped non-field
+  std::size_t pos = 0;
+  while (pos < block.size()) {
+    auto nl = block.find('\n', pos);
+    auto line = block.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+    pos = nl == std::string_view::npos ? block.size() : nl + 1;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) break;
+    if (line.front() == ' ' || line.front() == '\t') {
+      if (!out.empty() && !skipping) out.back().second.append(line);  // unfold: the line break goes
+      continue;
+    }
+    auto colon = line.find(':');
+    skipping = colon == std::string_view::npos || colon == 0 || trim(line.substr(0, colon)).empty();
+    if (skipping) continue;
+    out.emplace_back(std::string(trim(line.substr(0, colon))), std::string(line.substr(colon + 1)));
+  }
+  return out;
 }
 
 Ref<GMimeMessage> parse(std::string_view bytes) {
@@ -143,8 +169,9 @@ std::size_t multipart_declarations(std::string_view content) {
 }  // namespace
 
 HeaderList parse_headers(std::string_view content) {
-  auto msg = parse(head_of(content));
-  return msg ? headers_of(GMIME_OBJECT(msg.get())) : HeaderList{};
+  HeaderList out;
+  for (auto& [name, raw] : split_fields(head_of(content))) out.emplace_back(std::move(name), decode_words(trim(raw)));
+  return out;
 }
 
 std::string header_value(const HeaderList& h, std::string_view name) {
@@ -161,63 +188,106 @@ std::vector<std::string> header_values(const HeaderList& h, std::string_view nam
 }
 
 std::string decode_words(std::string_view value) {
+  if (value.find("=?") == std::string_view::npos && std::all_of(value.begin(), value.end(), [](char c) {
+        return static_cast<unsigned char>(c) < 0x80;
+      }))
+    return std::string(value);  // plain ASCII: nothing to decode
   std::string text(value);
   return take(g_mime_utils_header_decode_text(parser_options(), text.c_str()));
 }
 
-std::vector<std::string> address_list(std::string_view value) {
-  std::string text(value);
-  Ref<InternetAddressList> list(internet_address_list_parse(parser_options(), text.c_str()));
-  std::vector<std::string> out;
-  collect(list.get(), out);
-  return out;
-}
 
 namespace {
 
-std::vector<std::string> raw_addresses(GMimeHeader* h) {
-  const char* raw = g_mime_header_get_raw_value(h);
-  std::string text(trim(raw ? raw : ""));
+bool plain_addr_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+         c == '_' || c == '+';
+}
+
+// One "a@b.c", "<a@b.c>" or "Plain Name <a@b.c>" (the name's words of
+// letters, digits and spaces), without building GMime's objects: what
+// nearly all mail sends. Anything else is GMime's to read.
+std::optional<std::string> simple_address(std::string_view v) {
+  v = trim(v);
+  auto lt = v.find('<');
+  if (lt != std::string_view::npos) {
+    if (v.back() != '>') return std::nullopt;
+    for (char c : v.substr(0, lt))
+      if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ' ')) return std::nullopt;
+    v = v.substr(lt + 1, v.size() - lt - 2);
+  }
+  auto at = v.find('@');
+  if (at == std::string_view::npos || at == 0 || at + 1 == v.size() || v.find('@', at + 1) != std::string_view::npos)
+    return std::nullopt;
+  if (v.front() == '.' || v.back() == '.' || v.find("..") != std::string_view::npos || v[at - 1] == '.' || v[at + 1] == '.')
+    return std::nullopt;
+  for (char c : v)
+    if (c != '@' && !plain_addr_char(c)) return std::nullopt;
+  return std::string(v);
+}
+
+}  // namespace
+
+std::optional<std::vector<std::string>> simple_addresses(std::string_view raw) {
+  std::vector<std::string> out;
+  while (true) {
+    auto comma = raw.find(',');
+    auto a = simple_address(raw.substr(0, comma));
+    if (!a) return std::nullopt;
+    out.push_back(std::move(*a));
+    if (comma == std::string_view::npos) return out;
+    raw.remove_prefix(comma + 1);
+  }
+}
+
+std::vector<std::string> gmime_addresses(std::string_view raw) {
+  std::string text(raw);
   Ref<InternetAddressList> addrs(internet_address_list_parse(parser_options(), text.c_str()));
   std::vector<std::string> found;
   collect(addrs.get(), found);
   return found;
 }
 
-From from_of(GMimeHeaderList* list) {
-  From out;
-  GMimeHeader* h = list ? g_mime_header_list_get_header(list, "From") : nullptr;
-  if (!h) return out;
-  auto found = raw_addresses(h);
-  const char* shown = g_mime_header_get_value(h);
-  out.text = found.empty() ? std::string(trim(shown ? shown : "")) : found.front();
+namespace {
+
+std::vector<std::string> addresses_of(std::string_view raw) {
+  if (auto simple = simple_addresses(raw)) return std::move(*simple);
+  return gmime_addresses(raw);
+}
+
+void set_from(From& out, const std::string& raw) {
+  auto found = addresses_of(raw);
+  out.text = found.empty() ? decode_words(trim(raw)) : found.front();
   if (!found.empty()) out.mailbox = parse_plain_address(found.front());
-  return out;
 }
 
 }  // namespace
 
+std::vector<std::string> address_list(std::string_view value) { return addresses_of(value); }
+
 From from_header(std::string_view content) {
-  auto msg = parse(head_of(content));
-  return msg ? from_of(g_mime_object_get_header_list(GMIME_OBJECT(msg.get()))) : From{};
+  From out;
+  for (const auto& [name, raw] : split_fields(head_of(content)))
+    if (iequals(name, "From")) {
+      set_from(out, raw);
+      break;
+    }
+  return out;
 }
 
 Summary summarize(std::string_view content) {
   Summary out;
-  auto msg = parse(head_of(content));
-  if (!msg) return out;
-  GMimeHeaderList* list = g_mime_object_get_header_list(GMIME_OBJECT(msg.get()));
-  out.from = from_of(list);
-  int n = list ? g_mime_header_list_get_count(list) : 0;
-  for (int i = 0; i < n; ++i) {
-    GMimeHeader* h = g_mime_header_list_get_header_at(list, i);
-    std::string_view name = g_mime_header_get_name(h) ? g_mime_header_get_name(h) : "";
+  bool from_seen = false, subject_seen = false;
+  for (const auto& [name, raw] : split_fields(head_of(content))) {
     auto* into = iequals(name, "To") ? &out.to : iequals(name, "Cc") ? &out.cc : iequals(name, "Bcc") ? &out.bcc : nullptr;
     if (into) {
-      for (auto& a : raw_addresses(h)) into->push_back(std::move(a));
-    } else if (out.subject.empty() && iequals(name, "Subject")) {
-      const char* v = g_mime_header_get_value(h);
-      out.subject = std::string(trim(v ? v : ""));
+      for (auto& a : addresses_of(raw)) into->push_back(std::move(a));
+    } else if (!from_seen && iequals(name, "From")) {
+      set_from(out.from, raw);
+      from_seen = true;
+    } else if (!subject_seen && iequals(name, "Subject")) {
+      out.subject = decode_words(trim(raw));
+      subject_seen = true;
     }
   }
   return out;

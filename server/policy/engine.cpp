@@ -280,11 +280,15 @@ Decision Engine::check_rcpt(const Identity& id, const Mailbox& sender, const Sen
 }
 
 Decision Engine::check_content(const Identity& id, std::string_view content) const {
+  return check_content(id, mime::from_header(content));
+}
+
+Decision Engine::check_content(const Identity& id, const mime::From& from_header) const {
   auto cfg = config();
   const auto& acct = cfg->account;
   if (acct.restrict_mode == config::RestrictMode::Disabled) {
     // The same From reader as the store's, so the API shows what was checked.
-    auto from = mime::from_header(content).mailbox;
+    const auto& from = from_header.mailbox;
     std::string domain = from ? ascii_lower(from->domain) : std::string();
     std::string addr = from ? normal_address(*from) : std::string();
     bool verified = from && (contains(acct.verified_domains, domain) || contains(acct.verified_senders, addr));

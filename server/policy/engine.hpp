@@ -9,6 +9,7 @@
 
 #include "config/config.hpp"
 #include "util/clock.hpp"
+#include "mime/mime.hpp"
 #include "policy/counters.hpp"
 #include "policy/cycle.hpp"
 #include "policy/rules.hpp"
@@ -68,6 +69,8 @@ class Engine {
 
   // End of DATA: the From header rule, then accepted / accepted_sandbox.
   Decision check_content(const Identity& id, std::string_view content) const;
+  // The same, on a From already read (mime::summarize) by the caller.
+  Decision check_content(const Identity& id, const mime::From& from) const;
 
   void commit(const Identity& id, std::uint64_t recipients) const;
   // Durable mode at startup: counts recipients accepted at `at` for a counter

@@ -1,6 +1,7 @@
 #include "relay/service.hpp"
 
 #include "config/config.hpp"
+#include "mime/mime.hpp"
 #include "smtp/message_id.hpp"
 #include "util/duration.hpp"
 #include "util/log.hpp"
@@ -113,7 +114,10 @@ Transaction::Result Transaction::store_failed(const std::string& why) {
 
 Transaction::Result Transaction::finish(std::shared_ptr<store::Message> m, std::string_view head,
                                         std::shared_ptr<const store::Spool> spool) {
-  auto d = svc_.d_.engine.check_content(identity_, head);
+  // One read of the header section serves the From rule and the store, so
+  // what the API shows is what was checked.
+  auto summary = mime::summarize(head);
+  auto d = svc_.d_.engine.check_content(identity_, summary.from);
   if (!d.accept) {
     reserved_.release();
     svc_.record(RecordKind::Decision, origin_, "data", d.rule, d.identity, &d.reply, d.detail);
@@ -129,6 +133,10 @@ Transaction::Result Transaction::finish(std::shared_ptr<store::Message> m, std::
   m->identity_kind = identity_.kind_name();
   m->identity_name = identity_.name;
   m->sandbox = d.rule == "accepted_sandbox";
+  m->from = std::move(summary.from.text);
+  m->to = std::move(summary.to);
+  m->cc = std::move(summary.cc);
+  m->subject = std::move(summary.subject);
   const std::string id = m->id;
   const std::uint64_t rcpts = m->envelope_to.size();
   const std::uint64_t size = spool ? spool->size() : m->content.size();

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cctype>
 
-#include "mime/mime.hpp"
 #include "util/glob.hpp"
 #include "util/strings.hpp"
 
@@ -53,12 +52,6 @@ MailStore::MailStore(std::size_t max_messages, std::uint64_t max_bytes, Durable*
 }
 
 void MailStore::add(std::shared_ptr<Message> m, const std::vector<UsageRow>& usage, std::shared_ptr<const Spool> spool) {
-  std::string_view head = spool ? std::string_view(spool->head()) : std::string_view(m->content);
-  auto summary = mime::summarize(head);
-  m->from = std::move(summary.from.text);  // what the From rule checked: the same reader
-  m->to = std::move(summary.to);
-  m->cc = std::move(summary.cc);
-  m->subject = std::move(summary.subject);
   m->size = spool ? spool->size() : m->content.size();
 
   std::lock_guard lock(mutex_);

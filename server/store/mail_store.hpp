@@ -34,8 +34,9 @@ class MailStore {
   // memory_spool_dir: where memory mode keeps large messages (empty: in memory).
   MailStore(std::size_t max_messages, std::uint64_t max_bytes, Durable* durable, std::string memory_spool_dir = {});
 
-  // Fills the header fields from the content, stores, and in durable mode
-  // commits (with `usage`) before returning. Throws StoreError if it cannot.
+  // Stores (the caller has filled the header fields: from, to, cc,
+  // subject), and in durable mode commits (with `usage`) before returning.
+  // Throws StoreError if it cannot.
   // With a spool, the content is the spool's, not m->content: durable mode
   // copies it into SQLite, memory mode keeps the file with the message.
   void add(std::shared_ptr<Message> m, const std::vector<UsageRow>& usage = {}, std::shared_ptr<const Spool> spool = {});

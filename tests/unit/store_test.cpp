@@ -114,6 +114,19 @@ TEST(Mime, SummaryReadsRawAddressesAndGroups) {
   EXPECT_EQ(s.subject, "hi");
 }
 
+TEST(Mime, TheFastAddressReaderAgreesWithGMime) {
+  for (std::string v : {"a@b.c", " <a@b.c> ", "Ann Smith <ann.smith+tag@mail.example.org>", "a@b.c, <d@e.f>,G H <g@h.i>",
+                        "x_y-z@sub.example", "A1 <a@b.c>"}) {
+    auto simple = simple_addresses(v);
+    ASSERT_TRUE(simple) << v;
+    EXPECT_EQ(*simple, gmime_addresses(v)) << v;
+  }
+  // Anything outside the plain shapes is GMime's alone.
+  for (std::string v : {"\"Doe, J\" <j@x.y>", "a@b.c (comment)", "team: a@b.c;", "=?UTF-8?B?w6k=?= <a@b.c>", "a..b@c.d",
+                        "<a@b.c> <d@e.f>", "a@b@c", "", "a@", "Ann.Smith <a@b.c>", "a@b.c,"})
+    EXPECT_FALSE(simple_addresses(v)) << v;
+}
+
 TEST(Mime, DeepNestingIsReadFlat) {
   std::string deep;
   for (int i = 0; i < 5000; ++i) deep += "Content-Type: multipart/mixed; boundary=b" + std::to_string(i) + "\r\n\r\n--b" + std::to_string(i) + "\r\n";
@@ -154,6 +167,9 @@ std::shared_ptr<Message> message(const std::string& id, std::size_t size, const 
   m->identity_kind = "user";
   m->identity_name = "app";
   m->content = "Subject: " + subject + "\r\nTo: \"B\" <b@example.org>\r\n\r\n" + std::string(size, 'x');
+  // What the transaction service reads from the header section.
+  m->to = {"b@example.org"};
+  m->subject = subject;
   return m;
 }
 }  // namespace
