@@ -1,8 +1,11 @@
-// Writing a message for the provider's /v3/email/send: the header fields
-// (RFC 2047 words where a value is not ASCII), then the body as text/plain,
-// text/html or multipart/alternative, inside multipart/related for inline
-// images and multipart/mixed for attachments. Pure: no clock, no I/O; the
-// caller gives the Message-ID, the Date and a source of boundary tokens.
+// Writing a message for the provider's /v3/email/send, through GMime 3: the
+// header fields (RFC 2047 words where a value is not ASCII, folded as RFC
+// 5322 says), then the body as text/plain, text/html or
+// multipart/alternative, inside multipart/related for inline images and
+// multipart/mixed for attachments; each part in the lightest transfer
+// encoding that fits (7bit, quoted-printable, base64), CRLF line ends. Pure:
+// no clock, no I/O; the caller gives the Message-ID, the Date and a source of
+// boundary tokens.
 #pragma once
 #include <functional>
 #include <optional>
@@ -34,10 +37,5 @@ struct OutgoingMessage {
 using BoundarySource = std::function<std::string()>;
 
 std::string build_message(const OutgoingMessage& m, const BoundarySource& boundary);
-
-// Pieces, exposed for tests.
-std::string encode_quoted_printable(std::string_view in);  // text: line breaks become CRLF
-std::string encode_words(std::string_view utf8);            // RFC 2047 B words, or as is when plain ASCII
-std::string encode_mailbox(std::string_view mailbox);       // "Name <addr>" with the name encoded or quoted
 
 }  // namespace relaymock::mime
