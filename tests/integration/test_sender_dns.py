@@ -40,6 +40,7 @@ sender_verification:
   nameservers: ["127.0.0.1:{dns.port}"]
   dns_timeout: 1s
   cache_ttl: 5m
+api_keys: [{{ key: api-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA, name: ci }}]
 """, listeners=("plain",))
     yield r
     r.stop()
@@ -116,3 +117,20 @@ def test_decision_log_names_the_dns_answer(relay):
     with pytest.raises(smtplib.SMTPRecipientsRefused):
         send(relay, "log@nullmx.example")
     assert "DNS for sender domain nullmx.example: null MX (RFC 7505)" in relay.output()
+
+
+def test_smtp_and_the_api_v3_share_one_dns_cache(relay, dns):
+    """The API v3 used to ask DNS for every send, whatever the cache held."""
+    import json
+    zone_name = "aonly.example"
+    send(relay, "first@" + zone_name)  # SMTP fills the cache
+    before = dns.queries.count((zone_name, "MX"))
+    body = {"api_key": "api-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "sender": "api@" + zone_name, "to": ["r@example.org"],
+            "subject": "dns", "text_body": "hi"}
+    for _ in range(3):
+        p = subprocess.run(["curl", "-sS", "-H", "Content-Type: application/json", "--data-binary", json.dumps(body),
+                            f"http://127.0.0.1:{relay.http_port}/v3/email/send"], capture_output=True, timeout=20)
+        resp = json.loads(p.stdout)
+        # The From header is the sender's (not verified): refused at data, after the DNS step passed.
+        assert resp["data"]["failed"] == 1 and "From header" in resp["data"]["failures"][0], resp
+    assert dns.queries.count((zone_name, "MX")) == before  # answered from the cache each time
