@@ -229,8 +229,10 @@ int run(const std::optional<std::string>& path) {
     return 1;
   }
   if (durable)
-    logger().info("durable storage", {{"file", durable->path()}, {"messages", std::to_string(mail->size())},
-                                           {"events", std::to_string(events->last_seq())}});
+    logger().log(durable->corrupt().total() ? LogLevel::Warning : LogLevel::Info, "durable storage",
+                 {{"file", durable->path()}, {"messages", std::to_string(mail->size())},
+                  {"events", std::to_string(events->last_seq())},
+                  {"unreadable_rows", std::to_string(durable->corrupt().total())}});
   store::Transcripts transcripts(kTranscriptSessions, kTranscriptLines);
   relay::Metrics metrics;
   // After ioc: destroyed first, so a lookup still in flight at exit ends

@@ -338,6 +338,13 @@ asio::awaitable<Response> Api::handle(const Request& req, const Peer& peer) {
       out += "relaymock_replies_total{code=\"" + std::to_string(key.first) + "\",rule=\"" + json_escape(key.second) +
              "\"} " + std::to_string(n) + "\n";
     metric("relaymock_store_messages", "gauge", "Captured messages held.", ctx_.mail.size());
+    if (ctx_.durable) {
+      auto c = ctx_.durable->corrupt();
+      out += "# HELP relaymock_store_corrupt_rows Rows of the durable store that could not be read at start.\n"
+             "# TYPE relaymock_store_corrupt_rows gauge\n";
+      for (auto [table, n] : {std::pair{"messages", c.messages}, std::pair{"events", c.events}, std::pair{"usage", c.usage}})
+        out += std::string("relaymock_store_corrupt_rows{table=\"") + table + "\"} " + std::to_string(n) + "\n";
+    }
     metric("relaymock_store_bytes", "gauge", "Bytes of captured messages held.", ctx_.mail.bytes());
     auto cfg = ctx_.engine.config();
     auto now = ctx_.clock.now();

@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "store/codec.hpp"
+#include "util/log.hpp"
 
 namespace relaymock::store {
 
@@ -188,12 +189,13 @@ void Durable::put_message(const Message& m, std::string_view content, const Spoo
 std::vector<Message> Durable::load_messages() {
   std::lock_guard lock(mutex_);
   std::vector<Message> out;
-  Stmt st(db_, cache_, "SELECT meta FROM messages ORDER BY seq");
+  Stmt st(db_, cache_, "SELECT meta, id FROM messages ORDER BY seq");
   while (st.step()) {
     boost::system::error_code ec;
     auto v = json::parse(st.column_text(0), ec);
-    if (ec) continue;
-    if (auto m = message_from_record(v)) out.push_back(std::move(*m));
+    auto m = ec ? std::nullopt : message_from_record(v);
+    if (m) out.push_back(std::move(*m));
+    else report_corrupt("messages", st.column_text(1), ec ? "not JSON: " + ec.message() : "not a message record", corrupt_.messages);
   }
   return out;
 }
@@ -227,13 +229,14 @@ void Durable::put_event(const Event& e) {
 std::vector<Event> Durable::load_events(std::size_t newest) {
   std::lock_guard lock(mutex_);
   std::vector<Event> out;
-  Stmt st(db_, cache_, "SELECT data FROM (SELECT seq, data FROM events ORDER BY seq DESC LIMIT ?) ORDER BY seq");
+  Stmt st(db_, cache_, "SELECT data, seq FROM (SELECT seq, data FROM events ORDER BY seq DESC LIMIT ?) ORDER BY seq");
   st.integer(1, static_cast<std::int64_t>(newest));
   while (st.step()) {
     boost::system::error_code ec;
     auto v = json::parse(st.column_text(0), ec);
-    if (ec) continue;
-    if (auto e = event_from_json(v)) out.push_back(std::move(*e));
+    auto e = ec ? std::nullopt : event_from_json(v);
+    if (e) out.push_back(std::move(*e));
+    else report_corrupt("events", st.column_text(1), ec ? "not JSON: " + ec.message() : "not an event record", corrupt_.events);
   }
   return out;
 }
@@ -265,10 +268,26 @@ std::uint64_t Durable::last_event_seq() {
 std::vector<UsageRow> Durable::load_usage() {
   std::lock_guard lock(mutex_);
   std::vector<UsageRow> out;
-  Stmt st(db_, cache_, "SELECT key, at_ms, n FROM usage ORDER BY at_ms, rowid");
-  while (st.step())
-    out.push_back({st.column_text(0), st.column_int(1), static_cast<std::uint64_t>(st.column_int(2))});
+  Stmt st(db_, cache_, "SELECT key, at_ms, n, typeof(at_ms), typeof(n), rowid FROM usage ORDER BY at_ms, rowid");
+  while (st.step()) {
+    auto key = st.column_text(0);
+    bool ok = key.find(':') != std::string::npos && st.column_text(3) == "integer" && st.column_text(4) == "integer" &&
+              st.column_int(2) > 0;
+    if (ok) out.push_back({key, st.column_int(1), static_cast<std::uint64_t>(st.column_int(2))});
+    else report_corrupt("usage", "rowid " + st.column_text(5), "not a (counter, time, recipients) row", corrupt_.usage);
+  }
   return out;
+}
+
+void Durable::report_corrupt(const char* table, const std::string& key, const std::string& why, std::uint64_t& count) {
+  ++count;
+  logger().error("unreadable row in the durable store; left in the file, not loaded",
+                 {{"file", db_path_}, {"table", table}, {"row", key}, {"error", why}});
+}
+
+Durable::Corrupt Durable::corrupt() const {
+  std::lock_guard lock(mutex_);
+  return corrupt_;
 }
 
 void Durable::delete_usage() {

@@ -70,9 +70,21 @@ class Durable {
   std::optional<std::int64_t> clock_offset_ms();
   void set_clock_offset_ms(std::int64_t ms);
 
+  // Rows that could not be read back at start (a damaged or hand-edited
+  // file): never skipped silently. Each is logged as it is met; the counts
+  // go to the start-up line and /metrics.
+  struct Corrupt {
+    std::uint64_t messages = 0, events = 0, usage = 0;
+    std::uint64_t total() const { return messages + events + usage; }
+  };
+  Corrupt corrupt() const;
+
  private:
+  // Logs one unreadable row (the table, its key, why).
+  void report_corrupt(const char* table, const std::string& key, const std::string& why, std::uint64_t& count);
+  Corrupt corrupt_;
   void exec(const char* sql);
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::string dir_;
   std::string db_path_;
   int lock_fd_ = -1;

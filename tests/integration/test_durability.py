@@ -201,3 +201,35 @@ def test_a_spooled_message_still_meets_the_from_header_rule(make_relay, store_di
     _, page = relay.api("GET", "/api/v1/messages")
     assert page["total"] == 1
     assert relay.api("GET", "/api/v1/usage")[1]["cycle_used"] == 1
+
+
+def test_unreadable_rows_are_reported_never_skipped_silently(make_relay, store_dir):
+    import sqlite3
+    relay = make_relay(config(store_dir), listeners=("plain",))
+    for i in range(3):
+        with smtplib.SMTP("127.0.0.1", relay.ports["plain"], timeout=10) as s:
+            s.login("app", "secret")
+            assert s.sendmail("a@example.com", ["b@example.org"], f"From: a@example.com\r\nSubject: n{i}\r\n\r\nx\r\n") == {}
+    relay.proc.terminate()
+    relay.proc.wait(timeout=20)
+    db = sqlite3.connect(os.path.join(store_dir, "relaymock.sqlite3"))
+    first = db.execute("SELECT id FROM messages ORDER BY seq LIMIT 1").fetchone()[0]
+    db.execute("UPDATE messages SET meta = '{broken' WHERE id = ?", (first,))
+    db.execute("UPDATE events SET data = '[1, 2]' WHERE seq = (SELECT MIN(seq) FROM events)")
+    db.execute("INSERT INTO usage(key, at_ms, n) VALUES ('nonsense', 'soon', -3)")
+    db.commit()
+    db.close()
+    relay.start()
+    out = relay.output()
+    assert out.count("unreadable row in the durable store") == 3, out
+    assert "table=messages row=" + first in out and "table=events" in out and "table=usage" in out
+    assert "unreadable_rows=3" in out
+    _, page = relay.api("GET", "/api/v1/messages")
+    assert page["total"] == 2 and first not in [m["id"] for m in page["messages"]]
+    _, metrics = relay.api("GET", "/metrics")
+    for table, n in (("messages", 1), ("events", 1), ("usage", 1)):
+        assert f'relaymock_store_corrupt_rows{{table="{table}"}} {n}' in metrics.splitlines(), metrics
+    # The row stays in the file for whoever wants to look at it.
+    db = sqlite3.connect(os.path.join(store_dir, "relaymock.sqlite3"))
+    assert db.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 3
+    db.close()
