@@ -10,6 +10,7 @@
 
 #include "util/log.hpp"
 #include "util/reply.hpp"
+#include "util/stage.hpp"
 #include "util/cidr.hpp"
 #include "util/duration.hpp"
 
@@ -137,8 +138,6 @@ struct Http {
 
 // A scripted outcome: at a stage, for what it matches, reply, delay or
 // disconnect instead of (before) the normal answer. Runs before the rules.
-enum class ScenarioStage { Connect, Ehlo, Auth, Mail, Rcpt, Data, EndOfData };
-const char* scenario_stage_name(ScenarioStage s);
 
 struct ScenarioMatch {
   std::optional<Cidr> ip;
@@ -153,7 +152,7 @@ struct ScenarioMatch {
 
 struct Scenario {
   std::string name;
-  ScenarioStage stage = ScenarioStage::Mail;
+  Stage stage = Stage::Mail;
   ScenarioMatch match;
   std::optional<std::uint64_t> times;  // fire on the first n matches, then retire
   std::optional<std::uint64_t> every;  // fire on every n-th match

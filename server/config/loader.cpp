@@ -84,19 +84,6 @@ std::string fault_text(const Fault& f) {
   return fault_kind_name(f.kind);
 }
 
-const char* scenario_stage_name(ScenarioStage s) {
-  switch (s) {
-    case ScenarioStage::Connect: return "connect";
-    case ScenarioStage::Ehlo: return "ehlo";
-    case ScenarioStage::Auth: return "auth";
-    case ScenarioStage::Mail: return "mail";
-    case ScenarioStage::Rcpt: return "rcpt";
-    case ScenarioStage::Data: return "data";
-    case ScenarioStage::EndOfData: return "end_of_data";
-  }
-  return "?";
-}
-
 std::vector<Listener> default_listeners() {
   return {{"0.0.0.0", 2525, TlsMode::StartTls, {}, 0},
           {"0.0.0.0", 8025, TlsMode::StartTls, {}, 0},
@@ -387,10 +374,12 @@ void read_scenario(Reader& r, const YAML::Node& n, const std::string& where, Sce
   r.string(n["name"], where + ".name", sc.name, false);
   if (!Reader::present(n["stage"]))
     r.error(n, where + " needs a stage: connect, ehlo, auth, mail, rcpt, data or end_of_data");
+  // Every stage a scenario can fire at (all but the session as a whole).
   r.choice(n["stage"], where + ".stage", sc.stage,
-           {{"connect", ScenarioStage::Connect}, {"ehlo", ScenarioStage::Ehlo}, {"auth", ScenarioStage::Auth},
-            {"mail", ScenarioStage::Mail}, {"rcpt", ScenarioStage::Rcpt}, {"data", ScenarioStage::Data},
-            {"end_of_data", ScenarioStage::EndOfData}});
+           {{stage_name(Stage::Connect), Stage::Connect}, {stage_name(Stage::Ehlo), Stage::Ehlo},
+            {stage_name(Stage::Auth), Stage::Auth}, {stage_name(Stage::Mail), Stage::Mail},
+            {stage_name(Stage::Rcpt), Stage::Rcpt}, {stage_name(Stage::Data), Stage::Data},
+            {stage_name(Stage::EndOfData), Stage::EndOfData}});
   const auto& m = n["match"];
   if (Reader::present(m) && r.map(m, where + ".match", {"ip", "port", "user", "api_key", "sender", "recipient", "header"})) {
     if (Reader::present(m["ip"])) {
@@ -426,14 +415,14 @@ void read_scenario(Reader& r, const YAML::Node& n, const std::string& where, Sce
       }
     }
     // What a stage cannot know yet would never match: say so now.
-    auto before = [&](ScenarioStage s) { return static_cast<int>(sc.stage) < static_cast<int>(s); };
-    if (!sc.match.user.empty() && before(ScenarioStage::Mail) && sc.stage != ScenarioStage::Auth)
+    auto before = [&](Stage s) { return static_cast<int>(sc.stage) < static_cast<int>(s); };
+    if (!sc.match.user.empty() && before(Stage::Mail) && sc.stage != Stage::Auth)
       r.error(m["user"], where + ".match.user needs stage auth or later (the user is known once AUTH succeeds)");
-    if (!sc.match.sender.empty() && before(ScenarioStage::Mail))
+    if (!sc.match.sender.empty() && before(Stage::Mail))
       r.error(m["sender"], where + ".match.sender needs stage mail or later");
-    if (!sc.match.recipient.empty() && before(ScenarioStage::Rcpt))
+    if (!sc.match.recipient.empty() && before(Stage::Rcpt))
       r.error(m["recipient"], where + ".match.recipient needs stage rcpt, data or end_of_data");
-    if (!sc.match.headers.empty() && sc.stage != ScenarioStage::EndOfData)
+    if (!sc.match.headers.empty() && sc.stage != Stage::EndOfData)
       r.error(m["header"], where + ".match.header needs stage end_of_data (the headers arrive with the message)");
   }
   // When it fires: at most one of times, every, probability.

@@ -45,7 +45,7 @@ json::object scenario_json(const config::Scenario& s) {
     for (const auto& [name, re] : m.headers) h[name] = re;
     match["header"] = h;
   }
-  json::object o{{"name", s.name}, {"stage", config::scenario_stage_name(s.stage)}, {"match", match}};
+  json::object o{{"name", s.name}, {"stage", stage_name(s.stage)}, {"match", match}};
   if (s.times) o["times"] = *s.times;
   if (s.every) o["every"] = *s.every;
   if (s.probability) {

@@ -425,7 +425,7 @@ asio::awaitable<Response> provider_api(ApiContext& ctx, const Request& req, cons
   relay::Transaction tx(svc, origin);
   const std::string sender_text = s.sender.str();
   bool drop = false;
-  auto scenario = [&](config::ScenarioStage st, std::vector<std::string_view> rcpts,
+  auto scenario = [&](Stage st, std::vector<std::string_view> rcpts,
                       std::string_view content) -> std::optional<policy::Firing> {
     policy::StageFacts facts{st, peer.ip, peer.port, {}, id->name, sender_text, std::move(rcpts), content};
     auto fired = svc.scenario(origin, facts, *id);
@@ -447,7 +447,7 @@ asio::awaitable<Response> provider_api(ApiContext& ctx, const Request& req, cons
     failures.emplace_back(text);
   };
 
-  auto at_mail = scenario(config::ScenarioStage::Mail, {}, {});
+  auto at_mail = scenario(Stage::Mail, {}, {});
   co_await hold_for(at_mail);
   if (drop) co_return dropped();
   bool mail_refused = at_mail && at_mail->reply;
@@ -463,7 +463,7 @@ asio::awaitable<Response> provider_api(ApiContext& ctx, const Request& req, cons
       continue;
     }
     const std::string addr = r.str();
-    auto at_rcpt = scenario(config::ScenarioStage::Rcpt, {addr}, {});
+    auto at_rcpt = scenario(Stage::Rcpt, {addr}, {});
     co_await hold_for(at_rcpt);
     if (drop) co_return dropped();
     if (at_rcpt && at_rcpt->reply) {
@@ -489,7 +489,7 @@ asio::awaitable<Response> provider_api(ApiContext& ctx, const Request& req, cons
   std::string email_id;
   if (!accepted.empty()) {
     std::vector<std::string_view> all(accepted.begin(), accepted.end());
-    auto at_end = scenario(config::ScenarioStage::EndOfData, all, s.content);
+    auto at_end = scenario(Stage::EndOfData, all, s.content);
     co_await hold_for(at_end);
     if (drop) co_return dropped();
     if (at_end && at_end->reply) {

@@ -29,14 +29,11 @@ void MailHandler::end_transaction() {
 
 std::optional<smtp::Scripted> MailHandler::script(const smtp::SessionView& v, const smtp::ScriptFacts& f) {
   if (!svc_.has_scenarios()) return std::nullopt;
-  using P = smtp::ScriptPoint;
-  using S = config::ScenarioStage;
-  static constexpr S stages[] = {S::Connect, S::Ehlo, S::Auth, S::Mail, S::Rcpt, S::Data, S::EndOfData};
   policy::StageFacts facts;
-  facts.stage = stages[static_cast<int>(f.point)];
+  facts.stage = f.point;
   facts.client_ip = v.client.ip;
   facts.port = v.client.local_port;
-  facts.user = f.point == P::Auth ? f.user : v.auth_user ? std::string_view(*v.auth_user) : std::string_view();
+  facts.user = f.point == Stage::Auth ? f.user : v.auth_user ? std::string_view(*v.auth_user) : std::string_view();
   std::vector<std::string> rcpts;  // the views below point into these
   std::string sender;
   if (f.env) {
@@ -48,7 +45,7 @@ std::optional<smtp::Scripted> MailHandler::script(const smtp::SessionView& v, co
   }
   for (const auto& r : rcpts) facts.recipients.push_back(r);
   // A spooled message keeps its header section in the spool's head.
-  facts.content = spool_ && f.point == P::EndOfData ? std::string_view(spool_->head()) : f.content;
+  facts.content = spool_ && f.point == Stage::EndOfData ? std::string_view(spool_->head()) : f.content;
   auto fired = svc_.scenario(origin(v), facts, identity(v));
   if (!fired) return std::nullopt;
   smtp::Scripted out;
@@ -143,9 +140,9 @@ Reply MailHandler::deliver(const smtp::SessionView& v, const smtp::Envelope& env
 
 void MailHandler::abandon(const smtp::SessionView&, const smtp::Envelope&) { end_transaction(); }
 
-void MailHandler::protocol_reply(const smtp::SessionView& v, smtp::Stage stage, std::string_view rule,
+void MailHandler::protocol_reply(const smtp::SessionView& v, Stage stage, std::string_view rule,
                                  const Reply& r) {
-  svc_.record(relay::RecordKind::Protocol, origin(v), smtp::stage_name(stage), rule, identity(v), &r,
+  svc_.record(relay::RecordKind::Protocol, origin(v), stage_name(stage), rule, identity(v), &r,
               "protocol: " + std::string(rule));
 }
 

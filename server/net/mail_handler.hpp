@@ -25,7 +25,7 @@ class MailHandler final : public smtp::Handler {
   std::optional<Reply> check_rcpt(const smtp::SessionView&, const smtp::Envelope&, const smtp::Recipient&) override;
   Reply deliver(const smtp::SessionView&, const smtp::Envelope&, std::string& content) override;
   void abandon(const smtp::SessionView&, const smtp::Envelope&) override;
-  void protocol_reply(const smtp::SessionView&, smtp::Stage, std::string_view rule, const Reply&) override;
+  void protocol_reply(const smtp::SessionView&, Stage, std::string_view rule, const Reply&) override;
   void transcript(char dir, std::string_view line) override;
   bool spool(const std::string& chunk) override;
 

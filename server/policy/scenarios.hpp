@@ -17,7 +17,7 @@ namespace relaymock::policy {
 
 // What is known at the stage being decided. Empty fields are unknown.
 struct StageFacts {
-  config::ScenarioStage stage = config::ScenarioStage::Connect;
+  Stage stage = Stage::Connect;
   std::string_view client_ip;
   std::uint16_t port = 0;
   std::string_view user;      // SMTP username once authenticated

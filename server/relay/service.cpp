@@ -225,7 +225,7 @@ std::optional<policy::Firing> Service::scenario(const Origin& o, const policy::S
   std::string detail = "scenario " + fired->name + " (" + fired->detail + ")";
   if (fired->delay) detail += "; delay " + format_duration(*fired->delay);
   if (fired->disconnect) detail += "; disconnect";
-  record(RecordKind::Scenario, o, config::scenario_stage_name(facts.stage), "scenario:" + fired->name, id,
+  record(RecordKind::Scenario, o, stage_name(facts.stage), "scenario:" + fired->name, id,
          fired->reply ? &*fired->reply : nullptr, std::move(detail));
   return fired;
 }

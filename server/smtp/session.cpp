@@ -11,19 +11,20 @@
 
 namespace relaymock::smtp {
 
-const char* stage_name(Stage s) {
-  switch (s) {
-    case Stage::Connect: return "connect";
-    case Stage::Ehlo: return "ehlo";
-    case Stage::Auth: return "auth";
-    case Stage::Mail: return "mail";
-    case Stage::Rcpt: return "rcpt";
-    case Stage::Data: return "data";
-  }
-  return "?";
-}
-
 namespace {
+
+// Where a command puts the client: the stage a timeout after it names.
+Stage stage_of(Verb v, Stage current) {
+  switch (v) {
+    case Verb::Helo: case Verb::Ehlo: case Verb::StartTls: return Stage::Ehlo;
+    case Verb::Auth: return Stage::Auth;
+    case Verb::Mail: return Stage::Mail;
+    case Verb::Rcpt: return Stage::Rcpt;
+    case Verb::Data: case Verb::Bdat: return Stage::Data;
+    case Verb::Rset: return current == Stage::Connect ? Stage::Connect : Stage::Ehlo;
+    default: return current;  // NOOP, HELP, VRFY, QUIT, unknown: where it was
+  }
+}
 
 // HELO/EHLO argument: letters, digits, '.', '-' or an address literal (Exim's check_helo).
 bool valid_helo(std::string_view arg) {
@@ -74,7 +75,7 @@ bool Session::scripted(const ScriptFacts& facts) {
 
 void Session::greet(std::string_view date) {
   auto mark = out_.size();
-  if (scripted({ScriptPoint::Connect})) {
+  if (scripted({Stage::Connect})) {
     // A refusal in place of the greeting ends the session (RFC 5321 3.1).
     if (!out_.empty() && out_[mark] != '2') closing_ = true;
     note_sent(mark);
@@ -126,10 +127,10 @@ void Session::reply(const Reply& r) { append_reply(out_, r, settings_.enhanced_c
 // Exim's unknown-command counter: the 4th unrecognized line closes the session.
 void Session::unrecognized(std::string_view rule, std::string_view enhanced, std::string_view text) {
   if (++unknown_commands_ > settings_.limits.max_unknown_commands) {
-    close_for(Stage::Connect, rule, Reply{500, "5.5.1", "Too many unrecognized commands"});
+    close_for(Stage::Session, rule, Reply{500, "5.5.1", "Too many unrecognized commands"});
     return;
   }
-  protocol_error(Stage::Connect, rule, 500, enhanced, text);
+  protocol_error(Stage::Session, rule, 500, enhanced, text);
 }
 
 // A reply that ends the session, reported to the handler for events and logs.
@@ -233,7 +234,7 @@ std::size_t Session::process(std::string_view in) {
       // No complete line yet. Bound what we buffer: beyond the longest line we
       // could accept there is nothing to wait for.
       if (rest.size() > settings_.limits.max_auth_line + 64) {
-        close_for(Stage::Connect, "line_too_long", Reply{500, "5.5.6", "Command line too long - closing connection"});
+        close_for(Stage::Session, "line_too_long", Reply{500, "5.5.6", "Command line too long - closing connection"});
       }
       break;
     }
@@ -252,7 +253,7 @@ void Session::handle_line(std::string_view raw, bool pending) {
   if (line.empty() || line.back() != '\r' ||
       line.substr(0, line.size() - 1).find('\r') != std::string_view::npos) {
     handler_.transcript('C', "<line with a bare CR or LF, " + std::to_string(raw.size()) + " bytes>");
-    close_for(Stage::Connect, "bare_line_ending",
+    close_for(Stage::Session, "bare_line_ending",
               Reply{554, "5.5.2", "Bare CR or LF in SMTP command - closing connection"});
     return;
   }
@@ -300,7 +301,7 @@ void Session::handle_command(std::string_view line, bool pending) {
   auto cmd = split_command(line);
   if (pending && must_be_last(cmd.verb)) {
     // Exim's answer to a pipelining violation: no more commands from this client.
-    close_for(Stage::Connect, "sync_error", Reply{554, "5.5.0", "SMTP synchronization error"});
+    close_for(Stage::Session, "sync_error", Reply{554, "5.5.0", "SMTP synchronization error"});
     return;
   }
   bool was_rcpt = last_was_rcpt_;
@@ -314,7 +315,7 @@ void Session::handle_command(std::string_view line, bool pending) {
     return;
   }
   if (line.find('\0') != std::string_view::npos) {
-    protocol_error(Stage::Connect, "syntax_error", 501, "5.5.2",
+    protocol_error(Stage::Session, "syntax_error", 501, "5.5.2",
                    "NUL characters are not allowed in SMTP commands");
     return;
   }
@@ -329,6 +330,7 @@ void Session::handle_command(std::string_view line, bool pending) {
     return;
   }
 
+  stage_ = stage_of(cmd.verb, stage_);
   switch (cmd.verb) {
     case Verb::Helo: cmd_helo(cmd.arg, false); break;
     case Verb::Ehlo: cmd_helo(cmd.arg, true); break;
@@ -355,7 +357,7 @@ void Session::handle_command(std::string_view line, bool pending) {
     case Verb::Unknown:
       if (looks_like_http(line)) {
         // A browser or HTTP client on an SMTP port: no point in three more tries.
-        close_for(Stage::Connect, "http_request",
+        close_for(Stage::Session, "http_request",
                   Reply{554, "5.7.0", "HTTP request on an SMTP port - closing connection"});
         break;
       }
@@ -371,7 +373,7 @@ void Session::cmd_helo(std::string_view arg, bool extended) {
                             : "Syntactically invalid HELO argument(s)");
     return;
   }
-  if (scripted({ScriptPoint::Ehlo})) return;
+  if (scripted({Stage::Ehlo})) return;
   // HELO/EHLO ends any transaction (RFC 5321 4.1.4).
   reset_transaction(true);
   helo_ = std::string(arg);
@@ -420,7 +422,7 @@ void Session::cmd_mail(std::string_view arg) {
   Envelope env;
   env.from = std::move(*parsed.mailbox);
   env.params = std::move(params);
-  if (scripted({ScriptPoint::Mail, &env})) return;
+  if (scripted({Stage::Mail, &env})) return;
   if (auto rejection = handler_.check_mail(view(), env)) {
     reply(*rejection);
     return;
@@ -455,7 +457,7 @@ void Session::cmd_rcpt(std::string_view arg) {
     handler_.protocol_reply(view(), Stage::Rcpt, "too_many_recipients", r);
     return;
   }
-  if (!paused_resume_ && scripted({ScriptPoint::Rcpt, &env_, &rcpt})) return;
+  if (!paused_resume_ && scripted({Stage::Rcpt, &env_, &rcpt})) return;
   paused_resume_ = false;
   if (!handler_.rcpt_ready(view(), env_)) {
     paused_ = std::string(arg);
@@ -498,7 +500,7 @@ void Session::cmd_data(std::string_view arg) {
     return;
   }
   if (no_valid_rcpt("DATA")) return;
-  if (scripted({ScriptPoint::Data, &env_})) return;
+  if (scripted({Stage::Data, &env_})) return;
   content_.clear();
   reserve_declared();
   dot_.reset();
@@ -517,7 +519,7 @@ void Session::finish_data() {
     reset_transaction(true);
     return;
   }
-  if (scripted({ScriptPoint::EndOfData, &env_, nullptr, content_})) {
+  if (scripted({Stage::EndOfData, &env_, nullptr, content_})) {
     reset_transaction(true);
     return;
   }
@@ -576,7 +578,7 @@ void Session::finish_bdat_chunk() {
     reset_transaction(true);
     return;
   }
-  if (scripted({ScriptPoint::EndOfData, &env_, nullptr, content_})) {
+  if (scripted({Stage::EndOfData, &env_, nullptr, content_})) {
     reset_transaction(true);
     return;
   }
@@ -591,7 +593,7 @@ void Session::finish_bdat_chunk() {
 
 void Session::cmd_rset(std::string_view arg) {
   if (!arg.empty()) {
-    protocol_error(Stage::Connect, "syntax_error", 501, "5.5.4", "unexpected argument data");
+    protocol_error(Stage::Session, "syntax_error", 501, "5.5.4", "unexpected argument data");
     return;
   }
   reset_transaction(true);
@@ -600,7 +602,7 @@ void Session::cmd_rset(std::string_view arg) {
 
 void Session::cmd_quit(std::string_view arg) {
   if (!arg.empty()) {
-    protocol_error(Stage::Connect, "syntax_error", 501, "5.5.4", "unexpected argument data");
+    protocol_error(Stage::Session, "syntax_error", 501, "5.5.4", "unexpected argument data");
     return;
   }
   reset_transaction(true);
@@ -767,7 +769,7 @@ void Session::handle_auth_response(std::string_view line) {
 void Session::auth_check(AuthAttempt attempt) {
   auth_step_ = AuthStep::None;
   mode_ = Mode::Command;
-  if (scripted({ScriptPoint::Auth, nullptr, nullptr, {}, attempt.user})) return;
+  if (scripted({Stage::Auth, nullptr, nullptr, {}, attempt.user})) return;
   std::optional<Reply> refusal;
   if (attempt.user.empty()) refusal = Reply{535, "5.7.8", "Incorrect authentication data"};
   else refusal = handler_.authenticate(view(), attempt);
@@ -819,7 +821,8 @@ void Session::timeout() {
   Reply r{421, "4.4.2",
           in_content() ? settings_.hostname + " SMTP incoming data timeout - closing connection."
                        : settings_.hostname + ": SMTP command timeout - closing connection"};
-  close_for(in_content() ? Stage::Data : Stage::Connect, "timeout", r);
+  // The stage the client stopped at: the one its last command began.
+  close_for(in_content() ? Stage::Data : stage_, "timeout", r);
   note_sent(mark);
   reset_transaction(true);
 }

@@ -17,6 +17,7 @@
 #include "smtp/command.hpp"
 #include "smtp/dot_decoder.hpp"
 #include "smtp/reply.hpp"
+#include "util/stage.hpp"
 
 namespace relaymock::smtp {
 
@@ -67,8 +68,6 @@ struct SessionView {
   bool tls;
 };
 
-enum class Stage { Connect, Ehlo, Auth, Mail, Rcpt, Data };
-const char* stage_name(Stage s);
 
 struct AuthAttempt {
   std::string mechanism;   // PLAIN | LOGIN | CRAM-MD5
@@ -78,11 +77,9 @@ struct AuthAttempt {
   std::string digest;      // CRAM-MD5, lower-case hex
 };
 
-// Where a scripted outcome (a scenario) may take over.
-enum class ScriptPoint { Connect, Ehlo, Auth, Mail, Rcpt, Data, EndOfData };
 
 struct ScriptFacts {
-  ScriptPoint point = ScriptPoint::Connect;
+  Stage point = Stage::Connect;
   const Envelope* env = nullptr;    // mail and later (mail: the one being opened)
   const Recipient* rcpt = nullptr;  // rcpt: the one asked
   std::string_view content;         // end_of_data: what is held here (see Handler::spool)
@@ -231,6 +228,7 @@ class Session {
   int auth_failures_ = 0;
   Mode mode_ = Mode::Command;
   bool closing_ = false;
+  Stage stage_ = Stage::Connect;  // where the last command put the client
   bool wants_tls_ = false;
   bool tls_ = false;
   std::uint64_t commands_ = 0;

@@ -5,11 +5,11 @@
 #include "util/glob.hpp"
 
 using namespace relaymock;
-using config::ScenarioStage;
+
 
 namespace {
 
-config::Scenario scenario(std::string name, ScenarioStage stage) {
+config::Scenario scenario(std::string name, Stage stage) {
   config::Scenario s;
   s.name = std::move(name);
   s.stage = stage;
@@ -17,7 +17,7 @@ config::Scenario scenario(std::string name, ScenarioStage stage) {
   return s;
 }
 
-policy::StageFacts facts(ScenarioStage stage, std::string_view sender = "a@example.com") {
+policy::StageFacts facts(Stage stage, std::string_view sender = "a@example.com") {
   policy::StageFacts f;
   f.stage = stage;
   f.client_ip = "10.1.2.3";
@@ -40,18 +40,18 @@ TEST(Scenarios, Globs) {
 }
 
 TEST(Scenarios, TimesEveryAndOrder) {
-  auto every = scenario("every", ScenarioStage::Mail);
+  auto every = scenario("every", Stage::Mail);
   every.every = 3;
-  auto twice = scenario("twice", ScenarioStage::Mail);
+  auto twice = scenario("twice", Stage::Mail);
   twice.times = 2;
   twice.match.sender = "x@*";
   policy::Scenarios book({twice, every});
   std::string fired;
-  for (int i = 0; i < 6; ++i) fired += book.fire(facts(ScenarioStage::Mail)) ? "1" : "0";
+  for (int i = 0; i < 6; ++i) fired += book.fire(facts(Stage::Mail)) ? "1" : "0";
   EXPECT_EQ(fired, "001001");
   fired.clear();
   for (int i = 0; i < 4; ++i) {
-    auto f = book.fire(facts(ScenarioStage::Mail, "x@y"));
+    auto f = book.fire(facts(Stage::Mail, "x@y"));
     fired += f ? f->name.substr(0, 1) : "-";
   }
   // A scenario counts a match only when it is reached: while "twice" fires,
@@ -60,17 +60,17 @@ TEST(Scenarios, TimesEveryAndOrder) {
   auto list = book.list();
   EXPECT_TRUE(list[0].retired());
   EXPECT_EQ(list[1].matched, 8u);
-  EXPECT_FALSE(book.fire(facts(ScenarioStage::Rcpt)));  // another stage
+  EXPECT_FALSE(book.fire(facts(Stage::Rcpt)));  // another stage
 }
 
 TEST(Scenarios, MatchFields) {
-  auto s = scenario("m", ScenarioStage::EndOfData);
+  auto s = scenario("m", Stage::EndOfData);
   s.match.ip = parse_cidr("10.1.0.0/16");
   s.match.port = 2525;
   s.match.recipient = "*@hold.example";
   s.match.headers = {{"Subject", "^URGENT"}};
   policy::Scenarios book({s});
-  auto f = facts(ScenarioStage::EndOfData);
+  auto f = facts(Stage::EndOfData);
   std::string r1 = "a@b.example", r2 = "z@hold.example";
   f.recipients = {r1, r2};
   f.content = "Subject: URGENT now\r\n\r\nbody\r\n";
@@ -86,13 +86,13 @@ TEST(Scenarios, MatchFields) {
 }
 
 TEST(Scenarios, ProbabilityRepeatsWithTheSameSeed) {
-  auto s = scenario("p", ScenarioStage::Rcpt);
+  auto s = scenario("p", Stage::Rcpt);
   s.probability = 0.3;
   s.seed = 7;
   auto run = [&] {
     policy::Scenarios book({s});
     std::string out;
-    for (int i = 0; i < 200; ++i) out += book.fire(facts(ScenarioStage::Rcpt)) ? "1" : "0";
+    for (int i = 0; i < 200; ++i) out += book.fire(facts(Stage::Rcpt)) ? "1" : "0";
     return out;
   };
   auto a = run(), b = run();
@@ -107,11 +107,11 @@ TEST(Scenarios, ProbabilityRepeatsWithTheSameSeed) {
 TEST(Scenarios, AddRemoveReplace) {
   policy::Scenarios book;
   EXPECT_TRUE(book.empty());
-  EXPECT_TRUE(book.add(scenario("a", ScenarioStage::Mail)));
-  EXPECT_FALSE(book.add(scenario("a", ScenarioStage::Rcpt)));
+  EXPECT_TRUE(book.add(scenario("a", Stage::Mail)));
+  EXPECT_FALSE(book.add(scenario("a", Stage::Rcpt)));
   EXPECT_TRUE(book.remove("a"));
   EXPECT_FALSE(book.remove("a"));
-  book.replace({scenario("b", ScenarioStage::Mail)});
+  book.replace({scenario("b", Stage::Mail)});
   ASSERT_EQ(book.list().size(), 1u);
   EXPECT_EQ(book.list()[0].scenario.name, "b");
 }

@@ -59,16 +59,18 @@ struct FakeHandler : smtp::Handler {
   }
   void abandon(const smtp::SessionView&, const smtp::Envelope&) override { ++abandoned; }
   // A scripted outcome at one point (scenarios), and the points asked.
-  std::optional<smtp::ScriptPoint> script_at;
+  std::optional<Stage> script_at;
   smtp::Scripted scripted_outcome;
-  std::vector<smtp::ScriptPoint> script_points;
+  std::vector<Stage> script_points;
   std::optional<smtp::Scripted> script(const smtp::SessionView&, const smtp::ScriptFacts& f) override {
     script_points.push_back(f.point);
     if (script_at && *script_at == f.point) return scripted_outcome;
     return std::nullopt;
   }
-  void protocol_reply(const smtp::SessionView&, smtp::Stage, std::string_view rule, const Reply&) override {
+  std::vector<Stage> stages;               // and the stage of each
+  void protocol_reply(const smtp::SessionView&, Stage stage, std::string_view rule, const Reply&) override {
     rules.emplace_back(rule);
+    stages.push_back(stage);
   }
 };
 

@@ -8,6 +8,7 @@
 #include "smtp/sasl.hpp"
 
 using relaymock::test::Harness;
+using relaymock::Stage;
 namespace smtp = relaymock::smtp;
 
 namespace {
@@ -543,7 +544,7 @@ TEST(Session, ControlCharactersNeverReachAReply) {
 
 // Scripts (scenarios) answer instead of the command, before any rule.
 TEST(Session, ScriptedReplyReplacesTheAnswerAtEachPoint) {
-  using P = smtp::ScriptPoint;
+  using P = Stage;
   const std::string mail = "MAIL FROM:<a@example.com>\r\n", rcpt = "RCPT TO:<b@example.org>\r\n";
   struct Case {
     P point;
@@ -573,14 +574,14 @@ TEST(Session, ScriptedReplyReplacesTheAnswerAtEachPoint) {
 
 TEST(Session, ScriptedConnectRefusalClosesAndDisconnectIsSilent) {
   Harness h;
-  h.handler.script_at = smtp::ScriptPoint::Connect;
+  h.handler.script_at = Stage::Connect;
   h.handler.scripted_outcome.reply = relaymock::Reply{421, "", "busy"};
   EXPECT_EQ(h.greet(), "421 busy\r\n");
   EXPECT_TRUE(h.session.closing());
 
   Harness quiet;
   quiet.greet();
-  quiet.handler.script_at = smtp::ScriptPoint::Mail;
+  quiet.handler.script_at = Stage::Mail;
   quiet.handler.scripted_outcome.disconnect = true;
   quiet.send("EHLO c.test\r\n");
   EXPECT_EQ(quiet.send("MAIL FROM:<a@example.com>\r\n"), "");
@@ -590,7 +591,7 @@ TEST(Session, ScriptedConnectRefusalClosesAndDisconnectIsSilent) {
 TEST(Session, ScriptedDelayOnlyHoldsTheNormalAnswer) {
   Harness h;
   h.greet();
-  h.handler.script_at = smtp::ScriptPoint::Mail;
+  h.handler.script_at = Stage::Mail;
   h.handler.scripted_outcome.delay = std::chrono::milliseconds(1500);
   h.send("EHLO c.test\r\n");
   EXPECT_EQ(h.send("MAIL FROM:<a@example.com>\r\n"), "250 OK\r\n");
@@ -607,5 +608,34 @@ TEST(Session, PausedRcptAsksItsScriptOnce) {
   ASSERT_TRUE(h.session.paused());
   h.session.resume();
   EXPECT_EQ(h.take(), "250 Accepted\r\n");
-  EXPECT_EQ(std::count(h.handler.script_points.begin(), h.handler.script_points.end(), smtp::ScriptPoint::Rcpt), 1);
+  EXPECT_EQ(std::count(h.handler.script_points.begin(), h.handler.script_points.end(), Stage::Rcpt), 1);
+}
+
+TEST(Session, EventsNameTheStageTheyHappenedAt) {
+  // A timeout names the stage it interrupted, not "connect".
+  for (auto [input, stage] : std::vector<std::pair<std::string, Stage>>{
+           {"", Stage::Connect},
+           {"EHLO c.test\r\n", Stage::Ehlo},
+           {"EHLO c.test\r\nMAIL FROM:<a@example.com>\r\n", Stage::Mail},
+           {"EHLO c.test\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\n", Stage::Rcpt},
+           {"EHLO c.test\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n", Stage::Data},
+           {"EHLO c.test\r\nMAIL FROM:<a@example.com>\r\nRSET\r\nNOOP\r\n", Stage::Ehlo}}) {
+    Harness h;
+    h.greet();
+    h.send(input);
+    h.session.timeout();
+    ASSERT_FALSE(h.handler.rules.empty()) << input;
+    EXPECT_EQ(h.handler.rules.back(), "timeout");
+    EXPECT_EQ(h.handler.stages.back(), stage) << input << " -> " << relaymock::stage_name(h.handler.stages.back());
+  }
+  // Session-wide errors belong to no one command: "session".
+  Harness h;
+  h.greet();
+  h.send_packet("EHLO c.test\r\nNOOP\r\n");  // EHLO must end a group: a synchronisation error
+  ASSERT_FALSE(h.handler.rules.empty());
+  EXPECT_EQ(h.handler.rules.back(), "sync_error");
+  EXPECT_EQ(h.handler.stages.back(), Stage::Session);
+  EXPECT_STREQ(relaymock::stage_name(Stage::Session), "session");
+  EXPECT_EQ(relaymock::stage_from_name("end_of_data"), Stage::EndOfData);
+  EXPECT_FALSE(relaymock::stage_from_name("later"));
 }
