@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "store/codec.hpp"
 #include "util/duration.hpp"
 
 namespace relaymock::http {
@@ -9,11 +10,7 @@ namespace relaymock::http {
 namespace json = boost::json;
 
 namespace {
-json::array strings(const std::vector<std::string>& v) {
-  json::array a;
-  for (const auto& s : v) a.emplace_back(s);
-  return a;
-}
+using store::json_strings;
 json::value rate(const std::optional<config::RateLimit>& r) {
   if (!r) return nullptr;
   return json::object{{"count", r->count}, {"per", format_duration(r->per)}};
@@ -81,11 +78,11 @@ json::object config_json(const config::Config& c) {
   if (c.account.monthly_quota) quota = *c.account.monthly_quota;
   o["account"] = json::object{
       {"status", c.account.closed ? "closed" : "active"},
-      {"verified_domains", strings(c.account.verified_domains)},
-      {"verified_senders", strings(c.account.verified_senders)},
+      {"verified_domains", json_strings(c.account.verified_domains)},
+      {"verified_senders", json_strings(c.account.verified_senders)},
       {"allow_blank_sender", c.account.allow_blank_sender},
       {"restrict_senders", json::object{{"mode", config::restrict_mode_name(c.account.restrict_mode)},
-                                        {"entries", strings(c.account.restrict_entries)}}},
+                                        {"entries", json_strings(c.account.restrict_entries)}}},
       {"quota", json::object{{"monthly", quota}, {"cycle_day", c.account.cycle_day}}}};
   json::array users;
   for (const auto& u : c.smtp_users)
@@ -110,8 +107,8 @@ json::object config_json(const config::Config& c) {
   for (const auto& n : c.sender_verification.nameservers) ns.emplace_back(n.address + ":" + std::to_string(n.port));
   o["sender_verification"] = json::object{
       {"mode", config::verify_mode_name(c.sender_verification.mode)},
-      {"unroutable_domains", strings(c.sender_verification.unroutable_domains)},
-      {"unknown_addresses", strings(c.sender_verification.unknown_addresses)},
+      {"unroutable_domains", json_strings(c.sender_verification.unroutable_domains)},
+      {"unknown_addresses", json_strings(c.sender_verification.unknown_addresses)},
       {"nameservers", ns},
       {"dns_timeout", format_duration(c.sender_verification.dns_timeout)},
       {"cache_ttl", format_duration(c.sender_verification.cache_ttl)}};

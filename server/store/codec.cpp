@@ -9,13 +9,13 @@ namespace relaymock::store {
 
 namespace json = boost::json;
 
-
-namespace {
-json::array strings(const std::vector<std::string>& v) {
+json::array json_strings(const std::vector<std::string>& v) {
   json::array a;
   for (const auto& s : v) a.emplace_back(s);
   return a;
 }
+
+namespace {
 std::vector<std::string> strings_of(const json::value* v) {
   std::vector<std::string> out;
   if (v && v->is_array())
@@ -53,10 +53,10 @@ json::object message_summary(const Message& m) {
   o["identity"] = json::object{{"kind", m.identity_kind}, {"name", m.identity_name}};
   o["sandbox"] = m.sandbox;
   o["envelope_from"] = m.envelope_from;
-  o["envelope_to"] = strings(m.envelope_to);
+  o["envelope_to"] = json_strings(m.envelope_to);
   o["from"] = m.from;
-  o["to"] = strings(m.to);
-  o["cc"] = strings(m.cc);
+  o["to"] = json_strings(m.to);
+  o["cc"] = json_strings(m.cc);
   o["subject"] = m.subject;
   o["size"] = m.size;
   return o;
@@ -71,8 +71,8 @@ json::object message_record(const Message& m) {
   o["ret"] = m.ret_param;
   o["envid"] = m.envid_param;
   o["smtputf8"] = m.smtputf8;
-  o["notify"] = strings(m.notify);
-  o["orcpt"] = strings(m.orcpt);
+  o["notify"] = json_strings(m.notify);
+  o["orcpt"] = json_strings(m.orcpt);
   return o;
 }
 

@@ -1,13 +1,18 @@
 // Messages and events as JSON: the API's shapes, and the durable store's rows.
 #pragma once
+#include <boost/json/array.hpp>
 #include <boost/json/value.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "store/event.hpp"
 #include "store/message.hpp"
 
 namespace relaymock::store {
+
+// A list of strings as a JSON array (the API's and the store's shapes).
+boost::json::array json_strings(const std::vector<std::string>& v);
 
 // The API's message summary.
 boost::json::object message_summary(const Message& m);
