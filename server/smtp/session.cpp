@@ -195,14 +195,14 @@ void Session::resume() {
 // doubling would briefly hold 1.5x the message. Pages never written (a
 // spooled message, a lying client) cost address space, not memory.
 void Session::reserve_declared() {
-  if (env_.params.size && *env_.params.size > content_.capacity())
-    content_.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(*env_.params.size, settings_.limits.max_message_size)) + 2);
+  if (tx_->env.params.size && *tx_->env.params.size > tx_->content.capacity())
+    tx_->content.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(*tx_->env.params.size, settings_.limits.max_message_size)) + 2);
 }
 
 // A large message need not stay in memory: past kSpoolChunk the handler may
 // take what has arrived (to disk) so memory stays bounded by the chunk.
 void Session::offer_spool() {
-  if (content_.size() >= kSpoolChunk && handler_.spool(content_)) content_.clear();
+  if (tx_ && tx_->content.size() >= kSpoolChunk && handler_.spool(tx_->content)) tx_->content.clear();
 }
 
 std::size_t Session::process(std::string_view in) {
@@ -210,19 +210,19 @@ std::size_t Session::process(std::string_view in) {
   while (pos < in.size() && !closing_ && !wants_tls_ && !paused_) {
     auto rest = in.substr(pos);
     if (mode_ == Mode::Data) {
-      pos += dot_.feed(rest, content_, settings_.limits.max_message_size);
+      pos += tx_->dot.feed(rest, tx_->content, settings_.limits.max_message_size);
       offer_spool();
-      if (dot_.done()) finish_data();
+      if (tx_->dot.done()) finish_data();
       continue;
     }
     if (mode_ == Mode::BdatChunk) {
       auto take = static_cast<std::size_t>(std::min<std::uint64_t>(bdat_remaining_, rest.size()));
       if (!bdat_discard_) {
-        auto kept = bdat_total_;  // content_ may have been spooled away
+        auto kept = tx_->bdat_total;  // the content may have been spooled away
         if (kept < settings_.limits.max_message_size)
-          content_.append(rest.data(), std::min<std::size_t>(take, settings_.limits.max_message_size - kept));
+          tx_->content.append(rest.data(), std::min<std::size_t>(take, settings_.limits.max_message_size - kept));
       }
-      bdat_total_ += bdat_discard_ ? 0 : take;
+      if (!bdat_discard_) tx_->bdat_total += take;
       offer_spool();
       bdat_remaining_ -= take;
       pos += take;
@@ -320,12 +320,12 @@ void Session::handle_command(std::string_view line, bool pending) {
     return;
   }
 
-  if (bdat_broken_ && cmd.verb != Verb::Rset && cmd.verb != Verb::Quit) {
+  if (tx_ && tx_->bdat_broken && cmd.verb != Verb::Rset && cmd.verb != Verb::Quit) {
     protocol_error(Stage::Data, "order_error", 503, "5.5.1", "only RSET accepted now");
     return;
   }
-  if (bdat_started_ && cmd.verb != Verb::Bdat && cmd.verb != Verb::Rset && cmd.verb != Verb::Quit) {
-    bdat_broken_ = true;
+  if (tx_ && tx_->bdat_started && cmd.verb != Verb::Bdat && cmd.verb != Verb::Rset && cmd.verb != Verb::Quit) {
+    tx_->bdat_broken = true;
     protocol_error(Stage::Data, "order_error", 503, "5.5.1", "only BDAT permissible after non-LAST BDAT");
     return;
   }
@@ -399,7 +399,7 @@ void Session::cmd_mail(std::string_view arg) {
     protocol_error(Stage::Mail, "order_error", 503, "5.5.1", "HELO or EHLO required");
     return;
   }
-  if (in_transaction_) {
+  if (tx_) {
     protocol_error(Stage::Mail, "order_error", 503, "5.5.1", "sender already given");
     return;
   }
@@ -427,16 +427,13 @@ void Session::cmd_mail(std::string_view arg) {
     reply(*rejection);
     return;
   }
-  env_ = std::move(env);
-  in_transaction_ = true;
-  rcpt_rejection_.reset();
-  rcpt_rejections_same_ = true;
-  rcpt_rejections_ = 0;
+  tx_.emplace();
+  tx_->env = std::move(env);
   reply(250, "2.1.0", "OK");
 }
 
 void Session::cmd_rcpt(std::string_view arg) {
-  if (!in_transaction_) {
+  if (!tx_) {
     protocol_error(Stage::Rcpt, "order_error", 503, "5.5.1", "sender not yet given");
     return;
   }
@@ -451,36 +448,36 @@ void Session::cmd_rcpt(std::string_view arg) {
     return;
   }
   rcpt.mailbox = std::move(*parsed.mailbox);
-  if (env_.rcpts.size() >= settings_.limits.max_recipients) {
+  if (tx_->env.rcpts.size() >= settings_.limits.max_recipients) {
     Reply r{452, "4.5.3", "too many recipients"};
     reply(r);
     handler_.protocol_reply(view(), Stage::Rcpt, "too_many_recipients", r);
     return;
   }
-  if (!paused_resume_ && scripted({Stage::Rcpt, &env_, &rcpt})) return;
+  if (!paused_resume_ && scripted({Stage::Rcpt, &tx_->env, &rcpt})) return;
   paused_resume_ = false;
-  if (!handler_.rcpt_ready(view(), env_)) {
+  if (!handler_.rcpt_ready(view(), tx_->env)) {
     paused_ = std::string(arg);
     return;
   }
-  if (auto rejection = handler_.check_rcpt(view(), env_, rcpt)) {
+  if (auto rejection = handler_.check_rcpt(view(), tx_->env, rcpt)) {
     // Remembered for Exim's "All RCPT commands were rejected" answer to DATA.
-    if (rcpt_rejection_ && *rcpt_rejection_ != rejection->text) rcpt_rejections_same_ = false;
-    rcpt_rejection_ = rejection->text;
-    ++rcpt_rejections_;
+    if (tx_->rcpt_rejection && *tx_->rcpt_rejection != rejection->text) tx_->rcpt_rejections_same = false;
+    tx_->rcpt_rejection = rejection->text;
+    ++tx_->rcpt_rejections;
     reply(*rejection);
     return;
   }
-  env_.rcpts.push_back(std::move(rcpt));
+  tx_->env.rcpts.push_back(std::move(rcpt));
   reply(250, "2.1.5", "Accepted");
 }
 
 // Exim's answer to DATA/BDAT with no accepted recipient. Returns true when it answered.
 bool Session::no_valid_rcpt(const char* verb) {
-  if (in_transaction_ && !env_.rcpts.empty()) return false;
+  if (tx_ && !tx_->env.rcpts.empty()) return false;
   std::string text;
-  if (rcpt_rejections_ > 0 && rcpt_rejections_same_ && rcpt_rejection_) {
-    text = "All RCPT commands were rejected with this error:\n" + *rcpt_rejection_ + "\n";
+  if (tx_ && tx_->rcpt_rejections > 0 && tx_->rcpt_rejections_same && tx_->rcpt_rejection) {
+    text = "All RCPT commands were rejected with this error:\n" + *tx_->rcpt_rejection + "\n";
   }
   if (ehlo_ && last_was_rcpt_) {
     // Pipelined DATA after refused RCPTs: a reply, not a protocol error.
@@ -500,30 +497,30 @@ void Session::cmd_data(std::string_view arg) {
     return;
   }
   if (no_valid_rcpt("DATA")) return;
-  if (scripted({Stage::Data, &env_})) return;
-  content_.clear();
+  if (scripted({Stage::Data, &tx_->env})) return;
+  tx_->content.clear();
   reserve_declared();
-  dot_.reset();
-  env_.bdat = false;
+  tx_->dot.reset();
+  tx_->env.bdat = false;
   mode_ = Mode::Data;
   reply(354, "", "Enter message, ending with \".\" on a line by itself");
 }
 
 void Session::finish_data() {
   mode_ = Mode::Command;
-  handler_.transcript('C', "<message content, " + std::to_string(dot_.size()) + " bytes, then .>");
-  if (dot_.size() > settings_.limits.max_message_size) {
+  handler_.transcript('C', "<message content, " + std::to_string(tx_->dot.size()) + " bytes, then .>");
+  if (tx_->dot.size() > settings_.limits.max_message_size) {
     Reply r{552, "5.3.4", "Message size exceeds maximum permitted"};
     reply(r);
     handler_.protocol_reply(view(), Stage::Data, "size_exceeded", r);
     reset_transaction(true);
     return;
   }
-  if (scripted({Stage::EndOfData, &env_, nullptr, content_})) {
+  if (scripted({Stage::EndOfData, &tx_->env, nullptr, tx_->content})) {
     reset_transaction(true);
     return;
   }
-  Reply r = handler_.deliver(view(), env_, content_);
+  Reply r = handler_.deliver(view(), tx_->env, tx_->content);
   reply(r);
   reset_transaction(false);
 }
@@ -542,17 +539,17 @@ void Session::cmd_bdat(std::string_view arg) {
   bdat_chunk_size_ = parsed.size;
   bdat_last_ = parsed.last;
   bdat_discard_ = false;
-  if (!bdat_started_) {
+  if (!tx_ || !tx_->bdat_started) {
     if (no_valid_rcpt("BDAT")) {
       // The chunk still follows on the wire (RFC 3030 2): read and drop it.
       bdat_discard_ = true;
       if (bdat_remaining_ > 0) mode_ = Mode::BdatChunk;
       return;
     }
-    content_.clear();
+    tx_->content.clear();
     reserve_declared();
-    bdat_total_ = 0;
-    env_.bdat = true;
+    tx_->bdat_total = 0;
+    tx_->env.bdat = true;
   }
   mode_ = Mode::BdatChunk;
   if (bdat_remaining_ == 0) finish_bdat_chunk();
@@ -566,25 +563,25 @@ void Session::finish_bdat_chunk() {
     return;
   }
   if (!bdat_last_) {
-    bdat_started_ = true;
+    tx_->bdat_started = true;
     reply(250, "2.0.0", std::to_string(bdat_chunk_size_) + " byte chunk received");
     return;
   }
-  bdat_started_ = false;
-  if (bdat_total_ > settings_.limits.max_message_size) {
+  tx_->bdat_started = false;
+  if (tx_->bdat_total > settings_.limits.max_message_size) {
     Reply r{552, "5.3.4", "Message size exceeds maximum permitted"};
     reply(r);
     handler_.protocol_reply(view(), Stage::Data, "size_exceeded", r);
     reset_transaction(true);
     return;
   }
-  if (scripted({Stage::EndOfData, &env_, nullptr, content_})) {
+  if (scripted({Stage::EndOfData, &tx_->env, nullptr, tx_->content})) {
     reset_transaction(true);
     return;
   }
-  Reply r = handler_.deliver(view(), env_, content_);
+  Reply r = handler_.deliver(view(), tx_->env, tx_->content);
   if (r.positive()) {
-    r.text = " " + std::to_string(bdat_chunk_size_) + " byte chunk, total " + std::to_string(bdat_total_) +
+    r.text = " " + std::to_string(bdat_chunk_size_) + " byte chunk, total " + std::to_string(tx_->bdat_total) +
              "\n" + r.text;
   }
   reply(r);
@@ -649,7 +646,7 @@ void Session::cmd_auth(std::string_view arg) {
     protocol_error(Stage::Auth, "order_error", 503, "5.5.1", "already authenticated");
     return;
   }
-  if (in_transaction_) {
+  if (tx_) {
     protocol_error(Stage::Auth, "order_error", 503, "5.5.1", "not permitted in mail transaction");
     return;
   }
@@ -791,17 +788,8 @@ void Session::auth_check(AuthAttempt attempt) {
 }
 
 void Session::reset_transaction(bool abandoned) {
-  if (in_transaction_ && abandoned) handler_.abandon(view(), env_);
-  in_transaction_ = false;
-  env_ = Envelope{};
-  std::string().swap(content_);
-  dot_.reset();
-  bdat_started_ = false;
-  bdat_broken_ = false;
-  bdat_total_ = 0;
-  rcpt_rejection_.reset();
-  rcpt_rejections_same_ = true;
-  rcpt_rejections_ = 0;
+  if (tx_ && abandoned) handler_.abandon(view(), tx_->env);
+  tx_.reset();  // everything the transaction held, its memory included
 }
 
 void Session::reset_session() {

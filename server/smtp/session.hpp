@@ -125,6 +125,23 @@ class Handler {
   virtual void transcript(char /*dir*/, std::string_view /*line*/) {}
 };
 
+// The open transaction, from an accepted MAIL to the end of its data (or
+// RSET, QUIT, a refusal, a disconnect): what it holds goes with it. At
+// namespace scope: clang cannot take std::optional of a nested class whose
+// members have initializers.
+struct Transaction {
+  Envelope env;
+  std::string content;
+  DotDecoder dot;
+  std::uint64_t bdat_total = 0;
+  bool bdat_started = false;  // a non-LAST BDAT was accepted
+  bool bdat_broken = false;   // a non-BDAT command came after it: only RSET now
+  // For Exim's "All RCPT commands were rejected" answer to DATA.
+  std::optional<std::string> rcpt_rejection;  // text of the last refused RCPT
+  bool rcpt_rejections_same = true;
+  std::uint64_t rcpt_rejections = 0;
+};
+
 class Session {
  public:
   static constexpr std::size_t kSpoolChunk = 1 << 20;
@@ -246,21 +263,13 @@ class Session {
   int synprot_errors_ = 0;
   bool last_was_rcpt_ = false;
 
-  // Transaction state.
-  bool in_transaction_ = false;
-  Envelope env_;
-  std::string content_;
-  DotDecoder dot_;
+  std::optional<Transaction> tx_;
+  // The BDAT chunk being read: also one that is read only to be dropped,
+  // outside any transaction.
   std::uint64_t bdat_remaining_ = 0;
   std::uint64_t bdat_chunk_size_ = 0;
-  std::uint64_t bdat_total_ = 0;
   bool bdat_last_ = false;
   bool bdat_discard_ = false;   // chunk of a refused BDAT: read and dropped
-  bool bdat_started_ = false;   // a non-LAST BDAT was accepted
-  bool bdat_broken_ = false;    // a non-BDAT command came after it: only RSET now
-  std::optional<std::string> rcpt_rejection_;  // text of the last refused RCPT
-  bool rcpt_rejections_same_ = true;
-  int rcpt_rejections_ = 0;
 };
 
 }  // namespace relaymock::smtp
