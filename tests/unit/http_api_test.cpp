@@ -63,8 +63,10 @@ struct World {
     req.body() = body;
     if (!body.empty()) req.set(bhttp::field::content_type, "application/json");
     req.prepare_payload();
+    // handle() keeps references to the request and the peer: both outlive the run.
+    const http::Peer peer{"127.0.0.1", 8080};
     boost::asio::io_context ioc;
-    auto fut = boost::asio::co_spawn(ioc, api.handle(req, http::Peer{"127.0.0.1", 8080}), boost::asio::use_future);
+    auto fut = boost::asio::co_spawn(ioc, api.handle(req, peer), boost::asio::use_future);
     ioc.run();
     auto res = fut.get();
     boost::system::error_code ec;
