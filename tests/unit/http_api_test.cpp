@@ -10,6 +10,7 @@
 #include "config/loader.hpp"
 #include "http/api.hpp"
 #include "relay/service.hpp"
+#include "service_world.hpp"
 
 using namespace relaymock;
 namespace json = boost::json;
@@ -31,23 +32,8 @@ struct NoListeners final : http::Listeners {
   }
 };
 
-struct World {
-  std::shared_ptr<const config::Config> cfg = [] {
-    auto res = config::load_config_text(kConfig, "test.yaml", false);
-    EXPECT_TRUE(res.ok()) << res.format("test.yaml");
-    return std::make_shared<const config::Config>(res.config);
-  }();
-  OffsetClock clock;
-  policy::Counters counters;
-  policy::Engine engine{cfg, clock, counters};
-  policy::Scenarios scenarios;
-  store::MailStore mail{100, 1 << 20, nullptr};
-  store::EventLog events{1000, nullptr};
-  store::Transcripts transcripts{10, 100};
-  relay::Resolver resolver{cfg->sender_verification};
-  relay::Metrics metrics;
-  relay::Bus bus;
-  relay::Service service{relay::Deps{engine, scenarios, mail, events, transcripts, resolver, metrics, bus, clock}};
+struct World : test::ServiceWorld<OffsetClock> {
+  World() : ServiceWorld(kConfig) {}
   std::atomic<bool> ready{true};
   NoListeners listeners;
   http::Api api{http::ApiContext{engine, clock, mail, events, transcripts, metrics, nullptr,

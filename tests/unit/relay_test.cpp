@@ -13,6 +13,7 @@
 #include "config/loader.hpp"
 #include "net/mail_handler.hpp"
 #include "relay/service.hpp"
+#include "service_world.hpp"
 #include "util/dates.hpp"
 
 using namespace relaymock;
@@ -37,25 +38,10 @@ ip_auth:
   - { ip: 192.0.2.1, rate_limit: { count: 10, per: 1h } }
 )";
 
-std::shared_ptr<const config::Config> load(const char* yaml) {
-  auto res = config::load_config_text(yaml, "test.yaml", false);
-  EXPECT_TRUE(res.ok()) << res.format("test.yaml");
-  return std::make_shared<const config::Config>(res.config);
-}
+using test::load_config;
 
-struct World {
-  ManualClock clock{time_from_civil({2026, 11, 15}) + 12h};
-  policy::Counters counters;
-  std::shared_ptr<const config::Config> cfg = load(kConfig);
-  policy::Engine engine{cfg, clock, counters};
-  policy::Scenarios scenarios;
-  store::MailStore mail{100, 1 << 20, nullptr};
-  store::EventLog events{1000, nullptr};
-  store::Transcripts transcripts{10, 100};
-  relay::Resolver resolver{cfg->sender_verification};
-  relay::Metrics metrics;
-  relay::Bus bus;
-  relay::Service service{relay::Deps{engine, scenarios, mail, events, transcripts, resolver, metrics, bus, clock}};
+struct World : test::ServiceWorld<ManualClock> {
+  World() : ServiceWorld(kConfig, time_from_civil({2026, 11, 15}) + 12h) {}
 
   // Recipients held and counted for a rate-limited counter key.
   using Held = std::pair<std::uint64_t, std::uint64_t>;
@@ -139,7 +125,7 @@ TEST(Relay, ReloadMidTransactionReleasesEachIdentityItsOwn) {
   Smtp s(w);
   s.session.greet("");
   s.send("EHLO c\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@x.test>\r\n");
-  w.engine.set_config(load(kReloaded));  // now 192.0.2.1 is its own entry
+  w.engine.set_config(load_config(kReloaded));  // now 192.0.2.1 is its own entry
   s.send("RCPT TO:<c@x.test>\r\n");
   EXPECT_EQ(w.usage(kKey).first, 1u);
   EXPECT_EQ(w.usage("ip:192.0.2.1").first, 1u);
