@@ -180,8 +180,7 @@ asio::awaitable<void> Connection::run() {
   set_deadline(setup_.timeouts.command);
   asio::co_spawn(socket_.get_executor(), watchdog(), asio::detached);
   handler_.opened(client_ip_, local_port, setup_.mode == config::TlsMode::Implicit);
-  relay::Origin origin{handler_.session_id(), client_ip_, local_port, false};
-  services_.session_opened(origin);
+  services_.session_opened(handler_.origin());
 
   bool implicit = setup_.mode == config::TlsMode::Implicit;
   using Fault = config::Fault::Kind;
@@ -264,7 +263,7 @@ asio::awaitable<void> Connection::run() {
     if (!session_->closing()) session_->disconnected();
   }
   done_ = true;
-  services_.session_closed(origin);
+  services_.session_closed(handler_.origin());
   deadline_.cancel();
   // No TLS close_notify exchange: the SMTP dialogue has ended and a client
   // that has gone away must not hold the connection open.

@@ -30,6 +30,7 @@ class MailHandler final : public smtp::Handler {
   bool spool(const std::string& chunk) override;
 
   const std::string& session_id() const { return origin_.session_id; }
+  const relay::Origin& origin() const { return origin_; }
   // The connection's facts, once known (before the session starts).
   void opened(const std::string& client_ip, std::uint16_t port, bool tls);
   // After rcpt_ready() said no: the DNS answer it is waiting for.
