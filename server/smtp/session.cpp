@@ -13,19 +13,6 @@ namespace relaymock::smtp {
 
 namespace {
 
-// Where a command puts the client: the stage a timeout after it names.
-Stage stage_of(Verb v, Stage current) {
-  switch (v) {
-    case Verb::Helo: case Verb::Ehlo: case Verb::StartTls: return Stage::Ehlo;
-    case Verb::Auth: return Stage::Auth;
-    case Verb::Mail: return Stage::Mail;
-    case Verb::Rcpt: return Stage::Rcpt;
-    case Verb::Data: case Verb::Bdat: return Stage::Data;
-    case Verb::Rset: return current == Stage::Connect ? Stage::Connect : Stage::Ehlo;
-    default: return current;  // NOOP, HELP, VRFY, QUIT, unknown: where it was
-  }
-}
-
 // HELO/EHLO argument: letters, digits, '.', '-' or an address literal (Exim's check_helo).
 bool valid_helo(std::string_view arg) {
   auto sp = arg.find_first_of(" \t");
@@ -68,7 +55,7 @@ bool Session::scripted(const ScriptFacts& facts) {
   auto s = handler_.script(view(), facts);
   if (!s) return false;
   delay_ += s->delay;
-  if (s->reply) reply(*s->reply);
+  if (s->reply) say(*s->reply);
   if (s->disconnect) closing_ = true;
   return s->reply.has_value() || s->disconnect;
 }
@@ -84,7 +71,7 @@ void Session::greet(std::string_view date) {
   std::string text = settings_.hostname + " ESMTP relaymock " + settings_.version;
   if (!date.empty()) text += " " + std::string(date);
   // RFC 2034: the greeting carries no enhanced code.
-  append_reply(out_, Reply{220, "", text}, false);
+  emit(Reply{220, "", text}, nullptr, false);
   note_sent(mark);
 }
 
@@ -118,42 +105,31 @@ void Session::note_client(std::string_view line) {
     handler_.transcript('C', line);
 }
 
-void Session::reply(int code, std::string_view enhanced, std::string_view text) {
-  append_reply(out_, Reply{code, std::string(enhanced), std::string(text)}, settings_.enhanced_codes);
-}
-
-void Session::reply(const Reply& r) { append_reply(out_, r, settings_.enhanced_codes); }
-
-// Exim's unknown-command counter: the 4th unrecognized line closes the session.
-void Session::unrecognized(std::string_view rule, std::string_view enhanced, std::string_view text) {
-  if (++unknown_commands_ > settings_.limits.max_unknown_commands) {
-    close_for(Stage::Session, rule, Reply{500, "5.5.1", "Too many unrecognized commands"});
-    return;
+void Session::emit(Reply r, const Cause* cause, bool enhanced) {
+  if (cause) {
+    auto effect = cause->effect;
+    if (effect == Effect::Unknown) {
+      // Exim's unknown-command counter: the 4th unrecognized line closes the session.
+      if (++unknown_commands_ > settings_.limits.max_unknown_commands) {
+        r = Reply{500, "5.5.1", "Too many unrecognized commands"};
+        effect = Effect::Closes;
+      } else {
+        effect = Effect::Counted;
+      }
+    }
+    if (effect == Effect::Counted && ++synprot_errors_ > settings_.limits.max_synprot_errors) {
+      // Exim's synprot_error: the 4th ends the session.
+      r.text += "\nToo many syntax or protocol errors";
+      effect = Effect::Closes;
+    }
+    if (effect == Effect::Closes) closing_ = true;
   }
-  protocol_error(Stage::Session, rule, 500, enhanced, text);
-}
-
-// A reply that ends the session, reported to the handler for events and logs.
-void Session::close_for(Stage stage, std::string_view rule, const Reply& r) {
-  reply(r);
-  closing_ = true;
-  handler_.protocol_reply(view(), stage, rule, r);
-}
-
-void Session::close_with(int code, std::string_view enhanced, std::string_view text) {
-  reply(code, enhanced, text);
-  closing_ = true;
-}
-
-void Session::protocol_error(Stage stage, std::string_view rule, int code, std::string_view enhanced,
-                             std::string_view text) {
-  Reply r{code, std::string(enhanced), std::string(text)};
-  if (++synprot_errors_ > settings_.limits.max_synprot_errors) {
-    r.text += "\nToo many syntax or protocol errors";
-    closing_ = true;
+  // RFC 3463 classes are 2, 4 and 5: a 334 challenge or the 354 go-ahead carries none.
+  append_reply(out_, r, enhanced && settings_.enhanced_codes && r.code / 100 != 3);
+  if (r.code >= 400) {
+    ++errors_;
+    if (cause) handler_.protocol_reply(view(), cause->stage, cause->rule, r);
   }
-  reply(r);
-  handler_.protocol_reply(view(), stage, rule, r);
 }
 
 void Session::feed(std::string_view bytes) {
@@ -181,8 +157,7 @@ void Session::resume() {
   std::string arg = std::move(*paused_);
   paused_.reset();
   if (closing_) return;
-  paused_resume_ = true;  // its script already ran before the pause
-  cmd_rcpt(arg);
+  rcpt(arg, true);
   if (!paused_ && !closing_ && !wants_tls_ && !inbuf_.empty()) {
     auto used = process(inbuf_);
     inbuf_.erase(0, used);
@@ -234,7 +209,8 @@ std::size_t Session::process(std::string_view in) {
       // No complete line yet. Bound what we buffer: beyond the longest line we
       // could accept there is nothing to wait for.
       if (rest.size() > settings_.limits.max_auth_line + 64) {
-        close_for(Stage::Session, "line_too_long", Reply{500, "5.5.6", "Command line too long - closing connection"});
+        say(Reply{500, "5.5.6", "Command line too long - closing connection"},
+            {Stage::Session, "line_too_long", Effect::Closes});
       }
       break;
     }
@@ -253,8 +229,8 @@ void Session::handle_line(std::string_view raw, bool pending) {
   if (line.empty() || line.back() != '\r' ||
       line.substr(0, line.size() - 1).find('\r') != std::string_view::npos) {
     handler_.transcript('C', "<line with a bare CR or LF, " + std::to_string(raw.size()) + " bytes>");
-    close_for(Stage::Session, "bare_line_ending",
-              Reply{554, "5.5.2", "Bare CR or LF in SMTP command - closing connection"});
+    say(Reply{554, "5.5.2", "Bare CR or LF in SMTP command - closing connection"},
+        {Stage::Session, "bare_line_ending", Effect::Closes});
     return;
   }
   line.remove_suffix(1);
@@ -273,107 +249,123 @@ void Session::handle_line(std::string_view raw, bool pending) {
   handle_command(line, pending);
 }
 
-// Commands after which a client must wait for the reply (RFC 2920 3.1, as
-// Exim enforces it): with PIPELINING advertised, EHLO/HELO, DATA, VRFY and
-// EXPN end a group; without it (before EHLO, or after HELO) every command
-// but QUIT stands alone. BDAT is followed by its chunk by design.
-bool Session::must_be_last(Verb v) const {
-  switch (v) {
-    case Verb::Ehlo:
-    case Verb::Helo:
-    case Verb::Data:
-    case Verb::Vrfy:
-    case Verb::Expn:
-      return true;
-    case Verb::Mail:
-    case Verb::Rcpt:
-    case Verb::Rset:
-    case Verb::Noop:
-    case Verb::Help:
-    case Verb::Auth:
-      return !ehlo_;
-    default:
-      return false;
-  }
+// What each verb is, in one place (after Postfix's smtpd command table).
+namespace {
+enum : unsigned {
+  // Must be the last command of a pipelined group (RFC 2920 3.1, as Exim
+  // enforces it): always, or only without PIPELINING (before EHLO, after HELO).
+  kLast = 1u << 0,
+  kLastPlain = 1u << 1,
+  kInBdat = 1u << 2,      // allowed between the chunks of a BDAT transaction
+  kAfterBadBdat = 1u << 3,  // allowed once a non-BDAT command broke one
+  kLongLine = 1u << 4,    // may carry a SASL initial response (RFC 4954 4)
+  kStays = 1u << 5,       // leaves the client at the stage it was at
+  kBack = 1u << 6,        // moves the client back to `stage`, never forward
+};
+}  // namespace
+
+struct Session::VerbRow {
+  Verb verb;
+  void (Session::*run)(const Command&);
+  Stage stage;                  // where the command puts the client (a timeout after it names it)
+  std::optional<Stage> script;  // the scenario point asked before it proceeds
+  unsigned flags;
+};
+
+const Session::VerbRow& Session::row(Verb v) {
+  static const VerbRow rows[] = {
+      {Verb::Helo, &Session::cmd_helo, Stage::Ehlo, Stage::Ehlo, kLast | kLastPlain},
+      {Verb::Ehlo, &Session::cmd_helo, Stage::Ehlo, Stage::Ehlo, kLast | kLastPlain},
+      {Verb::Mail, &Session::cmd_mail, Stage::Mail, Stage::Mail, kLastPlain},
+      {Verb::Rcpt, &Session::cmd_rcpt, Stage::Rcpt, Stage::Rcpt, kLastPlain},
+      {Verb::Data, &Session::cmd_data, Stage::Data, Stage::Data, kLast | kLastPlain},
+      // BDAT is followed by its chunk by design; its scenario point is the
+      // end of data (BDAT LAST), asked when the last chunk is in.
+      {Verb::Bdat, &Session::cmd_bdat, Stage::Data, std::nullopt, kInBdat},
+      {Verb::Rset, &Session::cmd_rset, Stage::Ehlo, std::nullopt, kLastPlain | kInBdat | kAfterBadBdat | kBack},
+      {Verb::Noop, &Session::cmd_noop, Stage::Session, std::nullopt, kLastPlain | kStays},
+      {Verb::Quit, &Session::cmd_quit, Stage::Session, std::nullopt, kInBdat | kAfterBadBdat | kStays},
+      {Verb::Vrfy, &Session::cmd_vrfy, Stage::Session, std::nullopt, kLast | kLastPlain | kStays},
+      {Verb::Expn, &Session::cmd_expn, Stage::Session, std::nullopt, kLast | kLastPlain | kStays},
+      {Verb::Help, &Session::cmd_help, Stage::Session, std::nullopt, kLastPlain | kStays},
+      // Plaintext pipelined after STARTTLS is dropped at the switch, not refused.
+      {Verb::StartTls, &Session::cmd_starttls, Stage::Ehlo, std::nullopt, 0},
+      // AUTH's scenario point is asked once the credentials are complete.
+      {Verb::Auth, &Session::cmd_auth, Stage::Auth, Stage::Auth, kLastPlain | kLongLine},
+      {Verb::Unknown, &Session::cmd_unknown, Stage::Session, std::nullopt, kStays},
+  };
+  static_assert(std::size(rows) == static_cast<std::size_t>(Verb::Unknown) + 1);
+  return rows[static_cast<std::size_t>(v)];
+}
+
+bool Session::must_be_last(const VerbRow& r) const {
+  return (r.flags & kLast) || (!ehlo_ && (r.flags & kLastPlain));
 }
 
 void Session::handle_command(std::string_view line, bool pending) {
   auto cmd = split_command(line);
-  if (pending && must_be_last(cmd.verb)) {
+  const VerbRow& r = row(cmd.verb);
+  if (r.verb != cmd.verb) std::abort();  // the table is indexed by Verb
+  if (pending && must_be_last(r)) {
     // Exim's answer to a pipelining violation: no more commands from this client.
-    close_for(Stage::Session, "sync_error", Reply{554, "5.5.0", "SMTP synchronization error"});
+    say(Reply{554, "5.5.0", "SMTP synchronization error"}, {Stage::Session, "sync_error", Effect::Closes});
     return;
   }
-  bool was_rcpt = last_was_rcpt_;
-  last_was_rcpt_ = false;
+  follows_rcpt_ = last_verb_ == Verb::Rcpt;
+  last_verb_ = Verb::Unknown;  // a refused line is not "the command before" DATA
 
-  // AUTH lines may carry a long initial response; every other command is bounded by RFC 5321.
-  std::size_t limit = cmd.verb == Verb::Auth ? settings_.limits.max_auth_line + 64
-                                             : settings_.limits.max_command_line - 2;
+  std::size_t limit = (r.flags & kLongLine) ? settings_.limits.max_auth_line + 64
+                                            : settings_.limits.max_command_line - 2;
   if (line.size() > limit) {
-    unrecognized("line_too_long", "5.5.2", "Command line too long");
+    say(Reply{500, "5.5.2", "Command line too long"}, {Stage::Session, "line_too_long", Effect::Unknown});
     return;
   }
   if (line.find('\0') != std::string_view::npos) {
-    protocol_error(Stage::Session, "syntax_error", 501, "5.5.2",
-                   "NUL characters are not allowed in SMTP commands");
+    protocol_error(Stage::Session, "syntax_error", 501, "5.5.2", "NUL characters are not allowed in SMTP commands");
     return;
   }
-
-  if (tx_ && tx_->bdat_broken && cmd.verb != Verb::Rset && cmd.verb != Verb::Quit) {
+  if (tx_ && tx_->bdat_broken && !(r.flags & kAfterBadBdat)) {
     protocol_error(Stage::Data, "order_error", 503, "5.5.1", "only RSET accepted now");
     return;
   }
-  if (tx_ && tx_->bdat_started && cmd.verb != Verb::Bdat && cmd.verb != Verb::Rset && cmd.verb != Verb::Quit) {
+  if (tx_ && tx_->bdat_started && !(r.flags & kInBdat)) {
     tx_->bdat_broken = true;
     protocol_error(Stage::Data, "order_error", 503, "5.5.1", "only BDAT permissible after non-LAST BDAT");
     return;
   }
 
-  stage_ = stage_of(cmd.verb, stage_);
-  switch (cmd.verb) {
-    case Verb::Helo: cmd_helo(cmd.arg, false); break;
-    case Verb::Ehlo: cmd_helo(cmd.arg, true); break;
-    case Verb::Mail: cmd_mail(cmd.arg); break;
-    case Verb::Rcpt: cmd_rcpt(cmd.arg); last_was_rcpt_ = true; break;
-    case Verb::Data:
-      last_was_rcpt_ = was_rcpt;
-      cmd_data(cmd.arg);
-      last_was_rcpt_ = false;
-      break;
-    case Verb::Bdat:
-      last_was_rcpt_ = was_rcpt;
-      cmd_bdat(cmd.arg);
-      last_was_rcpt_ = false;
-      break;
-    case Verb::Rset: cmd_rset(cmd.arg); break;
-    case Verb::Noop: reply(250, "2.0.0", "OK"); break;
-    case Verb::Quit: cmd_quit(cmd.arg); break;
-    case Verb::Vrfy: reply(252, "2.5.2", "Administrative prohibition"); break;
-    case Verb::Expn: reply(550, "5.7.1", "Administrative prohibition"); break;
-    case Verb::Help: cmd_help(); break;
-    case Verb::StartTls: cmd_starttls(cmd.arg); break;
-    case Verb::Auth: cmd_auth(cmd.arg); break;
-    case Verb::Unknown:
-      if (looks_like_http(line)) {
-        // A browser or HTTP client on an SMTP port: no point in three more tries.
-        close_for(Stage::Session, "http_request",
-                  Reply{554, "5.7.0", "HTTP request on an SMTP port - closing connection"});
-        break;
-      }
-      unrecognized("unknown_command", "5.5.1", "unrecognized command");
-      break;
-  }
+  if (r.flags & kBack) stage_ = std::min(stage_, r.stage);
+  else if (!(r.flags & kStays)) stage_ = r.stage;
+  last_verb_ = cmd.verb;
+  (this->*r.run)(Command{r, cmd.arg, line});
 }
 
-void Session::cmd_helo(std::string_view arg, bool extended) {
+void Session::cmd_noop(const Command&) { say(250, "2.0.0", "OK"); }
+void Session::cmd_vrfy(const Command&) { say(252, "2.5.2", "Administrative prohibition"); }
+void Session::cmd_expn(const Command&) {
+  say(Reply{550, "5.7.1", "Administrative prohibition"}, {Stage::Session, "expn_prohibited"});
+}
+
+void Session::cmd_unknown(const Command& c) {
+  if (looks_like_http(c.line)) {
+    // A browser or HTTP client on an SMTP port: no point in three more tries.
+    say(Reply{554, "5.7.0", "HTTP request on an SMTP port - closing connection"},
+        {Stage::Session, "http_request", Effect::Closes});
+    return;
+  }
+  say(Reply{500, "5.5.1", "unrecognized command"}, {Stage::Session, "unknown_command", Effect::Unknown});
+}
+
+void Session::cmd_helo(const Command& c) {
+  std::string_view arg = c.arg;
+  bool extended = c.row.verb == Verb::Ehlo;
   if (!valid_helo(arg)) {
     protocol_error(Stage::Ehlo, "syntax_error", 501, "5.5.2",
                    extended ? "Syntactically invalid EHLO argument(s)"
                             : "Syntactically invalid HELO argument(s)");
     return;
   }
-  if (scripted({Stage::Ehlo})) return;
+  if (scripted({*c.row.script})) return;
   // HELO/EHLO ends any transaction (RFC 5321 4.1.4).
   reset_transaction(true);
   helo_ = std::string(arg);
@@ -381,7 +373,7 @@ void Session::cmd_helo(std::string_view arg, bool extended) {
   ehlo_ = extended;
   std::string first = settings_.hostname + " Hello " + helo_ + " [" + client_.ip + "]";
   if (!extended) {
-    append_reply(out_, Reply{250, "", first}, false);
+    emit(Reply{250, "", first}, nullptr, false);
     return;
   }
   std::string text = first;
@@ -391,10 +383,11 @@ void Session::cmd_helo(std::string_view arg, bool extended) {
   if (settings_.starttls_offered && !tls_) text += "\nSTARTTLS";
   text += "\nSMTPUTF8\nHELP";
   // RFC 2034: EHLO lines carry no enhanced code.
-  append_reply(out_, Reply{250, "", text}, false);
+  emit(Reply{250, "", text}, nullptr, false);
 }
 
-void Session::cmd_mail(std::string_view arg) {
+void Session::cmd_mail(const Command& c) {
+  std::string_view arg = c.arg;
   if (!greeted_) {
     protocol_error(Stage::Mail, "order_error", 503, "5.5.1", "HELO or EHLO required");
     return;
@@ -415,24 +408,26 @@ void Session::cmd_mail(std::string_view arg) {
   }
   if (params.size && *params.size > settings_.limits.max_message_size) {
     Reply r{552, "5.3.4", "Message size exceeds maximum permitted"};
-    reply(r);
-    handler_.protocol_reply(view(), Stage::Mail, "size_exceeded", r);
+    say(r, {Stage::Mail, "size_exceeded"});
     return;
   }
   Envelope env;
   env.from = std::move(*parsed.mailbox);
   env.params = std::move(params);
-  if (scripted({Stage::Mail, &env})) return;
+  if (scripted({*c.row.script, &env})) return;
   if (auto rejection = handler_.check_mail(view(), env)) {
-    reply(*rejection);
+    say(*rejection);
     return;
   }
   tx_.emplace();
   tx_->env = std::move(env);
-  reply(250, "2.1.0", "OK");
+  say(250, "2.1.0", "OK");
 }
 
-void Session::cmd_rcpt(std::string_view arg) {
+void Session::cmd_rcpt(const Command& c) { rcpt(c.arg, false); }
+
+// `scripted_already`: resumed after a pause, its scenario point was asked before it.
+void Session::rcpt(std::string_view arg, bool scripted_already) {
   if (!tx_) {
     protocol_error(Stage::Rcpt, "order_error", 503, "5.5.1", "sender not yet given");
     return;
@@ -450,12 +445,10 @@ void Session::cmd_rcpt(std::string_view arg) {
   rcpt.mailbox = std::move(*parsed.mailbox);
   if (tx_->env.rcpts.size() >= settings_.limits.max_recipients) {
     Reply r{452, "4.5.3", "too many recipients"};
-    reply(r);
-    handler_.protocol_reply(view(), Stage::Rcpt, "too_many_recipients", r);
+    say(r, {Stage::Rcpt, "too_many_recipients"});
     return;
   }
-  if (!paused_resume_ && scripted({Stage::Rcpt, &tx_->env, &rcpt})) return;
-  paused_resume_ = false;
+  if (!scripted_already && scripted({*row(Verb::Rcpt).script, &tx_->env, &rcpt})) return;
   if (!handler_.rcpt_ready(view(), tx_->env)) {
     paused_ = std::string(arg);
     return;
@@ -465,11 +458,11 @@ void Session::cmd_rcpt(std::string_view arg) {
     if (tx_->rcpt_rejection && *tx_->rcpt_rejection != rejection->text) tx_->rcpt_rejections_same = false;
     tx_->rcpt_rejection = rejection->text;
     ++tx_->rcpt_rejections;
-    reply(*rejection);
+    say(*rejection);
     return;
   }
   tx_->env.rcpts.push_back(std::move(rcpt));
-  reply(250, "2.1.5", "Accepted");
+  say(250, "2.1.5", "Accepted");
 }
 
 // Exim's answer to DATA/BDAT with no accepted recipient. Returns true when it answered.
@@ -479,11 +472,10 @@ bool Session::no_valid_rcpt(const char* verb) {
   if (tx_ && tx_->rcpt_rejections > 0 && tx_->rcpt_rejections_same && tx_->rcpt_rejection) {
     text = "All RCPT commands were rejected with this error:\n" + *tx_->rcpt_rejection + "\n";
   }
-  if (ehlo_ && last_was_rcpt_) {
+  if (ehlo_ && follows_rcpt_) {
     // Pipelined DATA after refused RCPTs: a reply, not a protocol error.
     Reply r{503, "5.5.1", text + "Valid RCPT command must precede " + verb};
-    reply(r);
-    handler_.protocol_reply(view(), Stage::Data, "no_valid_recipients", r);
+    say(r, {Stage::Data, "no_valid_recipients"});
   } else {
     protocol_error(Stage::Data, "no_valid_recipients", 503, "5.5.1",
                    text + "valid RCPT command must precede " + verb);
@@ -491,19 +483,20 @@ bool Session::no_valid_rcpt(const char* verb) {
   return true;
 }
 
-void Session::cmd_data(std::string_view arg) {
+void Session::cmd_data(const Command& c) {
+  std::string_view arg = c.arg;
   if (!arg.empty()) {
     protocol_error(Stage::Data, "syntax_error", 501, "5.5.4", "unexpected argument data");
     return;
   }
   if (no_valid_rcpt("DATA")) return;
-  if (scripted({Stage::Data, &tx_->env})) return;
+  if (scripted({*c.row.script, &tx_->env})) return;
   tx_->content.clear();
   reserve_declared();
   tx_->dot.reset();
   tx_->env.bdat = false;
   mode_ = Mode::Data;
-  reply(354, "", "Enter message, ending with \".\" on a line by itself");
+  say(354, "", "Enter message, ending with \".\" on a line by itself");
 }
 
 void Session::finish_data() {
@@ -511,8 +504,7 @@ void Session::finish_data() {
   handler_.transcript('C', "<message content, " + std::to_string(tx_->dot.size()) + " bytes, then .>");
   if (tx_->dot.size() > settings_.limits.max_message_size) {
     Reply r{552, "5.3.4", "Message size exceeds maximum permitted"};
-    reply(r);
-    handler_.protocol_reply(view(), Stage::Data, "size_exceeded", r);
+    say(r, {Stage::Data, "size_exceeded"});
     reset_transaction(true);
     return;
   }
@@ -521,11 +513,12 @@ void Session::finish_data() {
     return;
   }
   Reply r = handler_.deliver(view(), tx_->env, tx_->content);
-  reply(r);
+  say(r);
   reset_transaction(false);
 }
 
-void Session::cmd_bdat(std::string_view arg) {
+void Session::cmd_bdat(const Command& c) {
+  std::string_view arg = c.arg;
   auto parsed = parse_bdat_arg(arg);
   if (!parsed.ok) {
     protocol_error(Stage::Data, "syntax_error", 501, "5.5.4", "missing size for BDAT command");
@@ -564,14 +557,13 @@ void Session::finish_bdat_chunk() {
   }
   if (!bdat_last_) {
     tx_->bdat_started = true;
-    reply(250, "2.0.0", std::to_string(bdat_chunk_size_) + " byte chunk received");
+    say(250, "2.0.0", std::to_string(bdat_chunk_size_) + " byte chunk received");
     return;
   }
   tx_->bdat_started = false;
   if (tx_->bdat_total > settings_.limits.max_message_size) {
     Reply r{552, "5.3.4", "Message size exceeds maximum permitted"};
-    reply(r);
-    handler_.protocol_reply(view(), Stage::Data, "size_exceeded", r);
+    say(r, {Stage::Data, "size_exceeded"});
     reset_transaction(true);
     return;
   }
@@ -584,36 +576,39 @@ void Session::finish_bdat_chunk() {
     r.text = " " + std::to_string(bdat_chunk_size_) + " byte chunk, total " + std::to_string(tx_->bdat_total) +
              "\n" + r.text;
   }
-  reply(r);
+  say(r);
   reset_transaction(false);
 }
 
-void Session::cmd_rset(std::string_view arg) {
+void Session::cmd_rset(const Command& c) {
+  std::string_view arg = c.arg;
   if (!arg.empty()) {
     protocol_error(Stage::Session, "syntax_error", 501, "5.5.4", "unexpected argument data");
     return;
   }
   reset_transaction(true);
-  reply(250, "2.0.0", "Reset OK");
+  say(250, "2.0.0", "Reset OK");
 }
 
-void Session::cmd_quit(std::string_view arg) {
+void Session::cmd_quit(const Command& c) {
+  std::string_view arg = c.arg;
   if (!arg.empty()) {
     protocol_error(Stage::Session, "syntax_error", 501, "5.5.4", "unexpected argument data");
     return;
   }
   reset_transaction(true);
-  close_with(221, "2.0.0", settings_.hostname + " closing connection");
+  say(Reply{221, "2.0.0", settings_.hostname + " closing connection"}, {Stage::Session, "quit", Effect::Closes});
 }
 
-void Session::cmd_help() {
+void Session::cmd_help(const Command&) {
   std::string list = "AUTH ";
   if (settings_.starttls_offered && !tls_) list += "STARTTLS ";
   list += "HELO EHLO MAIL RCPT DATA BDAT NOOP QUIT RSET HELP";
-  reply(214, "2.0.0", "Commands supported:\n" + list);
+  say(214, "2.0.0", "Commands supported:\n" + list);
 }
 
-void Session::cmd_starttls(std::string_view arg) {
+void Session::cmd_starttls(const Command& c) {
+  std::string_view arg = c.arg;
   if (!arg.empty()) {
     protocol_error(Stage::Ehlo, "syntax_error", 501, "5.5.4", "unexpected argument data");
     return;
@@ -626,7 +621,7 @@ void Session::cmd_starttls(std::string_view arg) {
     protocol_error(Stage::Ehlo, "order_error", 503, "5.5.1", "STARTTLS command used when not advertised");
     return;
   }
-  reply(220, "2.0.0", "TLS go ahead");
+  say(220, "2.0.0", "TLS go ahead");
   wants_tls_ = true;
 }
 
@@ -637,7 +632,8 @@ void Session::tls_started() {
   reset_session();
 }
 
-void Session::cmd_auth(std::string_view arg) {
+void Session::cmd_auth(const Command& c) {
+  std::string_view arg = c.arg;
   if (!ehlo_) {
     protocol_error(Stage::Auth, "order_error", 503, "5.5.1", "AUTH command used when not advertised");
     return;
@@ -673,7 +669,7 @@ void Session::cmd_auth(std::string_view arg) {
       return;
     }
     mode_ = Mode::AuthResponse;
-    reply(334, "", "");
+    say(334, "", "");
     return;
   }
   if (auth_mech_ == "LOGIN") {
@@ -683,7 +679,7 @@ void Session::cmd_auth(std::string_view arg) {
       return;
     }
     mode_ = Mode::AuthResponse;
-    reply(334, "", "VXNlcm5hbWU6");
+    say(334, "", "VXNlcm5hbWU6");
     return;
   }
   if (auth_mech_ == "CRAM-MD5") {
@@ -704,7 +700,7 @@ void Session::cmd_auth(std::string_view arg) {
     auth_challenge_ = "<" + std::to_string(++seq) + "." + std::to_string(nonce) + "@" + settings_.hostname + ">";
     auth_step_ = AuthStep::CramResponse;
     mode_ = Mode::AuthResponse;
-    reply(334, "", base64_encode(auth_challenge_));
+    say(334, "", base64_encode(auth_challenge_));
     return;
   }
   protocol_error(Stage::Auth, "unsupported_mechanism", 504, "5.5.4",
@@ -741,7 +737,7 @@ void Session::handle_auth_response(std::string_view line) {
       auth_login_user_ = std::move(*decoded);
       auth_step_ = AuthStep::LoginPassword;
       mode_ = Mode::AuthResponse;
-      reply(334, "", "UGFzc3dvcmQ6");
+      say(334, "", "UGFzc3dvcmQ6");
       return;
     case AuthStep::LoginPassword:
       auth_check(AuthAttempt{"LOGIN", std::move(auth_login_user_), std::move(*decoded), "", ""});
@@ -766,13 +762,16 @@ void Session::handle_auth_response(std::string_view line) {
 void Session::auth_check(AuthAttempt attempt) {
   auth_step_ = AuthStep::None;
   mode_ = Mode::Command;
-  if (scripted({Stage::Auth, nullptr, nullptr, {}, attempt.user})) return;
+  if (scripted({*row(Verb::Auth).script, nullptr, nullptr, {}, attempt.user})) return;
+  // No username (a PLAIN response without one, or acting for another user):
+  // refused here, and reported from here, since no account check ran.
   std::optional<Reply> refusal;
-  if (attempt.user.empty()) refusal = Reply{535, "5.7.8", "Incorrect authentication data"};
+  bool malformed = attempt.user.empty();
+  if (malformed) refusal = Reply{535, "5.7.8", "Incorrect authentication data"};
   else refusal = handler_.authenticate(view(), attempt);
   if (!refusal) {
     auth_user_ = attempt.user;
-    reply(235, "2.7.0", "Authentication succeeded");
+    say(235, "2.7.0", "Authentication succeeded");
     return;
   }
   // Guessing gets slower (1 s, 2 s, 4 s, ... up to 8 s), then the session ends.
@@ -780,11 +779,12 @@ void Session::auth_check(AuthAttempt attempt) {
   int over = auth_failures_ - settings_.limits.auth_failures_before_delay;
   if (over > 0) delay_ = std::chrono::milliseconds(1000 << std::min(over - 1, 3));
   if (auth_failures_ > settings_.limits.max_auth_failures) {
-    close_for(Stage::Auth, "auth_abuse",
-              Reply{421, "4.7.0", settings_.hostname + ": too many failed authentication attempts - closing connection"});
+    say(Reply{421, "4.7.0", settings_.hostname + ": too many failed authentication attempts - closing connection"},
+        {Stage::Auth, "auth_abuse", Effect::Closes});
     return;
   }
-  reply(*refusal);
+  if (malformed) say(*refusal, {Stage::Auth, "auth_malformed"});
+  else say(*refusal);
 }
 
 void Session::reset_transaction(bool abandoned) {
@@ -800,7 +800,7 @@ void Session::reset_session() {
   auth_user_.reset();
   auth_step_ = AuthStep::None;
   mode_ = Mode::Command;
-  last_was_rcpt_ = false;
+  last_verb_ = Verb::Unknown;
 }
 
 void Session::timeout() {
@@ -810,7 +810,7 @@ void Session::timeout() {
           in_content() ? settings_.hostname + " SMTP incoming data timeout - closing connection."
                        : settings_.hostname + ": SMTP command timeout - closing connection"};
   // The stage the client stopped at: the one its last command began.
-  close_for(in_content() ? Stage::Data : stage_, "timeout", r);
+  say(r, {in_content() ? Stage::Data : stage_, "timeout", Effect::Closes});
   note_sent(mark);
   reset_transaction(true);
 }
@@ -818,12 +818,10 @@ void Session::timeout() {
 void Session::shutdown() {
   if (closing_) return;
   auto mark = out_.size();
-  if (in_content()) {
-    close_with(421, "4.3.2",
-               settings_.hostname + " Service not available - SIGTERM or SIGINT received - closing connection.");
-  } else {
-    close_with(421, "4.3.2", settings_.hostname + ": Service not available - closing connection");
-  }
+  Reply r{421, "4.3.2",
+          in_content() ? settings_.hostname + " Service not available - SIGTERM or SIGINT received - closing connection."
+                       : settings_.hostname + ": Service not available - closing connection"};
+  say(r, {in_content() ? Stage::Data : stage_, "shutdown", Effect::Closes});
   reset_transaction(true);
   note_sent(mark);
 }

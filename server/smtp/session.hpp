@@ -173,6 +173,8 @@ class Session {
 
   bool in_content() const { return mode_ == Mode::Data || mode_ == Mode::BdatChunk; }
   std::uint64_t commands_seen() const { return commands_; }
+  // Replies with a 4xx or 5xx code sent so far, whoever decided them.
+  std::uint64_t errors_sent() const { return errors_; }
   std::size_t buffered() const { return inbuf_.size(); }
 
   // Deadline passed: 421 and close.
@@ -189,39 +191,71 @@ class Session {
   enum class Mode { Command, AuthResponse, Data, BdatChunk };
   enum class AuthStep { None, PlainResponse, LoginUser, LoginPassword, CramResponse };
 
+  // What a reply the protocol made itself does besides being sent.
+  enum class Effect {
+    None,
+    Counted,  // a syntax or protocol error: Exim's synprot count, the 4th closes
+    Unknown,  // an unrecognized command: counted as one, the 4th closes
+    Closes,   // ends the session
+  };
+  // Why the protocol gave a reply: the stage and rule reported with it.
+  struct Cause {
+    Stage stage;
+    std::string_view rule;
+    Effect effect = Effect::None;
+  };
+  struct VerbRow;
+  struct Command {
+    const VerbRow& row;
+    std::string_view arg;   // after the verb
+    std::string_view line;  // the whole line, without CRLF
+  };
+  static const VerbRow& row(Verb v);
+
   std::size_t process(std::string_view in);
   // `pending`: more input already followed this line (a pipelining check).
   void handle_line(std::string_view line, bool pending);
   void handle_command(std::string_view line, bool pending);
-  bool must_be_last(Verb v) const;
+  bool must_be_last(const VerbRow& r) const;
   void handle_auth_response(std::string_view line);
 
-  void cmd_helo(std::string_view arg, bool extended);
-  void cmd_mail(std::string_view arg);
-  void cmd_rcpt(std::string_view arg);
-  void cmd_data(std::string_view arg);
-  void cmd_bdat(std::string_view arg);
-  void cmd_rset(std::string_view arg);
-  void cmd_quit(std::string_view arg);
-  void cmd_starttls(std::string_view arg);
-  void cmd_auth(std::string_view arg);
-  void cmd_help();
+  void cmd_helo(const Command& c);
+  void cmd_mail(const Command& c);
+  void cmd_rcpt(const Command& c);
+  void cmd_data(const Command& c);
+  void cmd_bdat(const Command& c);
+  void cmd_rset(const Command& c);
+  void cmd_noop(const Command& c);
+  void cmd_quit(const Command& c);
+  void cmd_vrfy(const Command& c);
+  void cmd_expn(const Command& c);
+  void cmd_help(const Command& c);
+  void cmd_starttls(const Command& c);
+  void cmd_auth(const Command& c);
+  void cmd_unknown(const Command& c);
+  void rcpt(std::string_view arg, bool scripted_already);
 
   void finish_data();
   void finish_bdat_chunk();
   void auth_check(AuthAttempt attempt);
-  void auth_done();
 
   bool no_valid_rcpt(const char* verb);
 
-  void reply(int code, std::string_view enhanced, std::string_view text);
-  void reply(const Reply& r);
-  // Exim's synprot_error: counts, and the 4th closes the session.
+  // Every reply leaves through emit(): it applies the cause's effect (counts,
+  // closes), writes the wire form, and reports every refusal the protocol
+  // made itself to the handler. Replies the handler decided (policy,
+  // scenarios) were recorded where they were decided.
+  void emit(Reply r, const Cause* cause, bool enhanced = true);
+  void say(Reply r) { emit(std::move(r), nullptr); }                  // positive, or the handler's
+  void say(Reply r, Cause c) { emit(std::move(r), &c); }              // the protocol's own
+  void say(int code, std::string_view enhanced, std::string_view text) {
+    say(Reply{code, std::string(enhanced), std::string(text)});
+  }
+  // A syntax or protocol error: counted (see Effect::Counted).
   void protocol_error(Stage stage, std::string_view rule, int code, std::string_view enhanced,
-                      std::string_view text);
-  void unrecognized(std::string_view rule, std::string_view enhanced, std::string_view text);
-  void close_with(int code, std::string_view enhanced, std::string_view text);
-  void close_for(Stage stage, std::string_view rule, const Reply& r);
+                      std::string_view text) {
+    say(Reply{code, std::string(enhanced), std::string(text)}, Cause{stage, rule, Effect::Counted});
+  }
 
   // True when a script answered or closed instead of the command.
   bool scripted(const ScriptFacts& facts);
@@ -240,7 +274,6 @@ class Session {
   std::string inbuf_;
   std::string out_;
   std::optional<std::string> paused_;  // the RCPT argument to answer on resume()
-  bool paused_resume_ = false;         // answering it now
   std::chrono::milliseconds delay_{0};
   int auth_failures_ = 0;
   Mode mode_ = Mode::Command;
@@ -249,6 +282,7 @@ class Session {
   bool wants_tls_ = false;
   bool tls_ = false;
   std::uint64_t commands_ = 0;
+  std::uint64_t errors_ = 0;
 
   // Session state.
   std::string helo_;
@@ -261,7 +295,8 @@ class Session {
   std::string auth_challenge_;
   int unknown_commands_ = 0;
   int synprot_errors_ = 0;
-  bool last_was_rcpt_ = false;
+  Verb last_verb_ = Verb::Unknown;  // the command before this one (Unknown: none counted)
+  bool follows_rcpt_ = false;       // this command came right after a RCPT
 
   std::optional<Transaction> tx_;
   // The BDAT chunk being read: also one that is read only to be dropped,

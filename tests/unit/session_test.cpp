@@ -639,3 +639,79 @@ TEST(Session, EventsNameTheStageTheyHappenedAt) {
   EXPECT_EQ(relaymock::stage_from_name("end_of_data"), Stage::EndOfData);
   EXPECT_FALSE(relaymock::stage_from_name("later"));
 }
+
+// RFC 3463 has no class 3: with enhanced codes on, the AUTH challenges and
+// the DATA go-ahead stay bare (a "334 5.0.0 VXNlcm5hbWU6" breaks AUTH LOGIN).
+TEST(Session, EnhancedCodesLeaveIntermediateRepliesBare) {
+  Harness h;
+  h.settings.enhanced_codes = true;
+  h.send("EHLO c.example\r\n");
+  EXPECT_EQ(h.send("AUTH LOGIN\r\n"), "334 VXNlcm5hbWU6\r\n");
+  EXPECT_EQ(h.send("YXBw\r\n"), "334 UGFzc3dvcmQ6\r\n");
+  EXPECT_EQ(h.send("c2VjcmV0\r\n"), "235 2.7.0 Authentication succeeded\r\n");
+  h.send("MAIL FROM:<a@b.c>\r\nRCPT TO:<x@b.c>\r\n");
+  EXPECT_EQ(h.send("DATA\r\n"), "354 Enter message, ending with \".\" on a line by itself\r\n");
+}
+
+// Every refusal the protocol makes itself reaches the handler with a stage
+// and a rule, and every 4xx/5xx is counted, whoever decided it.
+TEST(Session, EveryRefusalIsReportedAndCounted) {
+  Harness h;
+  h.handler.refused_rcpts = {"no@example.org"};
+  h.greet();
+  h.send("EHLO c.test\r\n");
+  EXPECT_EQ(h.send("EXPN staff\r\n"), "550 Administrative prohibition\r\n");
+  EXPECT_EQ(h.send("AUTH PLAIN AGFwcAA=\r\n"), "535 Incorrect authentication data\r\n");  // no password, no user check
+  h.send("MAIL FROM:<a@example.com>\r\n");
+  h.send("RCPT TO:<no@example.org>\r\n");  // refused by the handler: recorded there, not here
+  EXPECT_EQ(h.handler.rules, (std::vector<std::string>{"expn_prohibited"}));
+  EXPECT_EQ(h.session.errors_sent(), 3u);
+  h.send("AUTH PLAIN AHgAeQ==\r\n");  // "\0x\0y": a user, so the handler decides
+  EXPECT_EQ(h.session.errors_sent(), 4u);
+  Harness g;
+  g.greet();
+  g.send("EHLO c.test\r\nAUTH PLAIN eAB5AHo=\r\n");  // authzid "x" acting as "y": refused here
+  ASSERT_FALSE(g.handler.rules.empty());
+  EXPECT_EQ(g.handler.rules.back(), "auth_malformed");
+  EXPECT_EQ(g.handler.stages.back(), Stage::Auth);
+  // Shutting down is a 421 like any other: reported with the stage it cut.
+  g.send("MAIL FROM:<a@example.com>\r\n");
+  g.session.shutdown();
+  EXPECT_EQ(g.handler.rules.back(), "shutdown");
+  EXPECT_EQ(g.handler.stages.back(), Stage::Mail);
+}
+
+// The verb table's flags, as a client meets them.
+TEST(Session, VerbTableFlags) {
+  // Without PIPELINING (after HELO) NOOP must stand alone; QUIT need not.
+  Harness h;
+  h.greet();
+  h.send("HELO c.test\r\n");
+  h.send_packet("QUIT\r\nNOOP\r\n");
+  EXPECT_TRUE(h.session.closing());
+  EXPECT_TRUE(h.handler.rules.empty());
+  Harness p;
+  p.greet();
+  p.send("HELO c.test\r\n");
+  EXPECT_EQ(p.send_packet("NOOP\r\nNOOP\r\n"), "554 SMTP synchronization error\r\n");
+  // With it, NOOP may be pipelined, VRFY may not.
+  Harness e;
+  e.greet();
+  e.send("EHLO c.test\r\n");
+  EXPECT_EQ(e.send_packet("NOOP\r\nNOOP\r\n"), "250 OK\r\n250 OK\r\n");
+  EXPECT_EQ(e.send_packet("VRFY x\r\nNOOP\r\n"), "554 SMTP synchronization error\r\n");
+  // Between BDAT chunks: BDAT, RSET, QUIT; after a breach only RSET or QUIT.
+  Harness b;
+  b.greet();
+  b.send("EHLO c.test\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\n");
+  EXPECT_EQ(b.send_packet("BDAT 3\r\nabc"), "250 3 byte chunk received\r\n");
+  EXPECT_EQ(b.send("NOOP\r\n"), "503 only BDAT permissible after non-LAST BDAT\r\n");
+  EXPECT_EQ(b.send("MAIL FROM:<c@example.com>\r\n"), "503 only RSET accepted now\r\n");
+  EXPECT_EQ(b.send("RSET\r\n"), "250 Reset OK\r\n");
+  // An AUTH line may be long (an initial response); others stop at 512 octets.
+  Harness l;
+  l.greet();
+  l.send("EHLO c.test\r\n");
+  EXPECT_EQ(l.send("NOOP " + std::string(600, 'x') + "\r\n"), "500 Command line too long\r\n");
+  EXPECT_EQ(l.send("AUTH PLAIN " + std::string(600, '!') + "\r\n"), "501 Invalid base64 data\r\n");
+}
