@@ -1,15 +1,15 @@
-// The control and inspection API: one function from a parsed request to a
-// response, awaited so that long-polls wait on a timer, never a thread.
+// The HTTP API: one function from a parsed request to a response (the
+// route table in routes.cpp decides which resource answers), awaited so
+// that long-polls wait on the bus, never a thread.
 #pragma once
 #include <atomic>
 #include <boost/asio/awaitable.hpp>
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <functional>
 #include <memory>
 #include <string>
 
 #include "config/config.hpp"
+#include "http/request.hpp"
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
@@ -23,10 +23,6 @@
 #include "store/mail_store.hpp"
 
 namespace relaymock::http {
-
-namespace beast_http = boost::beast::http;
-using Request = beast_http::request<beast_http::string_body>;
-using Response = beast_http::response<beast_http::string_body>;
 
 // What POST /api/v1/config/reload (and SIGHUP) does.
 struct ReloadResult {
@@ -88,12 +84,5 @@ class Api {
 // The quota cycle in the provider's email_cycle shape (/api/v1/usage and
 // /v3/stats/email_cycle).
 boost::json::object email_cycle(const ApiContext& ctx);
-
-// A JSON response (strings made valid UTF-8), and one of any type.
-Response json_response(beast_http::status st, boost::json::value v, unsigned version);
-Response make_response(beast_http::status st, std::string body, std::string_view type, unsigned version);
-
-// Percent-decoding of a query component ('+' is a space). False if malformed.
-bool url_decode(std::string_view in, std::string& out);
 
 }  // namespace relaymock::http

@@ -1,5 +1,7 @@
 #include "http/provider_api.hpp"
 
+#include "http/resources.hpp"
+
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -528,3 +530,9 @@ asio::awaitable<Response> provider_api(ApiContext& ctx, const Request& req, cons
 }
 
 }  // namespace relaymock::http
+
+namespace relaymock::http::resource {
+
+Handled provider(Call& c) { co_return co_await provider_api(c.ctx, c.req, c.peer, c.path); }
+
+}  // namespace relaymock::http::resource

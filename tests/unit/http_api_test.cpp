@@ -6,9 +6,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/json.hpp>
+#include <fstream>
 
 #include "config/loader.hpp"
 #include "http/api.hpp"
+#include "http/route.hpp"
 #include "relay/service.hpp"
 #include "service_world.hpp"
 
@@ -36,14 +38,15 @@ struct World : test::ServiceWorld<OffsetClock> {
   World() : ServiceWorld(kConfig) {}
   std::atomic<bool> ready{true};
   NoListeners listeners;
+  std::function<http::ReloadResult()> reload = [] { return http::ReloadResult{false, "no file", nullptr}; };
   http::Api api{http::ApiContext{engine, clock, mail, events, transcripts, metrics, nullptr,
-                                 [] { return http::ReloadResult{false, "no file", nullptr}; }, ready, listeners,
-                                 scenarios, service}};
+                                 [this] { return reload(); }, ready, listeners, scenarios, service}};
 
   struct Answer {
     unsigned status;
     json::value body;
   };
+  std::string allow;  // the Allow header of the last answer
   Answer call(bhttp::verb method, const std::string& target, const std::string& body = {}) {
     http::Request req{method, target, 11};
     req.body() = body;
@@ -55,6 +58,7 @@ struct World : test::ServiceWorld<OffsetClock> {
     auto fut = boost::asio::co_spawn(ioc, api.handle(req, peer), boost::asio::use_future);
     ioc.run();
     auto res = fut.get();
+    allow = std::string(res[bhttp::field::allow]);
     boost::system::error_code ec;
     auto parsed = json::parse(res.body(), ec);
     return {res.result_int(), ec ? json::value(json::string(res.body())) : parsed};
@@ -116,4 +120,85 @@ TEST(HttpApi, ErrorsAreJsonWithTheRightStatus) {
   EXPECT_EQ(w.call(bhttp::verb::get, "/readyz").status, 200u);
   w.ready = false;
   EXPECT_EQ(w.call(bhttp::verb::get, "/readyz").status, 503u);
+}
+
+// The route table is the API: every route answers its method, a path it
+// knows with another method gets 405 and the table's Allow, and the query
+// parameters a route takes are the table's.
+TEST(HttpApi, RouteTableDecidesMatchingMethodsAndQueries) {
+  World w;
+  for (const auto& r : http::routes()) {
+    if (r.access == http::Access::Provider) continue;
+    std::string path(r.pattern);
+    for (auto open = path.find('{'); open != std::string::npos; open = path.find('{'))
+      path.replace(open, path.find('}', open) - open + 1, "2525");
+    auto answer = w.call(r.method, path, r.method == bhttp::verb::put ? R"({"fault": "none"})" : "");
+    EXPECT_NE(answer.status, 405u) << r.pattern;
+    if (path.find("2525") == std::string::npos) EXPECT_NE(answer.status, 404u) << r.pattern;
+  }
+  auto patched = w.call(bhttp::verb::patch, "/api/v1/messages/abc");
+  EXPECT_EQ(patched.status, 405u);
+  EXPECT_EQ(w.allow, "GET, DELETE");
+  EXPECT_EQ(patched.body.at("error").as_string(), "method not allowed; use GET, DELETE");
+  w.call(bhttp::verb::post, "/healthz");
+  EXPECT_EQ(w.allow, "GET");
+  EXPECT_EQ(w.call(bhttp::verb::get, "/api/v1/nothing/here").status, 404u);
+  EXPECT_EQ(w.call(bhttp::verb::get, "/api/v1/messages/a/b/c").status, 404u);
+  auto q = w.call(bhttp::verb::get, "/api/v1/events?rule=x&colour=red");
+  EXPECT_EQ(q.status, 400u);
+  EXPECT_EQ(q.body.at("error").as_string(), "unknown query parameter 'colour'");
+  EXPECT_EQ(w.call(bhttp::verb::get, "/api/v1/events?rule=x&limit=5").status, 200u);
+  EXPECT_EQ(w.call(bhttp::verb::get, "/healthz?x=1").status, 400u);
+  // Path parameters arrive decoded; a malformed one is named.
+  auto bad = w.call(bhttp::verb::get, "/api/v1/sessions/%zz");
+  EXPECT_EQ(bad.status, 400u);
+  EXPECT_EQ(bad.body.at("error").as_string(), "malformed session id");
+  auto missing = w.call(bhttp::verb::get, "/api/v1/sessions/a%20b");
+  EXPECT_EQ(missing.body.at("error").as_string(), "no transcript for session 'a b'");
+  // The provider's paths answer in the provider's shape, whatever the method.
+  auto v3 = w.call(bhttp::verb::get, "/v3/email/send");
+  EXPECT_EQ(v3.status, 405u);
+  EXPECT_TRUE(v3.body.at("data").is_object());
+}
+
+// A handler that fails (a store that throws: a locked file, a full disk)
+// still answers, with a 500 and the control API's error shape.
+TEST(HttpApi, FailingHandlerAnswers500) {
+  World w;
+  w.reload = []() -> http::ReloadResult { throw std::runtime_error("database is locked"); };
+  auto r = w.call(bhttp::verb::post, "/api/v1/config/reload");
+  EXPECT_EQ(r.status, 500u);
+  EXPECT_EQ(r.body.at("error").as_string(), "the request failed: database is locked");
+  EXPECT_EQ(w.call(bhttp::verb::get, "/healthz").status, 200u);
+}
+
+// Every route of the control API is in the README's endpoint tables.
+TEST(HttpApi, EveryRouteIsDocumented) {
+  std::ifstream in(std::string(RELAYMOCK_SOURCE_DIR) + "/README.md");
+  ASSERT_TRUE(in) << "README.md not found";
+  std::string readme((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Parameters by any name ("{id}", "{message_id}") and any run of spaces compare equal.
+  auto normal = [](std::string_view s) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      if (s[i] == '{') {
+        auto close = s.find('}', i);
+        if (close != std::string_view::npos && close - i < 30) {
+          out += "{}";
+          i = close;
+          continue;
+        }
+      }
+      bool space = s[i] == ' ' || s[i] == '\n';
+      if (space && !out.empty() && out.back() == ' ') continue;
+      out += space ? ' ' : s[i];
+    }
+    return out;
+  };
+  auto text = normal(readme);
+  for (const auto& r : http::routes()) {
+    if (r.access == http::Access::Provider) continue;
+    auto want = normal(std::string(bhttp::to_string(r.method)) + " " + std::string(r.pattern));
+    EXPECT_NE(text.find(want), std::string::npos) << want << " is not in the README";
+  }
 }

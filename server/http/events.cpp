@@ -1,0 +1,32 @@
+// /api/v1/events: every decision and protocol reply, with a long-poll.
+#include <boost/json.hpp>
+
+#include "http/resources.hpp"
+#include "store/codec.hpp"
+
+namespace relaymock::http::resource {
+
+namespace json = boost::json;
+
+Handled list_events(Call& c) {
+  auto& q = c.query;
+  store::EventFilter f;
+  f.rule = q.text("rule");
+  f.session = q.text("session");
+  std::uint64_t limit = 100, min = 1;
+  std::chrono::milliseconds wait{0};
+  if (!q.number("since", f.since, 0, UINT64_MAX / 2) || !q.number("limit", limit, 1, kMaxLimit) ||
+      !q.number("min", min, 1, 10'000'000) || !q.wait(wait))
+    co_return c.error(status::bad_request, q.problem);
+  std::size_t total = 0;
+  std::vector<store::Event> events;
+  co_await relay::wait_until(c.ctx.service.bus(), wait, [&] {
+    events = c.ctx.events.query(f, limit, &total);
+    return total >= min;
+  });
+  json::array items;
+  for (const auto& e : events) items.push_back(store::event_json(e));
+  co_return c.json(status::ok, json::object{{"total", total}, {"last_seq", c.ctx.events.last_seq()}, {"events", items}});
+}
+
+}  // namespace relaymock::http::resource

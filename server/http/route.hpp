@@ -1,0 +1,55 @@
+// The HTTP API as a table: method + path pattern -> handler, with what each
+// route takes in its query string. routes.cpp holds the table; one file per
+// resource holds its handlers; api.cpp matches a request against the table
+// and answers 404, 405 (with Allow), 400 for a query it does not take, and
+// 401 for the admin token, the same way for every route.
+#pragma once
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/value.hpp>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http/api.hpp"
+#include "http/request.hpp"
+
+namespace relaymock::http {
+
+// One request on its way through a handler.
+struct Call {
+  ApiContext& ctx;
+  const Request& req;
+  const Peer& peer;
+  std::string_view path;
+  Query& query;
+  std::vector<std::string> params;  // the pattern's {name} segments, percent-decoded, in order
+
+  unsigned version() const { return req.version(); }
+  Response json(status st, boost::json::value v) const { return json_response(st, std::move(v), version()); }
+  Response error(status st, const std::string& message) const { return error_response(st, message, version()); }
+};
+
+using RouteHandler = boost::asio::awaitable<Response> (*)(Call&);
+
+enum class Access {
+  Open,      // health and metrics: anyone
+  Admin,     // the control API: http.admin_token when one is set
+  Provider,  // the provider's API v3: its own API keys and its own error shape
+};
+
+struct Route {
+  beast_http::verb method;  // verb::unknown: any method (the handler answers the rest)
+  std::string_view pattern;  // "/api/v1/messages/{message_id}/raw"; a last "*" takes any rest
+  std::string_view query;    // the query parameters taken, space-separated; "*": the handler checks
+  Access access;
+  RouteHandler handler;
+  std::string_view summary;  // one line, for the README's table and errors
+};
+
+std::span<const Route> routes();
+
+// Whether `path` fits `pattern`; the raw {name} segments go to `params`.
+bool match_route(std::string_view pattern, std::string_view path, std::vector<std::string_view>& params);
+
+}  // namespace relaymock::http
