@@ -20,18 +20,16 @@ namespace {
 // readiness wait, so an idle connection holds no read buffer at all.
 constexpr std::size_t kReadBuffer = 64 * 1024;
 thread_local char t_read_buffer[kReadBuffer];
-// After a deadline passes, the final 421 gets this long to be written.
-constexpr auto kFinalWrite = 5s;
 }  // namespace
 
-Connection::Connection(tcp::socket socket, ConnectionSetup setup, relay::Service& services, std::string session_id,
-                       std::string client_ip)
-    : socket_(std::move(socket)),
+Connection::Connection(std::unique_ptr<Transport> transport, ConnectionSetup setup, relay::Service& services,
+                       std::string session_id, std::string client_ip)
+    : io_(std::move(transport)),
       setup_(std::move(setup)),
       services_(services),
       handler_(services, std::move(session_id)),
       client_ip_(std::move(client_ip)),
-      deadline_(socket_.get_executor()) {}
+      deadline_(io_->executor()) {}
 
 Connection::~Connection() = default;
 
@@ -47,26 +45,25 @@ asio::awaitable<void> Connection::watchdog() {
     if (!expired_) {
       // First expiry: stop the pending read or write so the session can answer 421.
       expired_ = true;
-      socket_.cancel(ec);
-      deadline_.expires_after(kFinalWrite);
+      io_->cancel();
+      deadline_.expires_after(setup_.final_write);
     } else {
       // The client would not even take the 421: drop it.
-      socket_.close(ec);
+      io_->close();
       break;
     }
   }
 }
 
 void Connection::shutdown(std::chrono::milliseconds grace) {
-  asio::post(socket_.get_executor(), [self = shared_from_this(), grace] {
+  asio::post(io_->executor(), [self = shared_from_this(), grace] {
     if (self->done_ || self->shutting_) return;
     self->shutting_ = true;
-    boost::system::error_code ec;
     if (self->session_ && self->session_->in_content()) {
       // Let the message in flight finish within the grace period.
       self->set_deadline(grace);
     } else {
-      self->socket_.cancel(ec);
+      self->io_->cancel();
     }
   });
 }
@@ -90,10 +87,9 @@ std::size_t Connection::throttle_chunk() const {
 asio::awaitable<void> Connection::fail_tls_handshake() {
   set_deadline(setup_.timeouts.tls_handshake);
   boost::system::error_code ec;
-  co_await socket_.async_wait(tcp::socket::wait_read, redirect_error(use_awaitable, ec));
-  if (!ec) socket_.read_some(asio::buffer(t_read_buffer, kReadBuffer), ec);
-  static const unsigned char alert[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28};
-  co_await asio::async_write(socket_, asio::buffer(alert), redirect_error(use_awaitable, ec));
+  co_await io_->read(t_read_buffer, kReadBuffer, ec);
+  static const char alert[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28};
+  co_await io_->write(std::string_view(alert, sizeof alert), ec);
   logger().info("TLS handshake failed on purpose", {{"session", handler_.session_id()}, {"client", client_ip_},
                                                     {"fault", "tls_handshake_fail"}});
 }
@@ -104,33 +100,15 @@ asio::awaitable<void> Connection::swallow_until_closed() {
   set_deadline(setup_.timeouts.command);
   boost::system::error_code ec;
   while (!expired_ && !shutting_) {
-    co_await socket_.async_wait(tcp::socket::wait_read, redirect_error(use_awaitable, ec));
-    if (ec) break;
-    auto n = socket_.read_some(asio::buffer(t_read_buffer, kReadBuffer), ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
+    auto n = co_await io_->read(t_read_buffer, kReadBuffer, ec);
     if (ec || n == 0) break;
   }
 }
 
 asio::awaitable<std::size_t> Connection::read_some(boost::system::error_code& ec) {
-  const std::size_t room = throttle_chunk();
-  if (tls_) {
-    auto wait = tls_->first_wait();
-    while (true) {
-      co_await tls_->wait(wait, ec);
-      if (ec) co_return 0;
-      // Read on the thread that resumed: t_read_buffer is that thread's.
-      std::size_t n = tls_->read_now(t_read_buffer, room, wait, ec);
-      if (n || ec) co_return n;
-    }
-  }
-  while (true) {
-    co_await socket_.async_wait(tcp::socket::wait_read, redirect_error(use_awaitable, ec));
-    if (ec) co_return 0;
-    std::size_t n = socket_.read_some(asio::buffer(t_read_buffer, room), ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
-    co_return n;
-  }
+  // Into the buffer of the thread that resumed: the transport reads right
+  // after its readiness wait.
+  co_return co_await io_->read(t_read_buffer, throttle_chunk(), ec);
 }
 
 asio::awaitable<bool> Connection::flush() {
@@ -140,8 +118,7 @@ asio::awaitable<bool> Connection::flush() {
   const std::size_t step = throttle_chunk();
   for (std::size_t off = 0; off < out.size() && !ec; off += step) {
     std::string_view piece = std::string_view(out).substr(off, step);
-    if (tls_) co_await tls_->write(piece, ec);
-    else co_await asio::async_write(socket_, asio::buffer(piece.data(), piece.size()), redirect_error(use_awaitable, ec));
+    co_await io_->write(piece, ec);
     if (setup_.fault.kind == config::Fault::Kind::Throttle && off + step < out.size())
       co_await pause(std::chrono::milliseconds(piece.size() * 1000 / setup_.fault.bytes_per_second));
   }
@@ -154,12 +131,11 @@ asio::awaitable<bool> Connection::handshake() {
   set_deadline(setup_.timeouts.tls_handshake);
   boost::system::error_code ec;
   try {
-    tls_ = std::make_unique<TlsSocket>(socket_, setup_.tls->native_handle());
+    co_await io_->start_tls(setup_.tls ? setup_.tls->native_handle() : nullptr, ec);
   } catch (const std::exception& e) {
     logger().error("TLS setup failed", {{"session", handler_.session_id()}, {"error", e.what()}});
     co_return false;
   }
-  co_await tls_->handshake(ec);
   if (ec) {
     logger().info("TLS handshake failed", {{"session", handler_.session_id()}, {"client", client_ip_},
                                            {"error", expired_ ? std::string("timeout") : ec.message()}});
@@ -172,13 +148,11 @@ asio::awaitable<bool> Connection::handshake() {
 asio::awaitable<void> Connection::run() {
   auto self = shared_from_this();
   boost::system::error_code ec;
-  socket_.non_blocking(true, ec);
-  socket_.set_option(tcp::no_delay(true), ec);
-  auto local_port = socket_.local_endpoint(ec).port();
+  auto local_port = io_->local_port();
   // The watchdog must never see the timer's default (past) expiry: that read
   // as a timeout during a slow greeting, and the first command got 421.
   set_deadline(setup_.timeouts.command);
-  asio::co_spawn(socket_.get_executor(), watchdog(), asio::detached);
+  asio::co_spawn(io_->executor(), watchdog(), asio::detached);
   handler_.opened(client_ip_, local_port, setup_.mode == config::TlsMode::Implicit);
   services_.session_opened(handler_.origin());
 
@@ -188,9 +162,7 @@ asio::awaitable<void> Connection::run() {
   if (fault != Fault::None)
     logger().debug("listener fault", {{"session", handler_.session_id()}, {"fault", config::fault_text(setup_.fault)}});
   if (fault == Fault::Reset) {
-    // Accepted, then a TCP reset: linger 0 makes close() send RST.
-    socket_.set_option(asio::socket_base::linger(true, 0), ec);
-    socket_.close(ec);
+    io_->reset();  // accepted, then a TCP reset
   } else if (fault == Fault::Blackhole) {
     co_await swallow_until_closed();
   } else if (fault == Fault::TlsHandshakeFail && implicit) {
@@ -265,10 +237,7 @@ asio::awaitable<void> Connection::run() {
   done_ = true;
   services_.session_closed(handler_.origin());
   deadline_.cancel();
-  // No TLS close_notify exchange: the SMTP dialogue has ended and a client
-  // that has gone away must not hold the connection open.
-  socket_.shutdown(tcp::socket::shutdown_both, ec);
-  socket_.close(ec);
+  io_->close();
 }
 
 }  // namespace relaymock::net

@@ -4,7 +4,6 @@
 #pragma once
 #include <atomic>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
@@ -15,13 +14,12 @@
 
 #include "config/config.hpp"
 #include "net/mail_handler.hpp"
-#include "net/tls_socket.hpp"
+#include "net/transport.hpp"
 #include "smtp/session.hpp"
 
 namespace relaymock::net {
 
 namespace asio = boost::asio;
-using tcp = asio::ip::tcp;
 
 // What a connection needs from its listener, fixed for its lifetime.
 struct ConnectionSetup {
@@ -31,12 +29,14 @@ struct ConnectionSetup {
   config::Timeouts timeouts;
   config::Fault fault;  // the listener's, when the connection was accepted
   std::function<std::string()> date;  // RFC 5322 date for the greeting
+  // After a deadline passes, the final 421 gets this long to be written.
+  std::chrono::milliseconds final_write{5000};
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(tcp::socket socket, ConnectionSetup setup, relay::Service& services, std::string session_id,
-             std::string client_ip);
+  Connection(std::unique_ptr<Transport> transport, ConnectionSetup setup, relay::Service& services,
+             std::string session_id, std::string client_ip);
   ~Connection();
 
   asio::awaitable<void> run();
@@ -45,6 +45,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void shutdown(std::chrono::milliseconds grace);
 
   const std::string& client_ip() const { return client_ip_; }
+  const std::string& session_id() const { return handler_.session_id(); }
 
  private:
   asio::awaitable<void> watchdog();
@@ -58,8 +59,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::size_t throttle_chunk() const;
   void set_deadline(std::chrono::milliseconds d);
 
-  tcp::socket socket_;
-  std::unique_ptr<TlsSocket> tls_;  // on socket_, once TLS has started
+  std::unique_ptr<Transport> io_;
   ConnectionSetup setup_;
   relay::Service& services_;
   MailHandler handler_;

@@ -248,7 +248,7 @@ asio::awaitable<void> Server::accept_loop(Listener& l) {
       number = ++next_session_;
     }
     auto exec = socket.get_executor();
-    auto conn = std::make_shared<Connection>(std::move(socket), setup_for(l.cfg), services_,
+    auto conn = std::make_shared<Connection>(std::make_unique<SocketTransport>(std::move(socket)), setup_for(l.cfg), services_,
                                              session_prefix_ + std::to_string(number), ip);
     {
       std::lock_guard lock(mutex_);

@@ -22,6 +22,8 @@
 
 namespace relaymock::net {
 
+using tcp = boost::asio::ip::tcp;
+
 class Server {
  public:
   // Listeners run on contexts[0]; connections are dealt round-robin over all

@@ -85,8 +85,8 @@ bool null_mx(const std::string& record) {
 
 }  // namespace
 
-Resolver::Resolver(const config::SenderVerification& settings, std::size_t threads)
-    : pool_(threads), settings_(settings) {}
+Resolver::Resolver(const config::SenderVerification& settings, std::size_t threads, Query query)
+    : query_(std::move(query)), pool_(threads), settings_(settings) {}
 
 Resolver::~Resolver() {
   pool_.stop();
@@ -121,9 +121,9 @@ asio::awaitable<SenderRoute> Resolver::lookup(std::string domain) {
   auto route = co_await asio::async_initiate<decltype(asio::use_awaitable), void(SenderRoute)>(
       [this](auto handler, std::string d, config::SenderVerification s) {
         auto work = asio::prefer(asio::get_associated_executor(handler), asio::execution::outstanding_work.tracked);
-        asio::post(pool_, [h = std::move(handler), work = std::move(work), d = std::move(d),
+        asio::post(pool_, [this, h = std::move(handler), work = std::move(work), d = std::move(d),
                            s = std::move(s)]() mutable {
-          auto r = query(d, s);
+          auto r = query_(d, s);
           asio::dispatch(work, [h = std::move(h), r = std::move(r)]() mutable { std::move(h)(std::move(r)); });
         });
       },

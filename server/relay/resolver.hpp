@@ -6,6 +6,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -18,7 +19,10 @@ namespace relaymock::relay {
 
 class Resolver {
  public:
-  explicit Resolver(const config::SenderVerification& settings, std::size_t threads = 2);
+  // The question asked on the pool: DNS by default; tests give their own.
+  using Query = std::function<policy::SenderRoute(const std::string&, const config::SenderVerification&)>;
+
+  explicit Resolver(const config::SenderVerification& settings, std::size_t threads = 2, Query query = &Resolver::query);
   ~Resolver();
   Resolver(const Resolver&) = delete;
   Resolver& operator=(const Resolver&) = delete;
@@ -42,6 +46,7 @@ class Resolver {
   };
   static constexpr std::size_t kMaxEntries = 10000;
 
+  Query query_;
   boost::asio::thread_pool pool_;
   std::mutex mutex_;
   config::SenderVerification settings_;

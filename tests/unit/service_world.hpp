@@ -33,7 +33,11 @@ struct ServiceWorld {
   store::MailStore mail{100, 1 << 20, nullptr};
   store::EventLog events{1000, nullptr};
   store::Transcripts transcripts{10, 100};
-  relay::Resolver resolver{cfg->sender_verification};
+  // Sender DNS: the real question unless a test answers it.
+  relay::Resolver::Query dns = &relay::Resolver::query;
+  relay::Resolver resolver{cfg->sender_verification, 2, [this](const std::string& d, const config::SenderVerification& s) {
+                             return dns(d, s);
+                           }};
   relay::Metrics metrics;
   relay::Bus bus;
   relay::Service service{relay::Deps{engine, scenarios, mail, events, transcripts, resolver, metrics, bus, clock}};
