@@ -4,6 +4,8 @@ import subprocess
 
 import pytest
 
+from conftest import BASE_CONFIG
+
 MESSAGE = "From: alice@example.com\r\nTo: bob@example.org\r\nSubject: hi\r\n\r\nhello\r\n"
 
 
@@ -99,3 +101,18 @@ def test_many_messages_on_one_connection(relay):
         for i in range(50):
             assert s.sendmail("alice@example.com", ["bob@example.org"], MESSAGE) == {}
     assert relay.output().count("rule=accepted") == 50
+
+
+@pytest.mark.parametrize("mech", ["PLAIN", "LOGIN", "CRAM-MD5"])
+def test_enhanced_status_codes_leave_auth_challenges_bare(make_relay, mech):
+    # RFC 3463 has no class 3: a "334 5.0.0 <challenge>" breaks every client.
+    r = make_relay(BASE_CONFIG + "server:\n  enhanced_status_codes: true\n", listeners=("plain",))
+    rc, out = swaks(r.ports["plain"], "-a", mech, "-au", "app", "-ap", "secret")
+    assert rc == 0, out
+    assert "<-  235 2.7.0 Authentication succeeded" in out
+    assert "<-  354 Enter message" in out
+    assert "<-  250 2.0.0 OK id=" in out or "<-  250 OK id=" in out, out
+    # smtplib's login() tries CRAM-MD5, then PLAIN, then LOGIN.
+    with smtplib.SMTP("127.0.0.1", r.ports["plain"], timeout=20) as s:
+        s.login("app", "secret")
+        assert s.sendmail("alice@example.com", ["bob@example.org"], MESSAGE) == {}
