@@ -804,24 +804,25 @@ void Session::reset_session() {
 }
 
 void Session::timeout() {
-  if (closing_) return;
-  auto mark = out_.size();
-  Reply r{421, "4.4.2",
-          in_content() ? settings_.hostname + " SMTP incoming data timeout - closing connection."
-                       : settings_.hostname + ": SMTP command timeout - closing connection"};
-  // The stage the client stopped at: the one its last command began.
-  say(r, {in_content() ? Stage::Data : stage_, "timeout", Effect::Closes});
-  note_sent(mark);
-  reset_transaction(true);
+  end_with(Reply{421, "4.4.2",
+                 in_content() ? settings_.hostname + " SMTP incoming data timeout - closing connection."
+                              : settings_.hostname + ": SMTP command timeout - closing connection"},
+           "timeout");
 }
 
 void Session::shutdown() {
+  end_with(Reply{421, "4.3.2",
+                 in_content() ? settings_.hostname + " Service not available - SIGTERM or SIGINT received - closing connection."
+                              : settings_.hostname + ": Service not available - closing connection"},
+           "shutdown");
+}
+
+// A 421 from the server's side (deadline, shutdown), reported with the stage
+// the client stopped at: the one its last command began.
+void Session::end_with(Reply r, std::string_view rule) {
   if (closing_) return;
   auto mark = out_.size();
-  Reply r{421, "4.3.2",
-          in_content() ? settings_.hostname + " Service not available - SIGTERM or SIGINT received - closing connection."
-                       : settings_.hostname + ": Service not available - closing connection"};
-  say(r, {in_content() ? Stage::Data : stage_, "shutdown", Effect::Closes});
+  say(std::move(r), {in_content() ? Stage::Data : stage_, rule, Effect::Closes});
   reset_transaction(true);
   note_sent(mark);
 }

@@ -263,6 +263,7 @@ class Session {
   void reserve_declared();
   void note_client(std::string_view line);
   void note_sent(std::size_t from);  // transcript of out_ from this offset
+  void end_with(Reply r, std::string_view rule);
   void reset_transaction(bool abandoned);
   void reset_session();
   SessionView view() const;

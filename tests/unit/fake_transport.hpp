@@ -53,14 +53,9 @@ class FakeTransport final : public net::Transport {
         ec = boost::asio::error::eof;
         co_return 0;
       }
-      pending_ = true;
-      boost::system::error_code wait_ec;
-      co_await wake_.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, wait_ec));
-      pending_ = false;
-      if (std::exchange(cancelled_, false)) {
-        ec = boost::asio::error::operation_aborted;
-        co_return 0;
-      }
+      // Not `if (!co_await woken(ec))`: g++ 12 builds that into a crash here.
+      bool woke = co_await woken(ec);
+      if (!woke) co_return 0;
     }
     std::size_t n = std::min({room, read_size, input_.size()});
     std::memcpy(buf, input_.data(), n);
@@ -75,14 +70,8 @@ class FakeTransport final : public net::Transport {
       co_return;
     }
     while (writes_stall && !closed) {
-      pending_ = true;
-      boost::system::error_code wait_ec;
-      co_await wake_.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, wait_ec));
-      pending_ = false;
-      if (std::exchange(cancelled_, false)) {
-        ec = boost::asio::error::operation_aborted;
-        co_return;
-      }
+      bool woke = co_await woken(ec);
+      if (!woke) co_return;
     }
     if (closed) {
       ec = boost::asio::error::broken_pipe;
@@ -117,6 +106,18 @@ class FakeTransport final : public net::Transport {
   }
 
  private:
+  // Waits until the test sends, hangs up, closes or cancels; false (and
+  // operation_aborted) when cancel() ended the wait.
+  boost::asio::awaitable<bool> woken(boost::system::error_code& ec) {
+    pending_ = true;
+    boost::system::error_code wait_ec;
+    co_await wake_.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, wait_ec));
+    pending_ = false;
+    if (!std::exchange(cancelled_, false)) co_return true;
+    ec = boost::asio::error::operation_aborted;
+    co_return false;
+  }
+
   boost::asio::any_io_executor ex_;
   boost::asio::steady_timer wake_;
   std::string input_;
