@@ -13,6 +13,7 @@
 #include "util/stage.hpp"
 #include "util/cidr.hpp"
 #include "util/duration.hpp"
+#include "util/pattern.hpp"
 
 namespace relaymock::config {
 
@@ -147,7 +148,7 @@ struct ScenarioMatch {
   std::string api_key;    // API key name, exactly
   std::string sender;     // glob (* and ?), without case
   std::string recipient;  // glob; at data and end_of_data: any recipient
-  std::vector<std::pair<std::string, std::string>> headers;  // name, ECMAScript regex (end_of_data)
+  std::vector<std::pair<std::string, Pattern>> headers;  // name, RE2 pattern (end_of_data)
 };
 
 struct Scenario {

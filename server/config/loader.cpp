@@ -13,7 +13,6 @@
 #include <fstream>
 #include <functional>
 #include <limits>
-#include <regex>
 #include <set>
 #include <sstream>
 
@@ -405,13 +404,14 @@ void read_scenario(Reader& r, const YAML::Node& n, const std::string& where, Sce
     if (Reader::present(h) && h.IsMap()) {
       for (auto it = h.begin(); it != h.end(); ++it) {
         if (!r.scalar(it->second, where + ".match.header." + it->first.Scalar())) continue;
-        try {
-          std::regex re(it->second.Scalar());
-        } catch (const std::regex_error& e) {
-          r.error(it->second, where + ".match.header." + it->first.Scalar() + " is not a valid regular expression: " + e.what());
+        std::string why;
+        auto re = Pattern::compile(it->second.Scalar(), why);
+        if (!re) {
+          r.error(it->second, where + ".match.header." + it->first.Scalar() +
+                                  " is not a valid regular expression (RE2 syntax): " + why);
           continue;
         }
-        sc.match.headers.emplace_back(it->first.Scalar(), it->second.Scalar());
+        sc.match.headers.emplace_back(it->first.Scalar(), std::move(*re));
       }
     }
     // What a stage cannot know yet would never match: say so now.

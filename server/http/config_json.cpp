@@ -39,7 +39,7 @@ json::object scenario_json(const config::Scenario& s) {
   if (!m.recipient.empty()) match["recipient"] = m.recipient;
   if (!m.headers.empty()) {
     json::object h;
-    for (const auto& [name, re] : m.headers) h[name] = re;
+    for (const auto& [name, re] : m.headers) h[name] = re.text();
     match["header"] = h;
   }
   json::object o{{"name", s.name}, {"stage", stage_name(s.stage)}, {"match", match}};

@@ -251,3 +251,27 @@ def test_out_of_file_descriptors_neither_spins_nor_stays_down(make_relay, tmp_pa
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+@pytest.mark.parametrize("words", [20_000, 60_000, 200_000])
+def test_a_huge_folded_subject_cannot_crash_a_header_scenario(make_relay, words):
+    # std::regex overflowed the stack here at ~30,000 characters and took
+    # the whole server down; RE2 runs in linear time and never recurses.
+    r = make_relay(BASE + """
+scenarios:
+  - name: urgent-later
+    stage: end_of_data
+    match: { header: { Subject: "^URGENT.*later$" } }
+    reply: "451 4.7.1 held by scenario"
+""", listeners=("plain",))
+    subject = "URGENT" + "".join("\r\n word" if i % 10 == 9 else " word" for i in range(words)) + " later"
+    message = f"From: a@example.com\r\nTo: b@example.org\r\nSubject: {subject}\r\n\r\nbody\r\n"
+    with smtplib.SMTP("127.0.0.1", r.ports["plain"], timeout=30) as s:
+        s.login("app", "secret")
+        with pytest.raises(smtplib.SMTPDataError) as held:
+            s.sendmail("a@example.com", ["b@example.org"], message)
+        assert held.value.smtp_code == 451
+        assert held.value.smtp_error == b"4.7.1 held by scenario" or b"held by scenario" in held.value.smtp_error
+    assert r.api("GET", "/healthz")[0] == 200
+    status, body = r.api("GET", "/api/v1/scenarios")
+    assert body["scenarios"][0]["fired"] == 1

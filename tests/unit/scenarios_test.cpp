@@ -68,7 +68,8 @@ TEST(Scenarios, MatchFields) {
   s.match.ip = parse_cidr("10.1.0.0/16");
   s.match.port = 2525;
   s.match.recipient = "*@hold.example";
-  s.match.headers = {{"Subject", "^URGENT"}};
+  std::string error;
+  s.match.headers = {{"Subject", *Pattern::compile("^URGENT", error)}};
   policy::Scenarios book({s});
   auto f = facts(Stage::EndOfData);
   std::string r1 = "a@b.example", r2 = "z@hold.example";
@@ -114,4 +115,46 @@ TEST(Scenarios, AddRemoveReplace) {
   book.replace({scenario("b", Stage::Mail)});
   ASSERT_EQ(book.list().size(), 1u);
   EXPECT_EQ(book.list()[0].scenario.name, "b");
+}
+
+// RE2 runs in linear time and never recurses: a header of any length, or a
+// pattern that backtracking engines explode on, cannot take the process down
+// (std::regex overflowed the stack on a 30,000-character folded Subject).
+TEST(Scenarios, HeaderPatternsOnHugeHeadersAndHostilePatterns) {
+  std::string error;
+  auto s = scenario("urgent", Stage::EndOfData);
+  s.match.headers = {{"Subject", *Pattern::compile("^URGENT.*later$", error)}};
+  auto b = scenario("nested", Stage::EndOfData);
+  b.match.headers = {{"X-Tag", *Pattern::compile("^(a+)+$", error)}};
+  policy::Scenarios book({s, b});
+  // 1.5 MB of words: past Pattern::kMaxText, so "later$" is never reached.
+  for (std::size_t words : {3000u, 30000u, 150000u, 300000u}) {
+    std::string subject = "Subject: URGENT";
+    for (std::size_t i = 0; i < words; ++i) subject += (i % 10 == 9) ? "\r\n word" : " word";
+    std::string content = subject + " later\r\nX-Tag: " + std::string(100000, 'a') + "!\r\n\r\nbody\r\n";
+    auto f = facts(Stage::EndOfData);
+    f.content = content;
+    auto fired = book.fire(f);
+    if (words * 5 > Pattern::kMaxText) {
+      EXPECT_FALSE(fired) << words;
+      continue;
+    }
+    ASSERT_TRUE(fired) << words;
+    EXPECT_EQ(fired->name, "urgent");
+  }
+  auto f = facts(Stage::EndOfData);
+  std::string tagged = "Subject: x\r\nX-Tag: " + std::string(100000, 'a') + "\r\n\r\n";
+  f.content = tagged;
+  auto fired = book.fire(f);
+  ASSERT_TRUE(fired);
+  EXPECT_EQ(fired->name, "nested");
+}
+
+TEST(Scenarios, PatternsAreRe2) {
+  std::string error;
+  EXPECT_TRUE(Pattern::compile("^[A-Z]{3}-\\d+", error));
+  EXPECT_FALSE(Pattern::compile("(a)\\1", error));  // backreferences: not in RE2
+  EXPECT_NE(error.find("escape"), std::string::npos) << error;
+  EXPECT_FALSE(Pattern::compile("(unclosed", error));
+  EXPECT_EQ(error, "missing ): (unclosed");
 }
