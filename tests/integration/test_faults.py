@@ -263,6 +263,11 @@ def test_scenario_api_errors(make_relay):
     code, resp = relay.api("POST", "/api/v1/scenarios", {"name": "x", "stage": "end_of_data",
                                                          "match": {"header": {"Subject": "("}}, "reply": "451 x"})
     assert code == 400 and "not a valid regular expression" in resp["error"]
+    # RE2 has no backreferences or lookaround: refused with its reason, not accepted to never match.
+    for pattern, why in [("(a)\\1", "invalid escape sequence"), ("^(?=x)", "invalid perl operator")]:
+        code, resp = relay.api("POST", "/api/v1/scenarios", {"name": "x", "stage": "end_of_data",
+                                                             "match": {"header": {"Subject": pattern}}, "reply": "451 x"})
+        assert code == 400 and "(RE2 syntax)" in resp["error"] and why in resp["error"], resp
     assert relay.api("POST", "/api/v1/scenarios", {"name": "x", "stage": "mail", "reply": "451 x"})[0] == 201
     assert relay.api("POST", "/api/v1/scenarios", {"name": "x", "stage": "mail", "reply": "451 y"})[0] == 409
     assert relay.api("DELETE", "/api/v1/scenarios/nope")[0] == 404
