@@ -2,7 +2,8 @@
 // route takes in its query string. routes.cpp holds the table; one file per
 // resource holds its handlers; api.cpp matches a request against the table
 // and answers 404, 405 (with Allow), 400 for a query it does not take, and
-// 401 for the admin token, the same way for every route.
+// 401 for the admin token (everything under /api/v1/), the same way for
+// every route.
 #pragma once
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/value.hpp>
@@ -32,19 +33,11 @@ struct Call {
 
 using RouteHandler = boost::asio::awaitable<Response> (*)(Call&);
 
-enum class Access {
-  Open,      // health and metrics: anyone
-  Admin,     // the control API: http.admin_token when one is set
-  Provider,  // the provider's API v3: its own API keys and its own error shape
-};
-
 struct Route {
   beast_http::verb method;  // verb::unknown: any method (the handler answers the rest)
   std::string_view pattern;  // "/api/v1/messages/{message_id}/raw"; a last "*" takes any rest
   std::string_view query;    // the query parameters taken, space-separated; "*": the handler checks
-  Access access;
   RouteHandler handler;
-  std::string_view summary;  // one line, for the README's table and errors
 };
 
 std::span<const Route> routes();

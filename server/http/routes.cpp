@@ -9,42 +9,36 @@ namespace r = resource;
 
 std::span<const Route> routes() {
   static const Route table[] = {
-      {verb::get, "/healthz", "", Access::Open, r::healthz, "liveness"},
-      {verb::get, "/readyz", "", Access::Open, r::readyz, "every SMTP listener is bound"},
-      {verb::get, "/metrics", "", Access::Open, r::metrics, "Prometheus metrics"},
+      {verb::get, "/healthz", "", r::healthz},
+      {verb::get, "/readyz", "", r::readyz},
+      {verb::get, "/metrics", "", r::metrics},
 
-      {verb::get, "/api/v1/messages", "from to subject user since limit offset wait min", Access::Admin,
-       r::list_messages, "captured messages, newest first; long-poll with wait and min"},
-      {verb::delete_, "/api/v1/messages", "", Access::Admin, r::delete_messages,
-       "delete every message, or {\"ids\": [...]}"},
-      {verb::get, "/api/v1/messages/{message_id}", "", Access::Admin, r::get_message, "one message, parsed"},
-      {verb::delete_, "/api/v1/messages/{message_id}", "", Access::Admin, r::delete_message, "delete one message"},
-      {verb::get, "/api/v1/messages/{message_id}/raw", "", Access::Admin, r::get_message_raw,
-       "the message as received (message/rfc822)"},
+      {verb::get, "/api/v1/messages", "from to subject user since limit offset wait min", r::list_messages},
+      {verb::delete_, "/api/v1/messages", "", r::delete_messages},
+      {verb::get, "/api/v1/messages/{message_id}", "", r::get_message},
+      {verb::delete_, "/api/v1/messages/{message_id}", "", r::delete_message},
+      {verb::get, "/api/v1/messages/{message_id}/raw", "", r::get_message_raw},
 
-      {verb::get, "/api/v1/events", "since limit rule session wait min", Access::Admin, r::list_events,
-       "decisions and protocol replies; long-poll with wait and min"},
-      {verb::get, "/api/v1/sessions/{session_id}", "", Access::Admin, r::get_session, "an SMTP session's transcript"},
+      {verb::get, "/api/v1/events", "since limit rule session wait min", r::list_events},
+      {verb::get, "/api/v1/sessions/{session_id}", "", r::get_session},
 
-      {verb::get, "/api/v1/listeners", "", Access::Admin, r::list_listeners, "the SMTP listeners and their faults"},
-      {verb::put, "/api/v1/listeners/{port}/fault", "", Access::Admin, r::set_listener_fault,
-       "switch a listener's fault"},
+      {verb::get, "/api/v1/listeners", "", r::list_listeners},
+      {verb::put, "/api/v1/listeners/{port}/fault", "", r::set_listener_fault},
 
-      {verb::get, "/api/v1/scenarios", "", Access::Admin, r::list_scenarios, "scenarios with their counts"},
-      {verb::post, "/api/v1/scenarios", "", Access::Admin, r::add_scenario, "add a scenario (JSON or YAML)"},
-      {verb::delete_, "/api/v1/scenarios", "", Access::Admin, r::clear_scenarios, "remove every scenario"},
-      {verb::delete_, "/api/v1/scenarios/{scenario_name}", "", Access::Admin, r::delete_scenario,
-       "remove one scenario"},
+      {verb::get, "/api/v1/scenarios", "", r::list_scenarios},
+      {verb::post, "/api/v1/scenarios", "", r::add_scenario},
+      {verb::delete_, "/api/v1/scenarios", "", r::clear_scenarios},
+      {verb::delete_, "/api/v1/scenarios/{scenario_name}", "", r::delete_scenario},
 
-      {verb::get, "/api/v1/usage", "", Access::Admin, r::get_usage, "quota cycle and rate limits"},
-      {verb::get, "/api/v1/clock", "", Access::Admin, r::get_clock, "the relay's clock"},
-      {verb::post, "/api/v1/clock", "", Access::Admin, r::move_clock, "advance, set or reset the clock"},
-      {verb::post, "/api/v1/reset", "", Access::Admin, r::reset, "forget messages, counters, events"},
-      {verb::get, "/api/v1/config", "", Access::Admin, r::get_config, "the configuration in force"},
-      {verb::post, "/api/v1/config/reload", "", Access::Admin, r::reload_config, "reload the configuration file"},
+      {verb::get, "/api/v1/usage", "", r::get_usage},
+      {verb::get, "/api/v1/clock", "", r::get_clock},
+      {verb::post, "/api/v1/clock", "", r::move_clock},
+      {verb::post, "/api/v1/reset", "", r::reset},
+      {verb::get, "/api/v1/config", "", r::get_config},
+      {verb::post, "/api/v1/config/reload", "", r::reload_config},
 
       // The provider's API answers its own 404 and 405 in its own shape.
-      {verb::unknown, "/v3/*", "*", Access::Provider, r::provider, "the provider's API v3"},
+      {verb::unknown, "/v3/*", "*", r::provider},
   };
   return table;
 }
