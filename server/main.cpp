@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "config/loader.hpp"
+#include "util/dates.hpp"
 #include "util/log.hpp"
 #include "net/server.hpp"
 #include "net/tls.hpp"
@@ -35,6 +36,7 @@
 #include "http/http_server.hpp"
 #include "relay/service.hpp"
 #include "smtp/message_id.hpp"
+#include "util/dates.hpp"
 #include "util/log.hpp"
 #include "relay/metrics.hpp"
 #include "relay/resolver.hpp"
@@ -214,7 +216,14 @@ int run(const std::optional<std::string>& path) {
   try {
     if (!cfg->storage.path.empty()) {
       durable = std::make_unique<store::Durable>(cfg->storage.path);
-      if (auto off = durable->clock_offset_ms()) clock.set_offset(std::chrono::milliseconds(*off));
+      if (auto off = durable->clock_offset_ms()) {
+        auto system_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch()).count();
+        if (*off > kLatestClockMs || *off < -kLatestClockMs || !clock_can_read(system_ms + *off))
+          throw std::runtime_error(cfg->storage.path + ": the stored clock offset (" + std::to_string(*off) +
+                                   " ms) puts the clock outside 1970-2200; reset it with a new store");
+        clock.set_offset(std::chrono::milliseconds(*off));
+      }
       for (const auto& u : durable->load_usage())
         engine.replay(u.key, u.n, TimePoint(std::chrono::milliseconds(u.at_ms)));
     }

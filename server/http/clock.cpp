@@ -26,7 +26,7 @@ Handled move_clock(Call& c) {
   if (auto* a = body->if_contains("advance")) {
     auto d = a->is_string() ? parse_duration(std::string(a->as_string())) : std::nullopt;
     if (!d) co_return c.error(status::bad_request, "advance must be a duration such as 90m, 1h or 30s");
-    offset += *d;
+    offset += *d;  // both far below 2^62: cannot overflow
   } else if (auto* s = body->if_contains("set")) {
     auto t = s->is_string() ? parse_rfc3339(std::string(s->as_string())) : std::nullopt;
     if (!t)
@@ -38,6 +38,11 @@ Handled move_clock(Call& c) {
     if (!r->is_bool() || !r->as_bool()) co_return c.error(status::bad_request, "reset must be true");
     offset = std::chrono::milliseconds(0);
   }
+  auto system_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch()).count();
+  if (!clock_can_read(system_ms + offset.count()))
+    co_return c.error(status::bad_request, "the clock would read " + seconds_text(offset) +
+                                               "s from now, outside 1970-2200; it stays at " + rfc3339(c.ctx.clock.now()));
   if (c.ctx.durable) {
     try {
       c.ctx.durable->set_clock_offset_ms(offset.count());

@@ -1,6 +1,7 @@
 // Dates in UTC: civil dates for quota cycles, RFC 5322 for mail and the
 // greeting, RFC 3339 for the API, the logs and the store.
 #pragma once
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,7 +20,16 @@ TimePoint time_from_civil(CivilDate d);  // 00:00:00 UTC on that day
 std::string rfc5322_date(TimePoint t);
 // "2026-11-27T18:21:12.520Z"
 std::string rfc3339(TimePoint t);
-// Z or +HH:MM offsets, optional fraction; nullopt for anything else.
+// Z or +HH:MM offsets, optional fraction, years 1970-2200; nullopt for
+// anything else.
 std::optional<TimePoint> parse_rfc3339(std::string_view s);
+
+// The times the relay's clock may read: 1970-01-01 up to the end of 2200.
+// Far inside what a nanosecond system_clock holds (to 2262), so a clock
+// offset that keeps now() here can never wrap.
+inline constexpr std::int64_t kLatestClockMs = 7'289'654'400'000;  // 2201-01-01T00:00:00Z
+inline bool clock_can_read(std::int64_t ms_since_epoch) {
+  return ms_since_epoch >= 0 && ms_since_epoch < kLatestClockMs;
+}
 
 }  // namespace relaymock

@@ -275,3 +275,23 @@ scenarios:
     assert r.api("GET", "/healthz")[0] == 200
     status, body = r.api("GET", "/api/v1/scenarios")
     assert body["scenarios"][0]["fired"] == 1
+
+
+@pytest.mark.parametrize("body", [{"advance": "4503599627370495ms"}, {"advance": "52000000d"},
+                                  {"advance": "300000d"}])
+def test_a_clock_move_past_what_dates_can_hold_is_refused(relay, body):
+    # 2^52 ms is a valid duration, but added to the system clock it wrapped
+    # the nanosecond count (UBSan abort; the clock read year 1688).
+    code, e = relay.api("POST", "/api/v1/clock", body)
+    assert code == 400 and "1970" in e["error"] and "2200" in e["error"], e
+    code, c = relay.api("GET", "/api/v1/clock")
+    assert code == 200 and abs(c["offset_seconds"]) < 0.001 and c["now"][:2] == "20"
+    # Moves that add up past the bound are refused too, one step at a time.
+    assert relay.api("POST", "/api/v1/clock", {"set": "2200-12-31T00:00:00Z"})[0] == 200
+    code, e = relay.api("POST", "/api/v1/clock", {"advance": "2d"})
+    assert code == 400 and "2200" in e["error"]
+    assert relay.api("GET", "/api/v1/clock")[1]["now"].startswith("2200-12-31")
+    with smtplib.SMTP("127.0.0.1", relay.ports["plain"], timeout=10) as s:
+        s.login("app", "secret")
+        s.sendmail("a@example.com", ["b@example.org"], "From: a@example.com\r\nSubject: late\r\n\r\nbody\r\n")
+    assert relay.api("GET", "/healthz")[0] == 200
