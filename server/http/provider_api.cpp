@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 #include <cctype>
 #include <random>
+#include <set>
 
 #include "config/loader.hpp"
 #include "util/log.hpp"
@@ -37,6 +38,42 @@ namespace {
 // The provider's limits for /email/send.
 constexpr std::size_t kMaxTo = 100;
 constexpr std::size_t kMaxCcBcc = 100;
+// relaymock's own bounds (the provider documents none): a header line, a
+// Content-ID and a filename parameter must all fit SMTP's 998 octets.
+constexpr std::size_t kMaxHeaderName = 100;
+constexpr std::size_t kMaxFilename = 255;
+constexpr std::size_t kMaxMediaToken = 127;  // RFC 6838 4.2
+
+// A header the API writes itself from a request field: a custom header of
+// that name would make a second one (or, for Bcc, show the hidden copies).
+const char* api_field_of(std::string_view lower_name) {
+  static const std::pair<std::string_view, const char*> kFields[] = {
+      {"from", "sender"}, {"to", "to"}, {"cc", "cc"}, {"bcc", "bcc"}, {"subject", "subject"},
+      {"date", "the time it is sent"}, {"message-id", "the email_id"}};
+  for (const auto& [n, f] : kFields)
+    if (n == lower_name) return f;
+  return nullptr;
+}
+
+// The other fields RFC 5322 3.6 allows at most once.
+bool once_only(std::string_view lower_name) {
+  return lower_name == "sender" || lower_name == "reply-to" || lower_name == "in-reply-to" ||
+         lower_name == "references";
+}
+
+// type/subtype, both RFC 2045 tokens, nothing after (a parameter or a quote
+// would pass into the Content-Type the API writes).
+bool media_type(std::string_view t) {
+  auto token = [](std::string_view s) {
+    if (s.empty() || s.size() > kMaxMediaToken) return false;
+    for (unsigned char c : s)
+      if (c <= 32 || c >= 127 || std::string_view("()<>@,;:\\\"/[]?=").find(static_cast<char>(c)) != std::string_view::npos)
+        return false;
+    return true;
+  };
+  auto slash = t.find('/');
+  return slash != std::string_view::npos && token(t.substr(0, slash)) && token(t.substr(slash + 1));
+}
 
 const char* const kPermissionDenied = "E_ApiResponseCodes.ENDPOINT_PERMISSION_DENIED";
 const char* const kNonValidating = "E_ApiResponseCodes.NON_VALIDATING_IN_PAYLOAD";
@@ -204,6 +241,11 @@ bool read_files(const json::object& body, const char* name, std::vector<mime::Fi
       fail = field_error(name, where + ".filename is required: a file name without line breaks, quotes or <>");
       return false;
     }
+    if (fn->as_string().size() > kMaxFilename) {
+      fail = field_error(name, where + ".filename is " + std::to_string(fn->as_string().size()) +
+                                   " bytes; a file name may have at most 255");
+      return false;
+    }
     if (!blob || !blob->is_string()) {
       fail = field_error(name, where + ".fileblob is required: the file's bytes in base64");
       return false;
@@ -216,8 +258,11 @@ bool read_files(const json::object& body, const char* name, std::vector<mime::Fi
     f.filename = std::string(fn->as_string());
     f.data = std::move(*data);
     if (mt && !mt->is_null()) {
-      if (!mt->is_string() || has_line_break(mt->as_string()) || mt->as_string().find('/') == json::string::npos) {
-        fail = field_error(name, where + ".mimetype must be a type/subtype such as application/pdf");
+      if (!mt->is_string() || !media_type(mt->as_string())) {
+        std::string shown = mt->is_string() ? std::string(mt->as_string().subview(0, 40)) : std::string("(not text)");
+        fail = field_error(name, where + ".mimetype '" + utf8_clean(shown) +
+                                     "' is not a type/subtype such as application/pdf (RFC 2045 tokens of at most 127 "
+                                     "characters, no parameters)");
         return false;
       }
       f.mimetype = std::string(mt->as_string());
@@ -225,6 +270,16 @@ bool read_files(const json::object& body, const char* name, std::vector<mime::Fi
     out.push_back(std::move(f));
   }
   return true;
+}
+
+// "Bcc:", or "Bcc :" with blanks before the colon (RFC 5322's obsolete
+// syntax, which the reader accepts and delivers to).
+bool is_bcc_field(std::string_view line) {
+  auto colon = line.find(':');
+  if (colon == std::string_view::npos) return false;
+  auto name = line.substr(0, colon);
+  while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
+  return ascii_lower(name) == "bcc";
 }
 
 // The header section of `content`, without its Bcc field(s): what a
@@ -245,7 +300,7 @@ std::string without_bcc(std::string_view content) {
       return out;
     }
     bool continuation = line.front() == ' ' || line.front() == '\t';
-    if (!continuation) skipping = bare.size() >= 4 && ascii_lower(bare.substr(0, 4)) == "bcc:";
+    if (!continuation) skipping = is_bcc_field(bare);
     if (!skipping) out.append(line);
     pos = end;
   }
@@ -361,6 +416,7 @@ asio::awaitable<Response> provider_api(ApiContext& ctx, const Request& req, cons
     if (auto* ch = body.if_contains("custom_headers"); ch && !ch->is_null()) {
       if (!ch->is_array()) co_return fail(field_error("custom_headers", "custom_headers must be a list of {header, value}"));
       std::size_t i = 0;
+      std::set<std::string> once_seen;
       for (const auto& item : ch->as_array()) {
         std::string where = "custom_headers[" + std::to_string(i++) + "]";
         auto* h = item.is_object() ? item.as_object().if_contains("header") : nullptr;
@@ -371,11 +427,19 @@ asio::awaitable<Response> provider_api(ApiContext& ctx, const Request& req, cons
         bool name_ok = !name.empty();
         for (char c : name) name_ok = name_ok && c > 32 && c < 127 && c != ':';
         if (!name_ok) co_return fail(field_error("custom_headers", where + ".header '" + name + "' is not a header field name"));
+        if (name.size() > kMaxHeaderName)
+          co_return fail(field_error("custom_headers", where + ".header is longer than 100 characters"));
         std::string lower = ascii_lower(name);
         if (lower == "content-type" || lower == "content-transfer-encoding" || lower == "mime-version")
           co_return fail(field_error("custom_headers", where + ": " + name +
                                                            " is set by the API from the body and attachments; it "
                                                            "cannot be a custom header"));
+        if (auto from = api_field_of(lower))
+          co_return fail(field_error("custom_headers", where + ": " + name + " is set by the API from " + from +
+                                                           "; it cannot be a custom header"));
+        if (once_only(lower) && !once_seen.insert(lower).second)
+          co_return fail(field_error("custom_headers", where + ": " + name +
+                                                           " may appear only once in a message (RFC 5322 3.6)"));
         std::string value(val->as_string());
         if (has_line_break(value)) co_return fail(field_error("custom_headers", where + ".value must not contain line breaks"));
         m.custom_headers.emplace_back(std::move(name), std::move(value));

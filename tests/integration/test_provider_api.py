@@ -328,3 +328,73 @@ def test_nodejs_client_shape(relay):
     assert d["envelope_to"] == ["a@example.org", "b@example.org"]
     assert d["html"] == "<p>Hi</p>\r\n"  # a message body ends with a line break, as SMTP carries it
     assert d["text"] is None
+
+
+def longest_line(raw):
+    return max(len(line) for line in raw.split(b"\r\n"))
+
+
+@pytest.mark.parametrize("header", ["Bcc :", "bcc\t:", "BCC  :"])
+def test_mime_bcc_with_space_before_the_colon_never_reaches_the_message(relay, header):
+    # RFC 5322's obsolete syntax allows blanks before the colon; the reader
+    # delivered to such a Bcc but the header stayed in the captured copy.
+    msg = (f"From: ops@example.com\r\nTo: a@example.org\r\n{header} hidden@example.org,\r\n more@example.org\r\n"
+           "Subject: s\r\n\r\nbody\r\n").encode()
+    code, resp = v3(relay, "/v3/email/mime", {"mime_email": base64.b64encode(msg).decode()})
+    assert code == 200 and resp["data"]["succeeded"] == 3, resp
+    mid = resp["data"]["email_id"]
+    _, d = relay.api("GET", f"/api/v1/messages/{mid}")
+    assert sorted(d["envelope_to"]) == ["a@example.org", "hidden@example.org", "more@example.org"]
+    _, raw = http_request(relay.http_port, "GET", f"/api/v1/messages/{mid}/raw", raw=True)
+    assert b"hidden@" not in raw and b"more@" not in raw and raw.endswith(b"Subject: s\r\n\r\nbody\r\n"), raw
+
+
+@pytest.mark.parametrize("custom,text", [
+    ([{"header": "From", "value": "boss@example.com"}], "set by the API from sender"),
+    ([{"header": "subject", "value": "other"}], "set by the API from subject"),
+    ([{"header": "To", "value": "x@example.org"}], "set by the API from to"),
+    ([{"header": "Bcc", "value": "x@example.org"}], "set by the API from bcc"),
+    ([{"header": "Message-ID", "value": "<a@b>"}], "set by the API"),
+    ([{"header": "Reply-To", "value": "a@example.com"}, {"header": "reply-to", "value": "b@example.com"}],
+     "may appear only once"),
+    ([{"header": "X-" + "h" * 120, "value": "v"}], "longer than 100"),
+])
+def test_custom_headers_cannot_duplicate_single_fields(relay, custom, text):
+    code, resp = v3(relay, "/v3/email/send", {"sender": "a@example.com", "to": ["b@example.org"], "subject": "s",
+                                             "text_body": "t", "custom_headers": custom})
+    assert code == 400, resp
+    assert resp["data"]["field_validation_errors"]["fieldname"] == "custom_headers"
+    assert text in resp["data"]["error"], resp
+    assert relay.api("GET", "/api/v1/messages")[1]["total"] == 0
+
+
+@pytest.mark.parametrize("field,item,text", [
+    ("attachments", {"filename": "a.txt", "fileblob": "aGk=", "mimetype": 'text/plain"; name="evil.exe'},
+     "not a type/subtype"),
+    ("attachments", {"filename": "a.txt", "fileblob": "aGk=", "mimetype": "text/plain; charset=utf-8"},
+     "not a type/subtype"),
+    ("attachments", {"filename": "a.txt", "fileblob": "aGk=", "mimetype": "text/" + "p" * 200}, "not a type/subtype"),
+    ("inlines", {"filename": "f" * 300 + ".png", "fileblob": "aGk=", "mimetype": "image/png"}, "255"),
+    ("attachments", {"filename": "f" * 300 + ".txt", "fileblob": "aGk=", "mimetype": "text/plain"}, "255"),
+])
+def test_file_types_and_names_are_checked(relay, field, item, text):
+    code, resp = v3(relay, "/v3/email/send", {"sender": "a@example.com", "to": ["b@example.org"], "subject": "s",
+                                             "html_body": "<img src='cid:x'>", field: [item]})
+    assert code == 400, resp
+    assert resp["data"]["field_validation_errors"]["fieldname"] == field
+    assert text in resp["data"]["error"], resp
+
+
+def test_what_the_api_writes_keeps_within_998_octets_a_line(relay):
+    code, resp = v3(relay, "/v3/email/send", {
+        "sender": "N" * 900 + " <a@example.com>", "to": ["b@example.org"], "subject": "s" * 3000,
+        "text_body": "x" * 5000, "html_body": "<p>" + "y" * 5000,
+        "custom_headers": [{"header": "X-Long", "value": "v" * 3000}, {"header": "X-" + "n" * 98, "value": "w" * 990}],
+        "inlines": [{"filename": "i" * 251 + ".png", "fileblob": "aGk=", "mimetype": "image/png"}],
+        "attachments": [{"filename": "a" * 251 + ".txt", "fileblob": "aGk=", "mimetype": "text/" + "p" * 127}]})
+    assert code == 200, resp
+    mid = resp["data"]["email_id"]
+    _, raw = http_request(relay.http_port, "GET", f"/api/v1/messages/{mid}/raw", raw=True)
+    assert longest_line(raw) <= 998, longest_line(raw)
+    _, d = relay.api("GET", f"/api/v1/messages/{mid}")
+    assert d["subject"] == "s" * 3000

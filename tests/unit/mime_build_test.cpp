@@ -170,3 +170,31 @@ TEST(MimeBuild, EverythingReadsBack) {
   EXPECT_NE(msg.find("Content-Type: multipart/alternative"), std::string::npos);
   EXPECT_NE(msg.find("Content-ID: <logo.png>"), std::string::npos);
 }
+
+// The API bounds a file name to 255 bytes, a media type to 127/127 and a
+// header name to 100: at those bounds every line the writer makes fits 998.
+TEST(MimeBuild, EveryFieldAtTheApisBoundsFitsALine) {
+  std::vector<std::function<void(OutgoingMessage&)>> cases = {
+      [](OutgoingMessage& m) { m.subject = std::string(2000, 's'); },
+      [](OutgoingMessage& m) { m.from = std::string(1500, 'n') + " <ops@example.com>"; },
+      [](OutgoingMessage& m) { m.to = {std::string(64, 'a') + "@" + std::string(251, 'd') + ".org"}; },
+      [](OutgoingMessage& m) { for (int i = 0; i < 100; ++i) m.to.push_back("u" + std::to_string(i) + "@example.org"); },
+      [](OutgoingMessage& m) { m.text = std::string(5000, 'x'); },
+      [](OutgoingMessage& m) { m.html = std::string(5000, 'x'); },
+      [](OutgoingMessage& m) { m.attachments = {{std::string(251, 'f') + ".txt", "text/" + std::string(127, 'p'), "d"}}; },
+      [](OutgoingMessage& m) { m.html = "<img>"; m.inlines = {{std::string(251, 'f') + ".png", "image/png", "d"}}; },
+      [](OutgoingMessage& m) { m.custom_headers = {{"X-" + std::string(98, 'h'), std::string(990, 'v')}}; },
+      [](OutgoingMessage& m) {
+        std::string v;
+        for (int i = 0; i < 800; ++i) v += "\xC3\xA9";
+        m.custom_headers = {{"X-U", v}};
+      },
+  };
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    auto m = basic();
+    m.text = "x";
+    cases[i](m);
+    auto msg = build_message(m, counter());
+    EXPECT_LE(longest_line(msg), 998u) << "case " << i;
+  }
+}
