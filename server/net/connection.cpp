@@ -211,13 +211,14 @@ asio::awaitable<void> Connection::run() {
         co_await flush();
         break;
       }
-      // Deadlines run per command (not per read) and for the whole of DATA.
-      if (session_->in_content()) {
+      // Deadlines run per command (not per read) and for the whole of a
+      // message: DATA's content, or every chunk of a BDAT sequence.
+      if (session_->in_message()) {
         if (!was_content) set_deadline(setup_.timeouts.data);
       } else if (was_content || session_->commands_seen() != seen) {
         set_deadline(setup_.timeouts.command);
       }
-      was_content = session_->in_content();
+      was_content = session_->in_message();
       seen = session_->commands_seen();
       co_await pause(session_->take_delay());  // AUTH slowdown, a scenario's delay
       ok = co_await flush();

@@ -805,7 +805,7 @@ void Session::reset_session() {
 
 void Session::timeout() {
   end_with(Reply{421, "4.4.2",
-                 in_content() ? settings_.hostname + " SMTP incoming data timeout - closing connection."
+                 in_message() ? settings_.hostname + " SMTP incoming data timeout - closing connection."
                               : settings_.hostname + ": SMTP command timeout - closing connection"},
            "timeout");
 }

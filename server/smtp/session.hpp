@@ -172,6 +172,10 @@ class Session {
   void tls_started();
 
   bool in_content() const { return mode_ == Mode::Data || mode_ == Mode::BdatChunk; }
+  // From DATA's go-ahead or the first BDAT chunk to the message's end: a
+  // BDAT sequence stays in it between chunks, so timeouts.data bounds the
+  // whole of it (each BDAT is a command, and would restart that deadline).
+  bool in_message() const { return in_content() || (tx_ && tx_->bdat_started); }
   std::uint64_t commands_seen() const { return commands_; }
   // Replies with a 4xx or 5xx code sent so far, whoever decided them.
   std::uint64_t errors_sent() const { return errors_; }

@@ -188,6 +188,36 @@ def test_deadlines_cut_off_silent_slow_and_stalled_clients(make_relay):
     s.close()
 
 
+def test_a_bdat_sequence_without_last_is_bounded_by_the_data_deadline(make_relay):
+    # Each BDAT is a command, so the command deadline restarted with every
+    # chunk: a chunk every second kept the transaction open for good.
+    relay = make_relay(SHORT, listeners=("plain",))
+    w = Wire(relay.ports["plain"])
+    w.line()
+    w.send("EHLO c.example\r\n")
+    assert "250-CHUNKING" in w.reply()
+    w.send("AUTH PLAIN AGFwcABzZWNyZXQ=\r\n")
+    w.line()
+    w.send("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\n")
+    w.line(), w.line()
+    start = time.time()
+    replies = []
+    try:
+        for _ in range(12):  # 12 s if nothing cut it off; the data deadline is 3 s
+            w.send("BDAT 2\r\nxx")
+            line = w.line()
+            replies.append(line)
+            if not line.startswith("250"):
+                break
+            time.sleep(1)
+    except OSError:
+        pass
+    assert replies[-1] == "421 relaymock.test SMTP incoming data timeout - closing connection.", replies
+    assert 2.5 < time.time() - start < 6, time.time() - start
+    assert w.closed()
+    assert relay.api("GET", "/api/v1/messages")[1]["total"] == 0
+
+
 def test_a_client_that_never_reads_is_cut_off_at_the_deadline(make_relay):
     relay = make_relay(SHORT, listeners=("plain",))
     s = socket.create_connection(("127.0.0.1", relay.ports["plain"]), timeout=10)
