@@ -774,6 +774,20 @@ void read_http(Reader& r, const YAML::Node& n, Http& h) {
   h.port = static_cast<std::uint16_t>(p);
 }
 
+// A durable store keeps each message as one SQLite blob, which holds at
+// most SQLITE_MAX_LENGTH bytes (1,000,000,000 in Debian's build): a larger
+// message could be accepted at SIZE and then fail to be stored.
+constexpr std::uint64_t kMaxDurableMessage = 1'000'000'000;
+
+void check_store_holds_messages(Reader& r, const YAML::Node& root, const Config& c) {
+  if (c.storage.path.empty() || c.server.max_message_size <= kMaxDurableMessage) return;
+  const YAML::Node server = root["server"];
+  r.error(server["max_message_size"],
+          "server.max_message_size " + std::to_string(c.server.max_message_size) +
+              " is more than a durable store holds in one message (" + std::to_string(kMaxDurableMessage) +
+              " bytes, SQLite's limit for a blob); lower it, or leave storage.path empty to keep messages in memory");
+}
+
 void read_storage(Reader& r, const YAML::Node& n, Storage& s) {
   if (!r.map(n, "storage", {"path", "max_messages", "max_bytes"})) return;
   r.string(n["path"], "storage.path", s.path);
@@ -827,6 +841,7 @@ LoadResult load_config_text(std::string_view yaml, const std::string& source, bo
     read_storage(r, root["storage"], res.config.storage);
     read_log(r, root["log"], res.config.log);
     read_scenarios(r, root["scenarios"], res.config.scenarios);
+    check_store_holds_messages(r, root, res.config);
   }
   if (res.config.server.hostname.empty()) res.config.server.hostname = machine_name();
   std::stable_sort(res.problems.begin(), res.problems.end(), [](const Problem& a, const Problem& b) {
