@@ -70,6 +70,10 @@ void MailStore::add(std::shared_ptr<Message> m, const std::vector<UsageRow>& usa
     std::string().swap(m->content);
   } else if (spool) {
     m->spooled = std::move(spool);  // memory mode: the file lives as long as the message
+  } else if (m->content.capacity() > m->content.size() + m->content.size() / 8 + 4096) {
+    // The session reserved room for a declared SIZE=; a client may declare
+    // 50 MB and send 50 bytes. A kept message holds only what it holds.
+    m->content.shrink_to_fit();
   }
   for (std::size_t i = 0; i < evict.size(); ++i) {
     bytes_ -= messages_.front()->size;
