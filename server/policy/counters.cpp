@@ -7,11 +7,18 @@ std::int64_t ms_of(TimePoint t) {
 }
 }  // namespace
 
-void Counters::roll_cycle(const Cycle& cycle) {
-  if (cycle.start != cycle_start_) {
-    cycle_start_ = cycle.start;
-    quota_used_ = 0;
-  }
+namespace {
+std::int64_t day_of(std::int64_t ms) {
+  constexpr std::int64_t kDay = 86'400'000;
+  return ms >= 0 ? ms / kDay : -((-ms + kDay - 1) / kDay);
+}
+}  // namespace
+
+std::uint64_t Counters::used_in(const Cycle& cycle) const {
+  std::uint64_t n = 0;
+  auto end = quota_days_.lower_bound(day_of(ms_of(cycle.end)));
+  for (auto it = quota_days_.lower_bound(day_of(ms_of(cycle.start))); it != end; ++it) n += it->second;
+  return n;
 }
 
 void Counters::prune(Window& w, std::int64_t now_ms, std::int64_t per_ms) {
@@ -25,9 +32,10 @@ void Counters::prune(Window& w, std::int64_t now_ms, std::int64_t per_ms) {
 Counters::Check Counters::reserve(const std::string& key, const std::optional<config::RateLimit>& rate,
                                   const std::optional<std::uint64_t>& quota, const Cycle& cycle, TimePoint now) {
   std::lock_guard lock(mutex_);
-  roll_cycle(cycle);
-  if (quota && quota_used_ + quota_reserved_ + 1 > *quota)
-    return {Block::Quota, quota_used_, quota_reserved_, *quota};
+  if (quota) {
+    auto used = used_in(cycle);
+    if (used + quota_reserved_ + 1 > *quota) return {Block::Quota, used, quota_reserved_, *quota};
+  }
   Window* w = nullptr;
   if (rate) {
     w = &windows_[key];
@@ -41,16 +49,16 @@ Counters::Check Counters::reserve(const std::string& key, const std::optional<co
 }
 
 void Counters::commit(const std::string& key, const std::optional<config::RateLimit>& rate, std::uint64_t n,
-                      const Cycle& cycle, TimePoint now) {
+                      TimePoint now) {
   if (n == 0) return;
   std::lock_guard lock(mutex_);
-  roll_cycle(cycle);
+  auto t = ms_of(now);
   quota_reserved_ -= std::min(quota_reserved_, n);
-  quota_used_ += n;
+  quota_days_[day_of(t)] += n;
+  if (quota_days_.size() > kQuotaDaysKept) quota_days_.erase(quota_days_.begin());
   auto& w = windows_[key];
   w.reserved -= std::min(w.reserved, n);
   if (!rate) return;
-  auto t = ms_of(now);
   prune(w, t, rate->per.count());
   if (!w.events.empty() && w.events.back().first == t) w.events.back().second += n;
   else w.events.emplace_back(t, n);
@@ -67,8 +75,7 @@ void Counters::release(const std::string& key, std::uint64_t n) {
 
 std::uint64_t Counters::quota_used(const Cycle& cycle) {
   std::lock_guard lock(mutex_);
-  roll_cycle(cycle);
-  return quota_used_;
+  return used_in(cycle);
 }
 
 RateUsage Counters::rate_usage(const std::string& key, const config::RateLimit& rate, TimePoint now) {
@@ -87,7 +94,7 @@ RateUsage Counters::rate_usage(const std::string& key, const config::RateLimit& 
 
 void Counters::clear() {
   std::lock_guard lock(mutex_);
-  quota_used_ = 0;
+  quota_days_.clear();
   for (auto& [k, w] : windows_) {
     w.events.clear();
     w.sum = 0;

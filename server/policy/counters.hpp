@@ -25,6 +25,10 @@ struct RateUsage {
 
 class Counters {
  public:
+  // Days of quota history kept (about three years): bounded memory whatever
+  // the clock does; older days fall out first.
+  static constexpr std::size_t kQuotaDaysKept = 1100;
+
   enum class Block { None, Quota, Rate };
   struct Check {
     Block block = Block::None;
@@ -35,10 +39,10 @@ class Counters {
   // limit (either may be absent), or says which one it would pass.
   Check reserve(const std::string& key, const std::optional<config::RateLimit>& rate,
                 const std::optional<std::uint64_t>& quota, const Cycle& cycle, TimePoint now);
-  // A message was accepted: its reserved recipients become counted ones.
-  // Only identities with a rate limit keep per-recipient history.
-  void commit(const std::string& key, const std::optional<config::RateLimit>& rate, std::uint64_t n,
-              const Cycle& cycle, TimePoint now);
+  // A message was accepted: its reserved recipients become counted ones,
+  // on the day of `now` for the quota and at `now` for a rate limit. Only
+  // identities with a rate limit keep per-recipient history.
+  void commit(const std::string& key, const std::optional<config::RateLimit>& rate, std::uint64_t n, TimePoint now);
   // A transaction ended without delivery.
   void release(const std::string& key, std::uint64_t n);
 
@@ -52,12 +56,15 @@ class Counters {
     std::uint64_t sum = 0;
     std::uint64_t reserved = 0;
   };
-  void roll_cycle(const Cycle& cycle);
   static void prune(Window& w, std::int64_t now_ms, std::int64_t per_ms);
+  std::uint64_t used_in(const Cycle& cycle) const;
 
   std::mutex mutex_;
-  TimePoint cycle_start_{};
-  std::uint64_t quota_used_ = 0;
+  // Recipients counted per UTC day (days since the epoch). A cycle starts
+  // at 00:00 UTC, so any cycle is a run of whole days: a reload that moves
+  // cycle_day, or a clock set into another cycle and back, reads the count
+  // again rather than starting it over.
+  std::map<std::int64_t, std::uint64_t> quota_days_;
   std::uint64_t quota_reserved_ = 0;
   std::map<std::string, Window> windows_;
 };

@@ -58,8 +58,7 @@ std::optional<config::RateLimit> Engine::rate_limit_of(const std::string& key) c
 }
 
 void Engine::replay(const std::string& key, std::uint64_t recipients, TimePoint at) const {
-  auto cfg = config();
-  counters_.commit(key, rate_limit_of(key), recipients, cycle_containing(at, cfg->account.cycle_day), at);
+  counters_.commit(key, rate_limit_of(key), recipients, at);
 }
 
 const char* route_kind_name(SenderRoute::Kind k) {
@@ -312,9 +311,7 @@ Decision Engine::check_content(const Identity& id, const mime::From& from_header
 }
 
 void Engine::commit(const Identity& id, std::uint64_t n) const {
-  auto cfg = config();
-  auto now = clock_.now();
-  counters_.commit(id.key(), id.rate_limit, n, cycle_containing(now, cfg->account.cycle_day), now);
+  counters_.commit(id.key(), id.rate_limit, n, clock_.now());
 }
 
 void Engine::release(const Identity& id, std::uint64_t n) const { counters_.release(id.key(), n); }

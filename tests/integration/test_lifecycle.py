@@ -138,3 +138,89 @@ def test_oversized_message_refused_and_session_usable(make_relay):
     assert [w.line() for _ in range(3)][2].startswith("354")
     w.send("From: a@example.com\r\n\r\nsmall\r\n.\r\n")
     assert w.line().startswith("250 OK id=")
+
+
+def quota_relay(make_relay, cycle_day=1):
+    return make_relay(f"""
+account: {{ verified_domains: [example.com], quota: {{ monthly: 10, cycle_day: {cycle_day} }} }}
+ip_auth: [{{ ip: 127.0.0.1 }}]
+""", listeners=("plain",))
+
+
+def send_to(relay, n):
+    """One message to n recipients; how many were accepted."""
+    with smtplib.SMTP("127.0.0.1", relay.ports["plain"], timeout=10) as s:
+        s.ehlo()
+        assert s.mail("a@example.com")[0] == 250
+        ok = sum(s.rcpt(f"r{i}@example.org")[0] == 250 for i in range(n))
+        if ok:
+            assert s.data("From: a@example.com\r\n\r\nx\r\n")[0] == 250
+        return ok
+
+
+def test_a_reload_that_moves_the_cycle_day_keeps_the_count(make_relay):
+    relay = quota_relay(make_relay)
+    assert relay.api("POST", "/api/v1/clock", {"set": "2026-12-15T12:00:00Z"})[0] == 200
+    assert send_to(relay, 6) == 6
+    with open(relay.config) as f:
+        good = f.read()
+    with open(relay.config, "w") as f:
+        f.write(good.replace("cycle_day: 1", "cycle_day: 10"))
+    code, c = relay.api("POST", "/api/v1/config/reload")
+    assert code == 200 and c["account"]["quota"]["cycle_day"] == 10
+    u = relay.api("GET", "/api/v1/usage")[1]
+    # The 6 were sent on the 15th: inside the new cycle (10 Dec - 10 Jan) too.
+    assert u["cycle_start"] == "2026-12-10T00:00:00.000Z" and u["cycle_used"] == 6, u
+    assert send_to(relay, 6) == 4
+    # Cycle day 20: the 15th lies in 20 Nov - 20 Dec, so all 10 count; the
+    # cycle from 20 Dec counts none of them.
+    with open(relay.config, "w") as f:
+        f.write(good.replace("cycle_day: 1", "cycle_day: 20"))
+    assert relay.api("POST", "/api/v1/config/reload")[0] == 200
+    u = relay.api("GET", "/api/v1/usage")[1]
+    assert u["cycle_start"] == "2026-11-20T00:00:00.000Z" and u["cycle_used"] == 10, u
+    assert relay.api("POST", "/api/v1/clock", {"set": "2026-12-20T00:00:00Z"})[0] == 200
+    assert relay.api("GET", "/api/v1/usage")[1]["cycle_used"] == 0
+
+
+def test_a_look_at_the_previous_cycle_loses_nothing(make_relay):
+    relay = quota_relay(make_relay)
+    assert relay.api("POST", "/api/v1/clock", {"set": "2026-12-15T12:00:00Z"})[0] == 200
+    assert send_to(relay, 6) == 6
+    assert relay.api("POST", "/api/v1/clock", {"set": "2026-11-20T12:00:00Z"})[0] == 200
+    u = relay.api("GET", "/api/v1/usage")[1]
+    assert u["cycle_start"] == "2026-11-01T00:00:00.000Z" and u["cycle_used"] == 0, u
+    assert send_to(relay, 2) == 2  # counted in November
+    assert relay.api("POST", "/api/v1/clock", {"set": "2026-12-15T13:00:00Z"})[0] == 200
+    assert relay.api("GET", "/api/v1/usage")[1]["cycle_used"] == 6
+    assert send_to(relay, 8) == 4  # 10 in December, never 14
+    assert relay.api("POST", "/api/v1/clock", {"set": "2026-11-25T00:00:00Z"})[0] == 200
+    assert relay.api("GET", "/api/v1/usage")[1]["cycle_used"] == 2
+
+
+def test_a_reload_mid_transaction_that_moves_the_ip_entry_leaks_no_reservation(make_relay):
+    # The transaction's reservations used to be released against the entry
+    # that matched after the reload: the first entry kept 2 for good and
+    # let only 3 of its 5 through afterwards.
+    relay = make_relay("""
+account: { verified_domains: [example.com] }
+ip_auth: [{ ip: 127.0.0.0/8, rate_limit: { count: 5, per: 1h } }]
+""", listeners=("plain",))
+    with open(relay.config) as f:
+        good = f.read()
+    s = smtplib.SMTP("127.0.0.1", relay.ports["plain"], timeout=10)
+    s.ehlo()
+    assert s.mail("a@example.com")[0] == 250
+    assert s.rcpt("r1@example.org")[0] == 250 and s.rcpt("r2@example.org")[0] == 250
+    with open(relay.config, "w") as f:
+        f.write(good.replace("ip_auth: [", "ip_auth: [{ ip: 127.0.0.1, rate_limit: { count: 5, per: 1h } }, "))
+    assert relay.api("POST", "/api/v1/config/reload")[0] == 200
+    assert s.rcpt("r3@example.org")[0] == 250  # reserved against the new entry
+    assert s.rset()[0] == 250
+    s.quit()
+    with open(relay.config, "w") as f:
+        f.write(good)
+    assert relay.api("POST", "/api/v1/config/reload")[0] == 200
+    limits = relay.api("GET", "/api/v1/usage")[1]["rate_limits"]
+    assert [(l["used"], l["in_open_transactions"]) for l in limits] == [(0, 0)], limits
+    assert send_to(relay, 6) == 5

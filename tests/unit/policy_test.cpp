@@ -347,3 +347,21 @@ TEST(Policy, TheFromRuleChecksWhatTheStoreShows) {
 }
 
 }  // namespace
+
+// The quota history is per UTC day, bounded, and read by whatever cycle asks.
+TEST(Policy, QuotaHistoryIsPerDayAndBounded) {
+  policy::Counters c;
+  auto start = at(2020, 1, 1, 12);
+  for (int d = 0; d < 1200; ++d) c.commit("user:app", std::nullopt, 1, start + std::chrono::hours(24 * d));
+  // The oldest 100 days fell out; a month near the end holds one per day.
+  EXPECT_EQ(c.quota_used({start, start + std::chrono::hours(24 * 100)}), 0u);
+  auto late = policy::cycle_containing(start + std::chrono::hours(24 * 1150), 1);
+  auto days = std::chrono::duration_cast<std::chrono::hours>(late.end - late.start).count() / 24;
+  EXPECT_EQ(c.quota_used(late), static_cast<std::uint64_t>(days));
+  // Two cycle days over the same history: each counts its own days.
+  c.clear();
+  c.commit("user:app", std::nullopt, 4, at(2026, 12, 15, 9));
+  EXPECT_EQ(c.quota_used(policy::cycle_containing(at(2026, 12, 16), 1)), 4u);
+  EXPECT_EQ(c.quota_used(policy::cycle_containing(at(2026, 12, 16), 15)), 4u);
+  EXPECT_EQ(c.quota_used(policy::cycle_containing(at(2026, 12, 16), 16)), 0u);
+}
