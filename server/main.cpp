@@ -224,6 +224,17 @@ int run(const std::optional<std::string>& path) {
                                    " ms) puts the clock outside 1970-2200; reset it with a new store");
         clock.set_offset(std::chrono::milliseconds(*off));
       }
+      // Recipients older than every rate window count only for the quota,
+      // by day; that keeps the history (and this replay) small however long
+      // the store has been in use.
+      {
+        auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock.now().time_since_epoch()).count();
+        auto [before, after] = durable->compact_usage(
+            now_ms - engine.longest_rate_window().count(),
+            now_ms - static_cast<std::int64_t>(policy::Counters::kQuotaDaysKept) * 86'400'000);
+        if (before != after)
+          logger().info("usage history compacted", {{"rows_before", std::to_string(before)}, {"rows_after", std::to_string(after)}});
+      }
       for (const auto& u : durable->load_usage())
         engine.replay(u.key, u.n, TimePoint(std::chrono::milliseconds(u.at_ms)));
     }

@@ -42,6 +42,18 @@ std::optional<std::string> static_unroutable(const config::SenderVerification& s
 
 }  // namespace
 
+Millis Engine::longest_rate_window() const {
+  auto cfg = config();
+  Millis longest{0};
+  auto take = [&](const std::optional<config::RateLimit>& r) {
+    if (r) longest = std::max(longest, r->per);
+  };
+  for (const auto& u : cfg->smtp_users) take(u.rate_limit);
+  for (const auto& e : cfg->ip_auth) take(e.rate_limit);
+  for (const auto& k : cfg->api_keys) take(k.rate_limit);
+  return longest;
+}
+
 std::optional<config::RateLimit> Engine::rate_limit_of(const std::string& key) const {
   auto cfg = config();
   if (key.rfind("user:", 0) == 0) {

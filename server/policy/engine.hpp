@@ -78,6 +78,9 @@ class Engine {
   void replay(const std::string& key, std::uint64_t recipients, TimePoint at) const;
   // The rate limit configured for a counter key, if any.
   std::optional<config::RateLimit> rate_limit_of(const std::string& key) const;
+  // The longest `per` of any rate limit in the config (0 without any): how
+  // far back counted recipients are needed one by one.
+  Millis longest_rate_window() const;
   void release(const Identity& id, std::uint64_t recipients) const;
 
   const Clock& clock() const { return clock_; }

@@ -290,6 +290,42 @@ Durable::Corrupt Durable::corrupt() const {
   return corrupt_;
 }
 
+std::pair<std::uint64_t, std::uint64_t> Durable::compact_usage(std::int64_t exact_after_ms,
+                                                               std::int64_t keep_after_ms) {
+  std::lock_guard lock(mutex_);
+  auto count = [&] {
+    Stmt st(db_, cache_, "SELECT count(*) FROM usage");
+    st.step();
+    return static_cast<std::uint64_t>(st.column_int(0));
+  };
+  auto before = count();
+  exec("BEGIN IMMEDIATE");
+  try {
+    Stmt(db_, cache_, "DELETE FROM usage WHERE at_ms < ?").integer(1, keep_after_ms).run();
+    exec("CREATE TEMP TABLE IF NOT EXISTS usage_days(at_ms INTEGER NOT NULL, n INTEGER NOT NULL)");
+    exec("DELETE FROM temp.usage_days");
+    // Day rows are kept too (re-summed), so compaction is idempotent. Only
+    // well-formed rows move; the others stay where load_usage reports them.
+    Stmt(db_, cache_,
+         "INSERT INTO temp.usage_days SELECT (at_ms / 86400000) * 86400000, SUM(n) FROM usage WHERE at_ms < ? AND "
+         "typeof(at_ms) = 'integer' AND typeof(n) = 'integer' AND n > 0 GROUP BY at_ms / 86400000")
+        .integer(1, exact_after_ms)
+        .run();
+    Stmt(db_, cache_,
+         "DELETE FROM usage WHERE at_ms < ? AND typeof(at_ms) = 'integer' AND typeof(n) = 'integer' AND n > 0")
+        .integer(1, exact_after_ms)
+        .run();
+    Stmt(db_, cache_, "INSERT INTO usage(key, at_ms, n) SELECT ?, at_ms, n FROM temp.usage_days")
+        .text(1, kQuotaDayKey)
+        .run();
+    exec("COMMIT");
+  } catch (...) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+  return {before, count()};
+}
+
 void Durable::delete_usage() {
   std::lock_guard lock(mutex_);
   exec("DELETE FROM usage");

@@ -66,6 +66,11 @@ class Durable {
 
   std::vector<UsageRow> load_usage();
   void delete_usage();
+  // Rows before `exact_after_ms` (older than every rate window) matter only
+  // to the quota: they become one row per UTC day; days before
+  // `keep_after_ms` go. Returns the rows before and after.
+  std::pair<std::uint64_t, std::uint64_t> compact_usage(std::int64_t exact_after_ms, std::int64_t keep_after_ms);
+  static constexpr const char* kQuotaDayKey = "quota:day";
 
   std::optional<std::int64_t> clock_offset_ms();
   void set_clock_offset_ms(std::int64_t ms);

@@ -233,3 +233,49 @@ def test_unreadable_rows_are_reported_never_skipped_silently(make_relay, store_d
     db = sqlite3.connect(os.path.join(store_dir, "relaymock.sqlite3"))
     assert db.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 3
     db.close()
+
+
+def test_usage_history_is_compacted_at_start_and_counts_stay_exact(make_relay, store_dir):
+    # The usage table grew by a row per message and was replayed whole at
+    # every start. Rows older than every rate window now become one row per
+    # day (the quota needs no more), so the history stays small.
+    import sqlite3
+    relay = make_relay(config(store_dir).replace("count: 100000, per: 1h", "count: 20, per: 1h")
+                       .replace("monthly: 100000", "monthly: 1000000"), listeners=("plain",))
+    assert relay.api("POST", "/api/v1/clock", {"set": "2026-12-20T12:00:00Z"})[0] == 200
+    with smtplib.SMTP("127.0.0.1", relay.ports["plain"], timeout=10) as s:
+        s.login("app", "secret")
+        for _ in range(3):
+            s.sendmail("a@example.com", ["b@example.org"], b"From: a@example.com\r\n\r\nx\r\n")
+    relay.proc.terminate()
+    assert relay.proc.wait(timeout=20) == 0
+    # 100,000 rows from earlier in the cycle, as months of use would leave.
+    db = sqlite3.connect(os.path.join(store_dir, "relaymock.sqlite3"))
+    start_ms = 1796212800000  # 2026-12-02T12:00:00Z
+    db.executemany("INSERT INTO usage(key, at_ms, n) VALUES('user:app', ?, 1)",
+                   ((start_ms + i * 15_000,) for i in range(100_000)))  # to 2026-12-19
+    db.commit()
+    db.close()
+    relay.start()
+    u = relay.api("GET", "/api/v1/usage")[1]
+    assert u["cycle_used"] == 100_003, u
+    assert [l["used"] for l in u["rate_limits"]] == [3]
+    assert "usage history compacted" in relay.output()
+    db = sqlite3.connect(os.path.join(store_dir, "relaymock.sqlite3"))
+    rows = db.execute("SELECT count(*) FROM usage").fetchone()[0]
+    db.close()
+    assert rows <= 18 + 3, rows
+    # Compaction is stable: a second start keeps the counts and the rows.
+    relay.proc.terminate()
+    assert relay.proc.wait(timeout=20) == 0
+    relay.start()
+    assert relay.api("GET", "/api/v1/usage")[1]["cycle_used"] == 100_003
+    with smtplib.SMTP("127.0.0.1", relay.ports["plain"], timeout=10) as s:
+        s.login("app", "secret")
+        refused = 0
+        for _ in range(20):
+            try:
+                s.sendmail("a@example.com", ["b@example.org"], b"From: a@example.com\r\n\r\nx\r\n")
+            except smtplib.SMTPRecipientsRefused:
+                refused += 1
+        assert refused == 3  # 17 more fit the hour's 20
