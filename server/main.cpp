@@ -190,6 +190,9 @@ int run(const std::optional<std::string>& path) {
   const unsigned threads_wanted =
       cfg->server.threads ? cfg->server.threads : std::max(1u, std::thread::hardware_concurrency() / 2);
   boost::asio::io_context ioc(1);
+  // The HTTP API has its own event loop and thread: a long-poll, a large
+  // /v3/ body or a slow reader never holds up an SMTP session.
+  boost::asio::io_context http_ioc(1);
   std::vector<std::unique_ptr<boost::asio::io_context>> more_contexts;
   std::vector<boost::asio::io_context*> contexts{&ioc};
   for (unsigned i = 1; i < threads_wanted; ++i) {
@@ -295,7 +298,16 @@ int run(const std::optional<std::string>& path) {
   ServerListeners listeners(server);
   http::Api api(http::ApiContext{engine, clock, *mail, *events, transcripts, metrics, durable.get(), reload, ready,
                                   listeners, scenarios, service});
-  http::HttpServer http_server(ioc, api);
+  http::HttpLimits http_limits{cfg->http.max_connections, cfg->http.max_connections_per_ip,
+                               cfg->http.max_body_bytes_in_flight};
+  {
+    // A quarter of the descriptors at most: the rest stays for SMTP.
+    rlimit lim{};
+    if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY)
+      http_limits.max_connections =
+          static_cast<std::uint32_t>(std::min<rlim_t>(http_limits.max_connections, std::max<rlim_t>(lim.rlim_cur / 4, 4)));
+  }
+  http::HttpServer http_server(http_ioc, api, metrics, http_limits);
   try {
     if (cfg->http.enabled) http_server.bind(cfg->http.host, cfg->http.port);
     server.bind();
@@ -322,8 +334,10 @@ int run(const std::optional<std::string>& path) {
         // Whatever is still open after the grace period (and the final 421 write) is cut.
         hard_stop.expires_after(kShutdownGrace + 2s);
         hard_stop.async_wait([&](const boost::system::error_code& e) {
-          if (!e)
+          if (!e) {
             for (auto* c : contexts) c->stop();
+            http_ioc.stop();
+          }
         });
         server.stop(std::chrono::duration_cast<std::chrono::milliseconds>(kShutdownGrace), [&] {
           boost::asio::post(hard_stop.get_executor(), [&] { hard_stop.cancel(); });
@@ -345,9 +359,12 @@ int run(const std::optional<std::string>& path) {
     keep_running.push_back(boost::asio::make_work_guard(*c));
     threads.emplace_back([ctx = c.get()] { ctx->run(); });
   }
+  // Runs until stop() has closed the listener and every connection.
+  std::thread http_thread([&] { http_ioc.run(); });
   ioc.run();  // returns once stopped and drained (or cut by the hard stop)
   keep_running.clear();  // the others end when their last handler has run
   for (auto& t : threads) t.join();
+  http_thread.join();
   logger().info("stopped");
   return 0;
 }

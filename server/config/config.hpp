@@ -135,6 +135,12 @@ struct Http {
   std::uint16_t port = 8080;
   bool enabled = true;
   std::string admin_token;  // non-empty: /api/* needs "Authorization: Bearer <token>"
+  // Open HTTP connections, in total and from one client address (never more
+  // than a quarter of the descriptor limit: the rest stays for SMTP).
+  std::uint32_t max_connections = 512;
+  std::uint32_t max_connections_per_ip = 256;
+  // Request bodies being read at once, in bytes (a /v3/ body may be 72 MiB).
+  std::uint64_t max_body_bytes_in_flight = 268435456;
 };
 
 // A scripted outcome: at a stage, for what it matches, reply, delay or

@@ -742,8 +742,13 @@ void read_replies(Reader& r, const YAML::Node& n, std::map<std::string, Reply>& 
 }
 
 void read_http(Reader& r, const YAML::Node& n, Http& h) {
-  if (!r.map(n, "http", {"listen", "admin_token"})) return;
+  if (!r.map(n, "http", {"listen", "admin_token", "max_connections", "max_connections_per_ip", "max_body_bytes_in_flight"}))
+    return;
   r.string(n["admin_token"], "http.admin_token", h.admin_token);
+  r.integer(n["max_connections"], "http.max_connections", h.max_connections, 1, 100'000);
+  r.integer(n["max_connections_per_ip"], "http.max_connections_per_ip", h.max_connections_per_ip, 1, 100'000);
+  r.integer(n["max_body_bytes_in_flight"], "http.max_body_bytes_in_flight", h.max_body_bytes_in_flight,
+            std::uint64_t(72) * 1024 * 1024, std::uint64_t(1) << 40);
   if (!Reader::present(n["listen"]) || !r.scalar(n["listen"], "http.listen")) return;
   std::string text = n["listen"].Scalar();
   h.listen = text;

@@ -6,6 +6,7 @@
 
 #include <set>
 
+#include "http/provider_api.hpp"
 #include "http/route.hpp"
 #include "smtp/sasl.hpp"
 #include "util/log.hpp"
@@ -42,6 +43,12 @@ std::vector<std::string> param_names(std::string_view pattern) {
 }
 
 }  // namespace
+
+std::optional<Response> Api::answer_before_body(const Request& header) const {
+  std::string_view target(header.target().data(), header.target().size());
+  if (target.substr(0, 4) == "/v3/" && header.method() == verb::post) return provider_answer_before_body(ctx_, header);
+  return std::nullopt;
+}
 
 asio::awaitable<Response> Api::handle(const Request& req, const Peer& peer) {
   const unsigned v = req.version();

@@ -68,6 +68,9 @@ class Api {
  public:
   explicit Api(ApiContext ctx) : ctx_(std::move(ctx)) {}
   boost::asio::awaitable<Response> handle(const Request& req, const Peer& peer = {});
+  // The answer to a request whose header alone settles it, before its body
+  // is read (an unknown /v3/ API key); nullopt to read on.
+  std::optional<Response> answer_before_body(const Request& header) const;
 
   // Request bodies: the control API takes small JSON; the provider's /v3/
   // takes whole messages (50 MB as base64, plus JSON).

@@ -36,6 +36,11 @@ Handled metrics(Call& c) {
   metric("relaymock_recipients_accepted_total", "counter", "Recipients of accepted messages.",
          m.recipients_accepted_total.load());
   metric("relaymock_bytes_received_total", "counter", "Bytes read from SMTP clients.", m.bytes_received_total.load());
+  metric("relaymock_http_connections_open", "gauge", "HTTP connections open now.", m.http_connections_open.load());
+  metric("relaymock_http_connections_refused_total", "counter", "HTTP connections refused by connection limits.",
+         m.http_connections_refused_total.load());
+  metric("relaymock_http_requests_in_progress", "gauge", "HTTP requests being answered now (long-polls included).",
+         m.http_requests_in_progress.load());
   out += "# HELP relaymock_replies_total Replies by code and rule id (decisions and protocol replies).\n"
          "# TYPE relaymock_replies_total counter\n";
   for (const auto& [key, n] : m.replies())

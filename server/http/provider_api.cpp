@@ -321,6 +321,20 @@ asio::awaitable<void> hold_for(const std::optional<policy::Firing>& f) {
   co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
 }
 
+// Why a key cannot be used, if it cannot.
+std::optional<Failure> key_refusal(const ApiContext& ctx, const std::string& key) {
+  if (key.empty())
+    return Failure{status::unauthorized,
+                   "no API key given: send it in the X-Smtp2go-Api-Key header or the api_key field", kPermissionDenied};
+  if (!config::api_key_format(key))
+    return field_error("api_key",
+                       "The API Key passed was not in the correct format, Please check the key is correct and try "
+                       "again, The full API key can be found in the API Keys section in the admin console.");
+  if (!ctx.engine.identify_api_key(key))
+    return Failure{status::unauthorized, "the API key is not one of this account's api_keys", kPermissionDenied};
+  return std::nullopt;
+}
+
 struct Send {
   Mailbox sender;
   std::vector<Mailbox> rcpts;
@@ -328,6 +342,14 @@ struct Send {
 };
 
 }  // namespace
+
+std::optional<Response> provider_answer_before_body(const ApiContext& ctx, const Request& header) {
+  auto h = header.find("X-Smtp2go-Api-Key");
+  if (h == header.end()) return std::nullopt;  // the key may be in the body (older clients)
+  auto refused = key_refusal(ctx, std::string(h->value()));
+  if (!refused) return std::nullopt;
+  return failure_response(*refused, uuid4(), header.version());
+}
 
 asio::awaitable<Response> provider_api(ApiContext& ctx, const Request& req, const Peer& peer, std::string_view path) {
   const unsigned v = req.version();
@@ -364,16 +386,8 @@ asio::awaitable<Response> provider_api(ApiContext& ctx, const Request& req, cons
     if (!k->is_string()) co_return fail(field_error("api_key", "api_key must be a string"));
     key = std::string(k->as_string());
   }
-  if (key.empty())
-    co_return fail({status::unauthorized,
-                    "no API key given: send it in the X-Smtp2go-Api-Key header or the api_key field", kPermissionDenied});
-  if (!config::api_key_format(key))
-    co_return fail(field_error("api_key",
-                               "The API Key passed was not in the correct format, Please check the key is correct and "
-                               "try again, The full API key can be found in the API Keys section in the admin "
-                               "console."));
+  if (auto refused = key_refusal(ctx, key)) co_return fail(*refused);
   auto id = ctx.engine.identify_api_key(key);
-  if (!id) co_return fail({status::unauthorized, "the API key is not one of this account's api_keys", kPermissionDenied});
 
   auto cfg = ctx.engine.config();
   if (stats) {

@@ -4,6 +4,7 @@
 // what it sends is captured like SMTP mail.
 #pragma once
 #include <boost/asio/awaitable.hpp>
+#include <optional>
 #include <string_view>
 
 #include "http/api.hpp"
@@ -13,6 +14,11 @@ namespace relaymock::http {
 // Set on a response that must not be sent: the HTTP server closes the
 // connection instead (a scenario's disconnect).
 inline constexpr const char* kDropConnection = "X-Relaymock-Drop-Connection";
+
+// A /v3/ request whose header already settles it (a key given in
+// X-Smtp2go-Api-Key that is malformed or unknown): its answer, so that the
+// body, up to 72 MiB, is never read.
+std::optional<Response> provider_answer_before_body(const ApiContext& ctx, const Request& header);
 
 boost::asio::awaitable<Response> provider_api(ApiContext& ctx, const Request& req, const Peer& peer,
                                               std::string_view path);

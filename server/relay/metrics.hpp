@@ -18,6 +18,9 @@ struct Metrics {
   std::atomic<std::uint64_t> messages_accepted_total{0};
   std::atomic<std::uint64_t> recipients_accepted_total{0};
   std::atomic<std::uint64_t> bytes_received_total{0};
+  std::atomic<std::int64_t> http_connections_open{0};
+  std::atomic<std::int64_t> http_requests_in_progress{0};
+  std::atomic<std::uint64_t> http_connections_refused_total{0};
 
   void count_reply(int code, const std::string& rule) {
     std::lock_guard lock(mutex_);

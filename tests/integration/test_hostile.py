@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import Wire
+from conftest import Wire, http_request
 
 BASE = """
 account: { verified_domains: [example.com] }
@@ -343,3 +343,93 @@ def test_a_declared_size_is_not_kept_with_the_stored_message(relay):
     grown = rss_kib(pid, "VmSize") - before
     assert relay.api("GET", "/api/v1/messages?limit=1")[1]["total"] == 1000
     assert grown < 2 * 1024 * 1024, f"address space grew by {grown} KiB"
+
+
+def http_status_line(sock):
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def test_http_connections_are_capped_per_address_and_smtp_keeps_answering(make_relay):
+    # Idle HTTP connections could take every descriptor until SMTP stopped
+    # answering. Past the cap, a connection gets a 503 and is closed.
+    relay = make_relay(BASE + "http:\n  max_connections_per_ip: 5\n", listeners=("plain",))
+    idle = [socket.create_connection(("127.0.0.1", relay.http_port), timeout=10) for _ in range(5)]
+    try:
+        time.sleep(0.3)
+        extra = socket.create_connection(("127.0.0.1", relay.http_port), timeout=10)
+        answer = http_status_line(extra)
+        assert answer.startswith(b"HTTP/1.1 503"), answer
+        assert b"too many HTTP connections from 127.0.0.1 (limit 5)" in answer
+        extra.close()
+        with smtplib.SMTP("127.0.0.1", relay.ports["plain"], timeout=10) as s:
+            assert s.noop()[0] == 250
+    finally:
+        for s in idle:
+            s.close()
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        if relay.api("GET", "/healthz")[0] == 200:
+            break
+        time.sleep(0.05)
+    assert relay.api("GET", "/healthz")[0] == 200
+    _, text = http_request(relay.http_port, "GET", "/metrics", raw=True)
+    assert b"\nrelaymock_http_connections_refused_total 1\n" in text
+
+
+def test_an_unknown_api_key_is_refused_before_its_body_is_read(make_relay):
+    # 12 clients posting large bodies with no valid key grew RSS by 720 MiB:
+    # the key in the header is now checked before a byte of the body is read.
+    relay = make_relay(BASE, listeners=("plain",))
+    pid = relay.proc.pid
+    before = rss_kib(pid)
+    socks = []
+    try:
+        for _ in range(12):
+            s = socket.create_connection(("127.0.0.1", relay.http_port), timeout=10)
+            s.sendall(b"POST /v3/email/send HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                      b"X-Smtp2go-Api-Key: api-ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ\r\nContent-Length: 70000000\r\n\r\n")
+            socks.append(s)
+        for s in socks:
+            answer = http_status_line(s)
+            assert answer.startswith(b"HTTP/1.1 401"), answer
+            assert b"not one of this account's api_keys" in answer
+            assert b"Connection: close" in answer or b"connection: close" in answer.lower()
+    finally:
+        for s in socks:
+            s.close()
+    assert rss_kib(pid) - before < 32 * 1024
+
+
+def test_request_bodies_in_flight_are_bounded(make_relay):
+    # With the key in the body (smtp2go-python 1.x) nothing can be checked
+    # first; the bytes of bodies being read at once are bounded instead.
+    relay = make_relay(BASE + "http:\n  max_body_bytes_in_flight: 100000000\n", listeners=("plain",))
+    first = socket.create_connection(("127.0.0.1", relay.http_port), timeout=10)
+    second = socket.create_connection(("127.0.0.1", relay.http_port), timeout=10)
+    try:
+        head = (b"POST /v3/email/send HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"Content-Length: 60000000\r\n\r\n{")
+        first.sendall(head)
+        time.sleep(0.3)
+        second.sendall(head)
+        answer = http_status_line(second)
+        assert answer.startswith(b"HTTP/1.1 503"), answer
+        assert b"max_body_bytes_in_flight" in answer and b"Retry-After: 1" in answer
+    finally:
+        first.close()
+        second.close()
+    # Once the first is gone its bytes are given back.
+    deadline = time.time() + 5
+    code = 0
+    while time.time() < deadline:
+        code, resp = http_request(relay.http_port, "POST", "/v3/email/send", {"api_key": "api-" + "Q" * 32})
+        if code != 503:
+            break
+        time.sleep(0.1)
+    assert code == 401

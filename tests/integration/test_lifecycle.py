@@ -1,9 +1,11 @@
 """Signals, deadlines, connection limits and reload, seen from a client."""
+import os
 import signal
 import smtplib
+import subprocess
 import time
 
-from conftest import Relay, Wire
+from conftest import Relay, Wire, http_request
 
 BASE = """
 account: { verified_domains: [example.com] }
@@ -224,3 +226,70 @@ ip_auth: [{ ip: 127.0.0.0/8, rate_limit: { count: 5, per: 1h } }]
     limits = relay.api("GET", "/api/v1/usage")[1]["rate_limits"]
     assert [(l["used"], l["in_open_transactions"]) for l in limits] == [(0, 0)], limits
     assert send_to(relay, 6) == 5
+
+
+API_KEY = "api-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+WAITING = BASE + f"""
+api_keys: [{{ key: {API_KEY}, name: ci }}]
+scenarios:
+  - {{ name: api-slow, stage: mail, match: {{ api_key: ci }}, delay: 5m }}
+"""
+
+
+def curl_wait(port, path, extra=()):
+    return subprocess.Popen(["curl", "-sS", "--max-time", "400", *extra, f"http://127.0.0.1:{port}{path}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def open_fds(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def test_sigterm_ends_long_polls_and_api_delays_at_once(make_relay):
+    # The process used to exit only when the 5-minute waits ran out.
+    relay = make_relay(WAITING, listeners=("plain",))
+    base = open_fds(relay.proc.pid)
+    clients = [curl_wait(relay.http_port, "/api/v1/messages?min=1&wait=5m"),
+               curl_wait(relay.http_port, "/api/v1/events?rule=never&wait=5m"),
+               curl_wait(relay.http_port, "/v3/email/send",
+                         ("-H", f"X-Smtp2go-Api-Key: {API_KEY}", "-H", "Content-Type: application/json", "-d",
+                          '{"sender": "a@example.com", "to": ["b@example.org"], "subject": "s", "text_body": "t"}'))]
+    try:
+        deadline = time.time() + 10
+        while open_fds(relay.proc.pid) < base + 3 and time.time() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)  # all three are inside their waits
+        start = time.time()
+        relay.proc.send_signal(signal.SIGTERM)
+        assert relay.proc.wait(timeout=12) == 0
+        assert time.time() - start < 3, time.time() - start
+    finally:
+        for c in clients:
+            c.kill()
+            c.wait()
+
+
+def test_a_long_poll_ends_when_its_client_leaves(make_relay):
+    # A wait went on for its full 5 minutes after curl was gone, holding its
+    # descriptor and its place on the HTTP thread.
+    relay = make_relay(WAITING, listeners=("plain",))
+    pid = relay.proc.pid
+    assert relay.api("GET", "/healthz")[0] == 200  # the HTTP loop's own descriptors exist now
+    base = open_fds(pid)
+    clients = [curl_wait(relay.http_port, f"/api/v1/messages?subject=n{i}&wait=5m") for i in range(40)]
+    try:
+        deadline = time.time() + 15
+        while open_fds(pid) < base + 40 and time.time() < deadline:
+            time.sleep(0.05)
+        assert open_fds(pid) >= base + 40
+    finally:
+        for c in clients:
+            c.kill()
+            c.wait()
+    deadline = time.time() + 10
+    while open_fds(pid) > base + 1 and time.time() < deadline:
+        time.sleep(0.05)
+    assert open_fds(pid) <= base + 1, open_fds(pid) - base
+    _, text = http_request(relay.http_port, "GET", "/metrics", raw=True)
+    assert b"\nrelaymock_http_requests_in_progress 1\n" in text  # this one
+    assert relay.api("GET", "/healthz")[0] == 200
