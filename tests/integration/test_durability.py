@@ -279,3 +279,27 @@ def test_usage_history_is_compacted_at_start_and_counts_stay_exact(make_relay, s
             except smtplib.SMTPRecipientsRefused:
                 refused += 1
         assert refused == 3  # 17 more fit the hour's 20
+
+
+def test_a_locked_store_gets_500_and_the_next_sigterm_stops_cleanly(make_relay, store_dir):
+    # The request used to get no answer at all, and the next SIGTERM touched
+    # the freed connection (use-after-free in the HTTP server's stop).
+    import sqlite3
+    relay = make_relay(config(store_dir), listeners=("plain",))
+    with smtplib.SMTP("127.0.0.1", relay.ports["plain"], timeout=10) as s:
+        s.login("app", "secret")
+        s.sendmail("a@example.com", ["b@example.org"], b"From: a@example.com\r\n\r\nx\r\n")
+    other = sqlite3.connect(os.path.join(store_dir, "relaymock.sqlite3"), timeout=0)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        code, e = relay.api("DELETE", "/api/v1/messages", timeout=30)
+        assert code == 500 and e["error"].startswith("the request failed: "), (code, e)
+        # Keep-alive and new connections still answer meanwhile.
+        assert relay.api("GET", "/healthz")[0] == 200
+    finally:
+        other.rollback()
+        other.close()
+    assert relay.api("GET", "/api/v1/messages")[1]["total"] == 1  # nothing half-deleted
+    relay.proc.terminate()
+    assert relay.proc.wait(timeout=20) == 0
+    assert "request failed" in relay.output() and "database is locked" in relay.output()
