@@ -63,7 +63,6 @@ constexpr const char* kUsage =
 // inside `docker stop`'s default 10 s before SIGKILL.
 constexpr auto kShutdownGrace = 7s;
 // Bounds of what the API can show (all named here, as Postfix names its limits).
-constexpr std::size_t kEventsKept = 100'000;
 constexpr std::size_t kTranscriptSessions = 1'000;
 constexpr std::size_t kTranscriptLines = 500;
 
@@ -246,7 +245,7 @@ int run(const std::optional<std::string>& path) {
     const char* tmpdir = std::getenv("TMPDIR");
     mail = std::make_unique<store::MailStore>(cfg->storage.max_messages, cfg->storage.max_bytes, durable.get(),
                                               tmpdir && *tmpdir ? tmpdir : "/tmp");
-    events = std::make_unique<store::EventLog>(kEventsKept, durable.get());
+    events = std::make_unique<store::EventLog>(cfg->storage.max_events, durable.get(), cfg->storage.max_event_bytes);
   } catch (const std::exception& e) {
     std::cerr << "relaymock: " << e.what() << "\n";
     return 1;
@@ -256,7 +255,7 @@ int run(const std::optional<std::string>& path) {
                  {{"file", durable->path()}, {"messages", std::to_string(mail->size())},
                   {"events", std::to_string(events->last_seq())},
                   {"unreadable_rows", std::to_string(durable->corrupt().total())}});
-  store::Transcripts transcripts(kTranscriptSessions, kTranscriptLines);
+  store::Transcripts transcripts(kTranscriptSessions, kTranscriptLines, cfg->storage.max_transcript_bytes);
   relay::Metrics metrics;
   // After ioc: destroyed first, so a lookup still in flight at exit ends
   // while its connection's executor exists.

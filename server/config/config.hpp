@@ -175,6 +175,9 @@ struct Storage {
   std::string path;  // empty: in memory; a directory: durable (SQLite)
   std::uint64_t max_messages = 10000;
   std::uint64_t max_bytes = 1073741824;
+  std::uint64_t max_events = 100000;
+  std::uint64_t max_event_bytes = 67108864;       // 64 MiB
+  std::uint64_t max_transcript_bytes = 33554432;  // 32 MiB
 };
 
 struct Log {

@@ -794,7 +794,12 @@ void check_store_holds_messages(Reader& r, const YAML::Node& root, const Config&
 }
 
 void read_storage(Reader& r, const YAML::Node& n, Storage& s) {
-  if (!r.map(n, "storage", {"path", "max_messages", "max_bytes"})) return;
+  if (!r.map(n, "storage", {"path", "max_messages", "max_bytes", "max_events", "max_event_bytes", "max_transcript_bytes"}))
+    return;
+  r.integer(n["max_events"], "storage.max_events", s.max_events, 100, 10'000'000);
+  r.integer(n["max_event_bytes"], "storage.max_event_bytes", s.max_event_bytes, 65536, std::uint64_t(1) << 40);
+  r.integer(n["max_transcript_bytes"], "storage.max_transcript_bytes", s.max_transcript_bytes, 65536,
+            std::uint64_t(1) << 40);
   r.string(n["path"], "storage.path", s.path);
   r.integer(n["max_messages"], "storage.max_messages", s.max_messages, 1, 10'000'000);
   r.integer(n["max_bytes"], "storage.max_bytes", s.max_bytes, 1024, std::uint64_t(1) << 42);

@@ -5,10 +5,16 @@
 #include "smtp/message_id.hpp"
 #include "util/duration.hpp"
 #include "util/log.hpp"
+#include "util/strings.hpp"
 
 namespace relaymock::relay {
 
 namespace {
+
+// Bounds on what an event echoes (the log cuts its values at 2 KiB too).
+constexpr std::size_t kMaxEchoedName = 256;
+constexpr std::size_t kMaxEchoedReply = 4096;
+constexpr std::size_t kMaxEchoedDetail = 1024;
 
 std::string identity_text(const policy::Identity& id) {
   return id.kind == policy::Identity::Kind::None ? std::string("none") : std::string(id.kind_name()) + ":" + id.name;
@@ -192,16 +198,13 @@ void Service::record(RecordKind kind, const Origin& o, std::string_view stage, s
   e.stage = stage;
   e.rule = rule;
   e.identity_kind = id.kind_name();
-  e.identity_name = id.name;
-  if (reply) e.reply = reply_spec(*reply);
-  e.detail = std::move(detail);
+  // What a client chose (a 9 KB username, an address) is echoed cut short:
+  // 100,000 failed AUTHs must not cost 100,000 x 9 KB.
+  e.identity_name = clip(id.name, kMaxEchoedName);
+  if (reply) e.reply = clip(reply_spec(*reply), kMaxEchoedReply);
+  e.detail = detail.size() > kMaxEchoedDetail ? clip(detail, kMaxEchoedDetail) : std::move(detail);
   e.message_id = std::move(message_id);
-  std::uint64_t seq = 0;
-  try {
-    seq = d_.events.append(std::move(e));
-  } catch (const std::exception& ex) {
-    logger().error("event not stored", {{"session", o.session_id}, {"error", ex.what()}});
-  }
+  const std::uint64_t seq = d_.events.append(std::move(e));
   if (reply) d_.metrics.count_reply(reply->code, std::string(rule));
   d_.bus.publish({Outcome::Kind::Decision, o.session_id, {}, seq});
 }

@@ -1,27 +1,59 @@
 #include "store/event_log.hpp"
 
+#include "util/log.hpp"
+#include "util/strings.hpp"
+
 namespace relaymock::store {
 
 bool EventFilter::matches(const Event& e) const {
   return e.seq > since && (rule.empty() || e.rule == rule) && (session.empty() || e.session_id == session);
 }
 
-EventLog::EventLog(std::size_t capacity, Durable* durable) : capacity_(capacity), durable_(durable) {
+EventLog::EventLog(std::size_t capacity, Durable* durable, std::uint64_t max_bytes)
+    : capacity_(capacity), durable_(durable), max_bytes_(max_bytes) {
   if (!durable_) return;
-  for (auto& e : durable_->load_events(capacity_)) events_.push_back(std::move(e));
+  for (auto& e : durable_->load_events(capacity_)) {
+    bytes_ += size_of(e);
+    events_.push_back(std::move(e));
+  }
+  while (bytes_ > max_bytes_ && !events_.empty()) {
+    bytes_ -= size_of(events_.front());
+    events_.pop_front();
+  }
   seq_ = durable_->last_event_seq();
+}
+
+std::uint64_t EventLog::size_of(const Event& e) {
+  return sizeof(Event) + e.session_id.size() + e.client_ip.size() + e.stage.size() + e.rule.size() +
+         e.identity_kind.size() + e.identity_name.size() + e.reply.size() + e.detail.size() + e.message_id.size();
 }
 
 std::uint64_t EventLog::append(Event e) {
   std::lock_guard lock(mutex_);
   e.seq = ++seq_;
   if (durable_) {
-    durable_->put_event(e);
-    if (e.seq % 1024 == 0 && e.seq > capacity_) durable_->trim_events(e.seq - capacity_ + 1);
+    try {
+      durable_->put_event(e);
+      if (e.seq % 1024 == 0 && e.seq > capacity_) durable_->trim_events(e.seq - capacity_ + 1);
+    } catch (const std::exception& ex) {
+      // Kept in memory (and the log) all the same.
+      ++not_stored_;
+      logger().error("event kept in memory only: the durable store did not take it",
+                     {{"seq", std::to_string(e.seq)}, {"rule", e.rule}, {"error", ex.what()}});
+    }
   }
+  bytes_ += size_of(e);
   events_.push_back(std::move(e));
-  if (events_.size() > capacity_) events_.pop_front();
+  while (!events_.empty() && (events_.size() > capacity_ || bytes_ > max_bytes_)) {
+    bytes_ -= size_of(events_.front());
+    events_.pop_front();
+  }
   return seq_;
+}
+
+std::uint64_t EventLog::bytes() const {
+  std::lock_guard lock(mutex_);
+  return bytes_;
 }
 
 std::vector<Event> EventLog::query(const EventFilter& f, std::size_t limit, std::size_t* total) const {
@@ -42,17 +74,26 @@ void EventLog::clear() {
   std::lock_guard lock(mutex_);
   if (durable_) durable_->delete_events();
   events_.clear();
+  bytes_ = 0;
   ++cleared_;
 }
 
+void Transcripts::forget_oldest() {
+  auto it = sessions_.find(order_.front());
+  if (it != sessions_.end()) {
+    bytes_ -= it->second.bytes;
+    sessions_.erase(it);
+  }
+  order_.pop_front();
+}
+
 void Transcripts::add(const std::string& session, TimePoint t, char dir, std::string text) {
+  if (text.size() > kMaxLine) text = clip(text, kMaxLine);
+  const std::uint64_t cost = sizeof(TranscriptLine) + text.size();
   std::lock_guard lock(mutex_);
   auto it = sessions_.find(session);
   if (it == sessions_.end()) {
-    if (order_.size() >= max_sessions_) {
-      sessions_.erase(order_.front());
-      order_.pop_front();
-    }
+    if (order_.size() >= max_sessions_) forget_oldest();
     order_.push_back(session);
     it = sessions_.emplace(session, Entry{}).first;
   }
@@ -60,7 +101,20 @@ void Transcripts::add(const std::string& session, TimePoint t, char dir, std::st
     ++it->second.elided;
     return;
   }
+  // Older sessions go first; the session being written is the newest.
+  while (bytes_ + cost > max_bytes_ && order_.size() > 1 && order_.front() != session) forget_oldest();
+  if (bytes_ + cost > max_bytes_) {
+    ++it->second.elided;
+    return;
+  }
   it->second.lines.push_back({t, dir, std::move(text)});
+  it->second.bytes += cost;
+  bytes_ += cost;
+}
+
+std::uint64_t Transcripts::bytes() const {
+  std::lock_guard lock(mutex_);
+  return bytes_;
 }
 
 std::optional<std::vector<TranscriptLine>> Transcripts::get(const std::string& session, std::uint64_t* elided) const {
@@ -75,6 +129,7 @@ void Transcripts::clear() {
   std::lock_guard lock(mutex_);
   sessions_.clear();
   order_.clear();
+  bytes_ = 0;
 }
 
 }  // namespace relaymock::store

@@ -1,5 +1,7 @@
-// The decision log the events API serves: the newest `capacity` events in
-// memory (and, in durable mode, in SQLite too). Thread-safe.
+// The decision log the events API serves: the newest `capacity` events,
+// and no more than `max_bytes` of them, in memory (and, in durable mode, in
+// SQLite too). An event the durable store cannot take (a full disk) is kept
+// in memory all the same: a refusal is always visible. Thread-safe.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -24,11 +26,15 @@ struct EventFilter {
 
 class EventLog {
  public:
-  EventLog(std::size_t capacity, Durable* durable);
+  EventLog(std::size_t capacity, Durable* durable, std::uint64_t max_bytes = 64ull * 1024 * 1024);
 
-  // Assigns the sequence number and keeps the event. Storage errors are
-  // reported by the caller's log, never thrown into a session.
+  // Assigns the sequence number and keeps the event. Never throws: a
+  // durable store's error is logged and counted (not_stored()).
   std::uint64_t append(Event e);
+  std::uint64_t not_stored() const { return not_stored_.load(); }
+  std::uint64_t bytes() const;
+  // What one event costs, as counted against max_bytes.
+  static std::uint64_t size_of(const Event& e);
   std::vector<Event> query(const EventFilter& f, std::size_t limit, std::size_t* total = nullptr) const;
   void clear();
   std::uint64_t last_seq() const { return seq_.load(); }
@@ -39,13 +45,17 @@ class EventLog {
   std::deque<Event> events_;
   std::size_t capacity_;
   Durable* durable_;
+  std::uint64_t max_bytes_;
+  std::uint64_t bytes_ = 0;
+  std::atomic<std::uint64_t> not_stored_{0};
   std::atomic<std::uint64_t> seq_{0};
   std::atomic<std::uint64_t> cleared_{0};
 };
 
 // What a session said and heard, for GET /api/v1/sessions/{id}: AUTH
 // payloads masked, message bodies reduced to their size. The newest
-// `max_sessions` sessions, each up to `max_lines` lines. Memory only.
+// `max_sessions` sessions, each up to `max_lines` lines of at most
+// kMaxLine bytes, all of them within `max_bytes`. Memory only.
 struct TranscriptLine {
   TimePoint time;
   char dir;  // 'C' client, 'S' server
@@ -54,7 +64,10 @@ struct TranscriptLine {
 
 class Transcripts {
  public:
-  Transcripts(std::size_t max_sessions, std::size_t max_lines) : max_sessions_(max_sessions), max_lines_(max_lines) {}
+  static constexpr std::size_t kMaxLine = 1024;
+  Transcripts(std::size_t max_sessions, std::size_t max_lines, std::uint64_t max_bytes = 32ull * 1024 * 1024)
+      : max_sessions_(max_sessions), max_lines_(max_lines), max_bytes_(max_bytes) {}
+  std::uint64_t bytes() const;
   void add(const std::string& session, TimePoint t, char dir, std::string text);
   // nullopt: no such session (or it has been forgotten).
   std::optional<std::vector<TranscriptLine>> get(const std::string& session, std::uint64_t* elided) const;
@@ -64,11 +77,15 @@ class Transcripts {
   struct Entry {
     std::vector<TranscriptLine> lines;
     std::uint64_t elided = 0;
+    std::uint64_t bytes = 0;
   };
+  void forget_oldest();
   mutable std::mutex mutex_;
   std::unordered_map<std::string, Entry> sessions_;
   std::deque<std::string> order_;  // oldest first, for forgetting
   std::size_t max_sessions_, max_lines_;
+  std::uint64_t max_bytes_;
+  std::uint64_t bytes_ = 0;
 };
 
 }  // namespace relaymock::store

@@ -28,4 +28,14 @@ inline std::string_view trim(std::string_view s) {
   return s;
 }
 
+// At most `max` bytes of `s` (never cutting a UTF-8 sequence), with
+// "... (N bytes)" saying how long it was: for values a client chose that are
+// echoed into events, transcripts and logs.
+inline std::string clip(std::string_view s, std::size_t max) {
+  if (s.size() <= max) return std::string(s);
+  std::size_t cut = max;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  return std::string(s.substr(0, cut)) + "... (" + std::to_string(s.size()) + " bytes)";
+}
+
 }  // namespace relaymock

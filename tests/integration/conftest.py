@@ -104,9 +104,23 @@ class Relay:
         return self.ports.get("starttls") or next(iter(self.ports.values()))
 
     def output(self):
+        """What the server has logged so far. It writes its log at least
+        every 100 ms, so a running server gets 150 ms to catch up first."""
+        if self.proc.poll() is None:
+            time.sleep(0.15)
         self.log.flush()
         with open(self.log_path) as f:
             return f.read()
+
+    def output_with(self, text, timeout=3):
+        """The output once it holds `text` (the server writes its log at
+        least every 100 ms), or as it is after `timeout`."""
+        deadline = time.time() + timeout
+        out = self.output()
+        while text not in out and time.time() < deadline:
+            time.sleep(0.02)
+            out = self.output()
+        return out
 
     def stop(self):
         if self.proc.poll() is None:

@@ -303,3 +303,27 @@ def test_a_locked_store_gets_500_and_the_next_sigterm_stops_cleanly(make_relay, 
     relay.proc.terminate()
     assert relay.proc.wait(timeout=20) == 0
     assert "request failed" in relay.output() and "database is locked" in relay.output()
+
+
+def test_refusals_stay_visible_when_the_store_takes_nothing(make_relay, store_dir):
+    # On a full disk, store_failed events went with the messages (3 of 8
+    # kept): an event the store cannot take is now kept in memory and logged.
+    import sqlite3
+    relay = make_relay(config(store_dir), listeners=("plain",))
+    other = sqlite3.connect(os.path.join(store_dir, "relaymock.sqlite3"), timeout=0)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        with smtplib.SMTP("127.0.0.1", relay.ports["plain"], timeout=30) as s:
+            s.login("app", "secret")
+            for i in range(8):
+                s.mail("a@example.com")
+                s.rcpt("b@example.org")
+                code, text = s.data(f"From: a@example.com\r\nSubject: n{i}\r\n\r\nx\r\n".encode())
+                assert code == 451, (code, text)
+        _, ev = relay.api("GET", "/api/v1/events?rule=store_failed")
+        assert ev["total"] == 8, ev
+        assert "database is locked" in ev["events"][0]["detail"]
+    finally:
+        other.rollback()
+        other.close()
+    assert "event kept in memory only" in relay.output_with("event kept in memory only")

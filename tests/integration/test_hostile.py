@@ -2,6 +2,7 @@
 guessing, floods from clients that never read, and bytes that must not come
 back out unescaped. Bounds are generous: they catch growth without limit, not
 a few percent."""
+import json
 import smtplib
 import socket
 import subprocess
@@ -433,3 +434,55 @@ def test_request_bodies_in_flight_are_bounded(make_relay):
             break
         time.sleep(0.1)
     assert code == 401
+
+
+def failed_auths(port, line, n):
+    """One session: EHLO, then n AUTH lines, each after the previous reply."""
+    w = Wire(port)
+    w.line()
+    w.send("EHLO c.example\r\n")
+    w.reply()
+    for _ in range(n):
+        w.sock.sendall(line)
+        assert w.line().startswith("535")
+    w.sock.close()
+
+
+def auth_plain_line(user, password="wrong"):
+    import base64
+    return b"AUTH PLAIN " + base64.b64encode(b"\0" + user + b"\0" + password.encode()) + b"\r\n"
+
+
+def test_failed_auths_with_huge_usernames_cannot_grow_memory(relay):
+    # 100,000 failed AUTHs with 9 KB usernames grew RSS by 900 MiB: each
+    # event, transcript line and log line kept the whole name.
+    pid = relay.proc.pid
+    name = b"u" * 9000
+    line = auth_plain_line(name)
+    # Warm up (allocator arenas, the first event pages), then measure.
+    def attempts(n):
+        for _ in range(n):
+            failed_auths(relay.ports["plain"], line, 2)
+    attempts(200)
+    before = rss_kib(pid)
+    attempts(3000)
+    grown = rss_kib(pid) - before
+    code, ev = relay.api("GET", "/api/v1/events?rule=auth_failed&limit=1")
+    assert code == 200 and ev["total"] >= 6000
+    e = ev["events"][0]
+    assert len(e["identity"]["name"] if e["identity"] else "") <= 300 and len(e["detail"]) <= 1100, e
+    assert "... (9000 bytes)' (PLAIN)" in e["detail"], e
+    # 6,000 events and 3,000 transcripts with the whole name: 100+ MB.
+    assert grown < 40 * 1024, f"RSS grew by {grown} KiB"
+    assert max(len(l) for l in relay.output().splitlines()) < 8 * 1024
+
+
+def test_events_are_bounded_in_bytes(make_relay):
+    relay = make_relay(BASE + "storage:\n  max_event_bytes: 65536\n", listeners=("plain",))
+    for _ in range(100):
+        failed_auths(relay.ports["plain"], auth_plain_line(b"x" * 2000), 1)
+    _, ev = relay.api("GET", "/api/v1/events?limit=1000")
+    assert ev["last_seq"] >= 100
+    size = sum(len(json.dumps(e)) for e in ev["events"])
+    assert ev["total"] < 100 and size < 65536, (ev["total"], size)
+    assert ev["events"][-1]["seq"] == ev["last_seq"]  # the newest are the ones kept
