@@ -115,7 +115,18 @@ Durable::Durable(const std::string& dir) : dir_(dir) {
     exec("CREATE TABLE IF NOT EXISTS events(seq INTEGER PRIMARY KEY, data TEXT NOT NULL)");
     exec("CREATE TABLE IF NOT EXISTS usage(key TEXT NOT NULL, at_ms INTEGER NOT NULL, n INTEGER NOT NULL)");
     exec("CREATE TABLE IF NOT EXISTS state(k TEXT PRIMARY KEY, v TEXT NOT NULL)");
+    // A damaged file would open, report ready and then fail every write with
+    // 451: check its structure once (about a second per GB) and refuse it.
+    Stmt check(db_, cache_, "PRAGMA quick_check(1)");
+    std::string verdict = check.step() ? check.column_text(0) : std::string("no answer");
+    for (auto& ch : verdict)
+      if (ch == '\n' || ch == '\r') ch = ' ';  // one line
+    if (verdict != "ok")
+      throw StoreError("damaged: PRAGMA quick_check says \"" + verdict +
+                       "\"; move the file away to start on an empty store, or restore a copy");
   } catch (const StoreError& e) {
+    for (auto& [sql, st] : cache_) sqlite3_finalize(st);
+    cache_.clear();
     sqlite3_close(db_);
     db_ = nullptr;
     ::close(lock_fd_);

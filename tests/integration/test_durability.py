@@ -327,3 +327,22 @@ def test_refusals_stay_visible_when_the_store_takes_nothing(make_relay, store_di
         other.rollback()
         other.close()
     assert "event kept in memory only" in relay.output_with("event kept in memory only")
+
+
+def test_a_damaged_store_refuses_to_start_with_one_line(make_relay, store_dir):
+    # It used to start "ready" and then answer 451 to every message.
+    relay = make_relay(config(store_dir), listeners=("plain",))
+    with smtplib.SMTP("127.0.0.1", relay.ports["plain"], timeout=10) as s:
+        s.login("app", "secret")
+        for i in range(40):
+            s.sendmail("a@example.com", ["b@example.org"], f"From: a@example.com\r\n\r\n{'x' * 20000}{i}\r\n")
+    relay.proc.terminate()
+    assert relay.proc.wait(timeout=20) == 0
+    path = os.path.join(store_dir, "relaymock.sqlite3")
+    with open(path, "r+b") as f:
+        f.seek(4096 * 3)
+        f.write(os.urandom(4096 * 4))
+    p = subprocess.run([BIN, "--config", relay.config], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 1, (p.returncode, p.stdout, p.stderr)
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and path in lines[0] and "damaged" in lines[0] and "quick_check" in lines[0], p.stderr
