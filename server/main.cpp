@@ -250,6 +250,14 @@ int run(const std::optional<std::string>& path) {
     std::cerr << "relaymock: " << e.what() << "\n";
     return 1;
   }
+  // The store's writer finishes what is queued while the message store and
+  // the event log its callbacks touch still exist (destroyed after this).
+  struct WriterStop {
+    store::Durable* d;
+    ~WriterStop() {
+      if (d) d->stop_writer();
+    }
+  } writer_stop{durable.get()};
   if (durable)
     logger().log(durable->corrupt().total() ? LogLevel::Warning : LogLevel::Info, "durable storage",
                  {{"file", durable->path()}, {"messages", std::to_string(mail->size())},

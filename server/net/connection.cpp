@@ -200,11 +200,13 @@ asio::awaitable<void> Connection::run() {
       services_.metrics().bytes_received_total += n;
       session_->feed(std::string_view(t_read_buffer, n));
       if (fault == Fault::Throttle) co_await pause(std::chrono::milliseconds(n * 1000 / setup_.fault.bytes_per_second));
-      // A RCPT waits for DNS (sender verification): nothing more is read
-      // meanwhile; the lookup runs off the event loop under its own timeout.
-      while (session_->paused() && !expired_) {
+      // A RCPT waits for DNS (sender verification), a message for its
+      // durable commit: nothing more is read meanwhile; the lookup and the
+      // commit run off the event loop. A commit is always waited for and
+      // answered, even past the deadline: the store has decided.
+      while (session_->paused() && (!expired_ || session_->delivering())) {
         co_await handler_.complete_lookup();
-        if (!expired_) session_->resume();
+        if (!expired_ || session_->delivering()) session_->resume();
       }
       if (expired_) {
         session_->timeout();

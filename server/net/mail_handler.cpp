@@ -1,4 +1,10 @@
 #include "net/mail_handler.hpp"
+#include <mutex>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/as_tuple.hpp>
 
 #include "util/log.hpp"
 
@@ -66,7 +72,34 @@ bool MailHandler::rcpt_ready(const smtp::SessionView& v, const smtp::Envelope& e
   return false;
 }
 
+struct MailHandler::Commit {
+  std::mutex mutex;
+  bool done = false;
+  std::exception_ptr error;
+  // Set while the session's coroutine waits: where to wake it.
+  std::optional<boost::asio::any_io_executor> waiter;
+  std::shared_ptr<boost::asio::steady_timer> timer;
+};
+
 boost::asio::awaitable<void> MailHandler::complete_lookup() {
+  if (auto c = commit_) {
+    auto executor = co_await boost::asio::this_coro::executor;
+    auto timer = std::make_shared<boost::asio::steady_timer>(executor, boost::asio::steady_timer::time_point::max());
+    {
+      std::lock_guard lock(c->mutex);
+      if (c->done) co_return;
+      c->waiter = executor;
+      c->timer = timer;
+    }
+    // Woken by the callback's post (queued on this executor, so it runs only
+    // once this wait has begun); nothing else cancels it.
+    while (true) {
+      co_await timer->async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+      std::lock_guard lock(c->mutex);
+      if (c->done) break;
+    }
+    co_return;
+  }
   if (pending_domain_.empty() || !tx_) co_return;
   std::string domain = std::move(pending_domain_);
   pending_domain_.clear();
@@ -102,7 +135,7 @@ bool MailHandler::spool(const std::string& chunk) {
   return true;
 }
 
-Reply MailHandler::deliver(const smtp::SessionView& v, const smtp::Envelope& env, std::string& content) {
+std::optional<Reply> MailHandler::deliver(const smtp::SessionView& v, const smtp::Envelope& env, std::string& content) {
   auto& t = tx(v);
   if (spool_ && spool_error_.empty()) {
     try {
@@ -133,7 +166,39 @@ Reply MailHandler::deliver(const smtp::SessionView& v, const smtp::Envelope& env
   msg->content = std::move(content);
   // (The spool lives on inside the shared_ptr passed along: the view stays valid.)
   std::string_view head = spool_ ? std::string_view(spool_->head()) : std::string_view(msg->content);
-  auto result = t.finish(msg, head, std::shared_ptr<const store::Spool>(std::move(spool_)));
+  auto c = std::make_shared<Commit>();
+  auto now = t.begin_finish(msg, head, std::shared_ptr<const store::Spool>(std::move(spool_)),
+                            [c](std::exception_ptr e) {
+                              std::lock_guard lock(c->mutex);
+                              c->error = e;
+                              c->done = true;
+                              if (c->waiter)
+                                boost::asio::post(*c->waiter, [timer = c->timer] { timer->cancel(); });
+                            });
+  if (now) {
+    end_transaction();
+    return now->reply;
+  }
+  {
+    std::lock_guard lock(c->mutex);
+    if (c->done) {  // memory mode: kept already
+      auto result = t.end_finish(c->error);
+      end_transaction();
+      return result.reply;
+    }
+  }
+  commit_ = std::move(c);
+  return std::nullopt;
+}
+
+Reply MailHandler::delivered(const smtp::SessionView& v) {
+  auto c = std::move(commit_);
+  std::exception_ptr error;
+  {
+    std::lock_guard lock(c->mutex);
+    error = c->error;
+  }
+  auto result = tx(v).end_finish(error);
   end_transaction();
   return result.reply;
 }

@@ -23,7 +23,8 @@ class MailHandler final : public smtp::Handler {
   std::optional<Reply> authenticate(const smtp::SessionView&, const smtp::AuthAttempt&) override;
   bool rcpt_ready(const smtp::SessionView&, const smtp::Envelope&) override;
   std::optional<Reply> check_rcpt(const smtp::SessionView&, const smtp::Envelope&, const smtp::Recipient&) override;
-  Reply deliver(const smtp::SessionView&, const smtp::Envelope&, std::string& content) override;
+  std::optional<Reply> deliver(const smtp::SessionView&, const smtp::Envelope&, std::string& content) override;
+  Reply delivered(const smtp::SessionView&) override;
   void abandon(const smtp::SessionView&, const smtp::Envelope&) override;
   void protocol_reply(const smtp::SessionView&, Stage, std::string_view rule, const Reply&) override;
   void transcript(char dir, std::string_view line) override;
@@ -33,7 +34,9 @@ class MailHandler final : public smtp::Handler {
   const relay::Origin& origin() const { return origin_; }
   // The connection's facts, once known (before the session starts).
   void opened(const std::string& client_ip, std::uint16_t port, bool tls);
-  // After rcpt_ready() said no: the DNS answer it is waiting for.
+  // After rcpt_ready() said no: the DNS answer it is waiting for. After
+  // deliver() said "later": the store's commit (never cut short: what the
+  // store decided is what the client must hear).
   boost::asio::awaitable<void> complete_lookup();
 
  private:
@@ -49,6 +52,10 @@ class MailHandler final : public smtp::Handler {
   // A large message on its way to the store.
   std::unique_ptr<store::Spool> spool_;
   std::string spool_error_;  // set when spooling failed mid-message
+  // A message handed to the store, its commit not yet heard of. Shared with
+  // the store's callback, which may run on its writer thread.
+  struct Commit;
+  std::shared_ptr<Commit> commit_;
 };
 
 }  // namespace relaymock::net

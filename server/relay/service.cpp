@@ -1,5 +1,7 @@
 #include "relay/service.hpp"
 
+#include <future>
+
 #include "config/config.hpp"
 #include "mime/mime.hpp"
 #include "smtp/message_id.hpp"
@@ -118,8 +120,9 @@ Transaction::Result Transaction::store_failed(const std::string& why) {
   return r;
 }
 
-Transaction::Result Transaction::finish(std::shared_ptr<store::Message> m, std::string_view head,
-                                        std::shared_ptr<const store::Spool> spool) {
+std::optional<Transaction::Result> Transaction::begin_finish(std::shared_ptr<store::Message> m, std::string_view head,
+                                                            std::shared_ptr<const store::Spool> spool,
+                                                            std::function<void(std::exception_ptr)> stored) {
   // One read of the header section serves the From rule and the store, so
   // what the API shows is what was checked.
   auto summary = mime::summarize(head);
@@ -127,7 +130,7 @@ Transaction::Result Transaction::finish(std::shared_ptr<store::Message> m, std::
   if (!d.accept) {
     reserved_.release();
     svc_.record(RecordKind::Decision, origin_, "data", d.rule, d.identity, &d.reply, d.detail);
-    return {d.reply, false, {}, d.rule};
+    return Result{d.reply, false, {}, d.rule};
   }
   auto now = svc_.d_.clock.now();
   if (m->id.empty()) m->id = smtp::make_message_id(now);
@@ -143,24 +146,44 @@ Transaction::Result Transaction::finish(std::shared_ptr<store::Message> m, std::
   m->to = std::move(summary.to);
   m->cc = std::move(summary.cc);
   m->subject = std::move(summary.subject);
-  const std::string id = m->id;
-  const std::uint64_t rcpts = m->envelope_to.size();
-  const std::uint64_t size = spool ? spool->size() : m->content.size();
+  pending_ = Pending{m->id, m->envelope_to.size(), spool ? spool->size() : m->content.size(), d.rule, d.detail};
   // In durable mode the 250 goes out only once the message (and the
-  // counters' history) is committed.
-  try {
-    svc_.d_.mail.add(std::move(m), reserved_.usage(now), std::move(spool));
-  } catch (const std::exception& ex) {
-    return store_failed(std::string("the message could not be stored: ") + ex.what());
+  // counters' history) is committed: `stored` says when.
+  svc_.d_.mail.add(std::move(m), reserved_.usage(now), std::move(spool), std::move(stored));
+  return std::nullopt;
+}
+
+Transaction::Result Transaction::end_finish(std::exception_ptr error) {
+  auto p = std::move(*pending_);
+  pending_.reset();
+  if (error) {
+    std::string why = "unknown error";
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::exception& ex) {
+      why = ex.what();
+    } catch (...) {
+    }
+    return store_failed("the message could not be stored: " + why);
   }
   reserved_.commit();
   svc_.d_.metrics.messages_accepted_total++;
-  svc_.d_.metrics.recipients_accepted_total += rcpts;
-  Result r{{250, "2.0.0", "OK id=" + id}, true, id, d.rule};
-  svc_.record(RecordKind::Decision, origin_, "data", d.rule, identity_, &r.reply,
-              d.detail + "; " + std::to_string(rcpts) + " recipient(s), " + std::to_string(size) + " bytes", id);
-  svc_.d_.bus.publish({Outcome::Kind::MessageCaptured, origin_.session_id, id, 0});
+  svc_.d_.metrics.recipients_accepted_total += p.rcpts;
+  Result r{{250, "2.0.0", "OK id=" + p.id}, true, p.id, p.rule};
+  svc_.record(RecordKind::Decision, origin_, "data", p.rule, identity_, &r.reply,
+              p.detail + "; " + std::to_string(p.rcpts) + " recipient(s), " + std::to_string(p.size) + " bytes", p.id);
+  svc_.d_.bus.publish({Outcome::Kind::MessageCaptured, origin_.session_id, p.id, 0});
   return r;
+}
+
+Transaction::Result Transaction::finish(std::shared_ptr<store::Message> m, std::string_view head,
+                                        std::shared_ptr<const store::Spool> spool) {
+  std::promise<std::exception_ptr> stored;
+  auto result = stored.get_future();
+  if (auto now = begin_finish(std::move(m), head, std::move(spool),
+                              [&stored](std::exception_ptr e) { stored.set_value(e); }))
+    return *now;
+  return end_finish(result.get());
 }
 
 // ---- Service ----------------------------------------------------------------

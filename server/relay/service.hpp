@@ -8,6 +8,8 @@
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <memory>
+#include <exception>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -106,6 +108,15 @@ class Transaction {
     std::string detail;  // why, when it could not be kept
   };
   Result finish(std::shared_ptr<store::Message> m, std::string_view head, std::shared_ptr<const store::Spool> spool = {});
+  // The same in two halves, for a caller that must not block its thread on
+  // a durable commit: begin_finish answers at once (a refusal) or hands the
+  // message to the store, which calls `stored` when it is kept (durable: on
+  // the store's writer thread; memory: before begin_finish returns). The
+  // caller then calls end_finish, on its own thread, for the reply.
+  std::optional<Result> begin_finish(std::shared_ptr<store::Message> m, std::string_view head,
+                                     std::shared_ptr<const store::Spool> spool,
+                                     std::function<void(std::exception_ptr)> stored);
+  Result end_finish(std::exception_ptr error);
   // The message could not be received whole (spooling failed): 451.
   Result store_failed(const std::string& why);
 
@@ -119,6 +130,13 @@ class Transaction {
   Origin origin_;
   Reservation reserved_;
   policy::Identity identity_;  // of the last accepted recipient
+  // Between begin_finish and end_finish: what the reply and the event need.
+  struct Pending {
+    std::string id;
+    std::uint64_t rcpts = 0, size = 0;
+    std::string rule, detail;
+  };
+  std::optional<Pending> pending_;
   // The sender domain's DNS answer (mode system), kept for the transaction.
   std::optional<std::pair<std::string, policy::SenderRoute>> route_;
 };

@@ -134,7 +134,7 @@ void Session::emit(Reply r, const Cause* cause, bool enhanced) {
 
 void Session::feed(std::string_view bytes) {
   if (closing_ || wants_tls_) return;  // plaintext after STARTTLS is discarded
-  if (paused_) {
+  if (paused()) {
     inbuf_.append(bytes);
     return;
   }
@@ -152,13 +152,18 @@ void Session::feed(std::string_view bytes) {
 }
 
 void Session::resume() {
-  if (!paused_) return;
+  if (!paused()) return;
   auto mark = out_.size();
-  std::string arg = std::move(*paused_);
-  paused_.reset();
-  if (closing_) return;
-  rcpt(arg, true);
-  if (!paused_ && !closing_ && !wants_tls_ && !inbuf_.empty()) {
+  if (delivering_) {
+    delivering_ = false;
+    end_delivery(handler_.delivered(view()), delivering_bdat_);
+  } else {
+    std::string arg = std::move(*paused_);
+    paused_.reset();
+    if (closing_) return;
+    rcpt(arg, true);
+  }
+  if (!paused() && !closing_ && !wants_tls_ && !inbuf_.empty()) {
     auto used = process(inbuf_);
     inbuf_.erase(0, used);
   }
@@ -182,7 +187,7 @@ void Session::offer_spool() {
 
 std::size_t Session::process(std::string_view in) {
   std::size_t pos = 0;
-  while (pos < in.size() && !closing_ && !wants_tls_ && !paused_) {
+  while (pos < in.size() && !closing_ && !wants_tls_ && !paused()) {
     auto rest = in.substr(pos);
     if (mode_ == Mode::Data) {
       pos += tx_->dot.feed(rest, tx_->content, settings_.limits.max_message_size);
@@ -512,7 +517,24 @@ void Session::finish_data() {
     reset_transaction(true);
     return;
   }
-  Reply r = handler_.deliver(view(), tx_->env, tx_->content);
+  start_delivery(false);
+}
+
+void Session::start_delivery(bool bdat) {
+  auto r = handler_.deliver(view(), tx_->env, tx_->content);
+  if (!r) {
+    delivering_ = true;
+    delivering_bdat_ = bdat;
+    return;
+  }
+  end_delivery(std::move(*r), bdat);
+}
+
+void Session::end_delivery(Reply r, bool bdat) {
+  if (bdat && r.positive()) {
+    r.text = " " + std::to_string(bdat_chunk_size_) + " byte chunk, total " + std::to_string(tx_->bdat_total) +
+             "\n" + r.text;
+  }
   say(r);
   reset_transaction(false);
 }
@@ -571,13 +593,7 @@ void Session::finish_bdat_chunk() {
     reset_transaction(true);
     return;
   }
-  Reply r = handler_.deliver(view(), tx_->env, tx_->content);
-  if (r.positive()) {
-    r.text = " " + std::to_string(bdat_chunk_size_) + " byte chunk, total " + std::to_string(tx_->bdat_total) +
-             "\n" + r.text;
-  }
-  say(r);
-  reset_transaction(false);
+  start_delivery(true);
 }
 
 void Session::cmd_rset(const Command& c) {

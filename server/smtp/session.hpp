@@ -109,8 +109,11 @@ class Handler {
   virtual bool rcpt_ready(const SessionView&, const Envelope&) { return true; }
   virtual std::optional<Reply> check_rcpt(const SessionView&, const Envelope&, const Recipient&) = 0;
   // The content is complete and within limits; returns the final reply
-  // ("250 OK id=..." or a rejection).
-  virtual Reply deliver(const SessionView&, const Envelope&, std::string& content) = 0;
+  // ("250 OK id=..." or a rejection), or nullopt when it comes later (a
+  // durable commit): the session pauses, the caller waits for it and calls
+  // Session::resume(), which asks delivered() for the reply.
+  virtual std::optional<Reply> deliver(const SessionView&, const Envelope&, std::string& content) = 0;
+  virtual Reply delivered(const SessionView&) { return Reply{451, "4.3.0", "Temporary local problem - please try later"}; }
   // Content is arriving and `chunk` (the content since the last call) has
   // reached Session::kSpoolChunk bytes: the handler may keep it elsewhere and
   // return true, and deliver() then gets only the rest. False: keep it here.
@@ -160,7 +163,10 @@ class Session {
   // Waiting for the handler (see Handler::rcpt_ready): feed nothing, flush
   // output(), wait, then resume() to answer the RCPT and go on with input
   // already buffered.
-  bool paused() const { return paused_.has_value(); }
+  bool paused() const { return paused_.has_value() || delivering_; }
+  // Paused for a delivery's reply (not a lookup): resume() must follow
+  // whatever else happens, so that the transaction ends as it was decided.
+  bool delivering() const { return delivering_; }
   // How long to hold output() back before writing it (failed AUTH slowdown);
   // reading it resets it.
   std::chrono::milliseconds take_delay() { return std::exchange(delay_, std::chrono::milliseconds(0)); }
@@ -241,6 +247,8 @@ class Session {
 
   void finish_data();
   void finish_bdat_chunk();
+  void start_delivery(bool bdat);
+  void end_delivery(Reply r, bool bdat);
   void auth_check(AuthAttempt attempt);
 
   bool no_valid_rcpt(const char* verb);
@@ -279,6 +287,8 @@ class Session {
   std::string inbuf_;
   std::string out_;
   std::optional<std::string> paused_;  // the RCPT argument to answer on resume()
+  bool delivering_ = false;            // waiting for Handler::delivered()
+  bool delivering_bdat_ = false;       // ... of a BDAT LAST (its reply names the chunk)
   std::chrono::milliseconds delay_{0};
   int auth_failures_ = 0;
   Mode mode_ = Mode::Command;

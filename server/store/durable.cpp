@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <future>
+#include <tuple>
 
 #include "store/codec.hpp"
 #include "util/log.hpp"
@@ -132,9 +134,11 @@ Durable::Durable(const std::string& dir) : dir_(dir) {
     ::close(lock_fd_);
     throw StoreError("storage.path " + dir + ": " + db_path_ + " is not a usable relaymock store (" + e.what() + ")");
   }
+  writer_ = std::thread([this] { writer_loop(); });
 }
 
 Durable::~Durable() {
+  stop_writer();
   for (auto& [sql, st] : cache_) sqlite3_finalize(st);
   if (db_) sqlite3_close(db_);
   if (lock_fd_ >= 0) ::close(lock_fd_);
@@ -151,9 +155,22 @@ void Durable::exec(const char* sql) {
 
 void Durable::put_message(const Message& m, std::string_view content, const Spool* spool,
                           const std::vector<UsageRow>& usage, const std::vector<std::string>& evict_ids) {
-  std::lock_guard lock(mutex_);
-  Stmt(db_, cache_, "BEGIN IMMEDIATE").run();
-  try {
+  run_sync([&] { insert_message(m, content, spool, usage, evict_ids); });
+}
+
+void Durable::run_sync(const std::function<void()>& work) {
+  std::promise<void> done;
+  auto result = done.get_future();
+  enqueue({[&work] { work(); }, [&done](std::exception_ptr e) {
+             if (e) done.set_exception(e);
+             else done.set_value();
+           }});
+  result.get();  // throws what the job (or the commit) threw
+}
+
+void Durable::insert_message(const Message& m, std::string_view content, const Spool* spool,
+                             const std::vector<UsageRow>& usage, const std::vector<std::string>& evict_ids) {
+  {
     auto meta = json::serialize(message_record(m));
     if (!spool) {
       Stmt(db_, cache_, "INSERT INTO messages(id, meta, content) VALUES(?, ?, ?)").text(1, m.id).text(2, meta).blob(3, content).run();
@@ -190,11 +207,124 @@ void Durable::put_message(const Message& m, std::string_view content, const Spoo
           .integer(3, static_cast<std::int64_t>(u.n))
           .run();
     for (const auto& id : evict_ids) Stmt(db_, cache_, "DELETE FROM messages WHERE id = ?").text(1, id).run();
-    Stmt(db_, cache_, "COMMIT").run();
-  } catch (...) {
-    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    throw;
   }
+}
+
+void Durable::enqueue(Job job) {
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (!writer_stopping_) {
+      queue_.push_back(std::move(job));
+      queue_wake_.notify_one();
+      return;
+    }
+  }
+  // Stopped: nothing may be lost silently.
+  if (job.done) job.done(std::make_exception_ptr(StoreError("storage: the store is closing")));
+}
+
+void Durable::put_message_async(std::shared_ptr<const Message> m, std::string content,
+                                std::shared_ptr<const Spool> spool, std::vector<UsageRow> usage,
+                                std::vector<std::string> evict_ids, Done done) {
+  auto args = std::make_shared<std::tuple<std::shared_ptr<const Message>, std::string, std::shared_ptr<const Spool>,
+                                          std::vector<UsageRow>, std::vector<std::string>>>(
+      std::move(m), std::move(content), std::move(spool), std::move(usage), std::move(evict_ids));
+  enqueue({[this, args] {
+             auto& [msg, text, sp, rows, evict] = *args;
+             insert_message(*msg, text, sp.get(), rows, evict);
+             std::string().swap(text);  // the bytes are in the file now
+           },
+           std::move(done)});
+}
+
+void Durable::put_event_async(Event e, Done done) {
+  auto ev = std::make_shared<Event>(std::move(e));
+  enqueue({[this, ev] { insert_event(*ev); }, std::move(done)});
+}
+
+void Durable::trim_events_async(std::uint64_t keep_from_seq) {
+  enqueue({[this, keep_from_seq] {
+             Stmt(db_, cache_, "DELETE FROM events WHERE seq < ?")
+                 .integer(1, static_cast<std::int64_t>(keep_from_seq))
+                 .run();
+           },
+           {}});
+}
+
+void Durable::delete_messages_async(std::vector<std::string> ids) {
+  auto list = std::make_shared<std::vector<std::string>>(std::move(ids));
+  enqueue({[this, list] {
+             for (const auto& id : *list) Stmt(db_, cache_, "DELETE FROM messages WHERE id = ?").text(1, id).run();
+           },
+           {}});
+}
+
+void Durable::writer_loop() {
+  // Up to this many jobs share one transaction: enough to amortise the
+  // commit, few enough that the first in the batch does not wait long.
+  constexpr std::size_t kBatch = 256;
+  std::vector<Job> batch;
+  std::unique_lock lock(queue_mutex_);
+  while (true) {
+    queue_wake_.wait(lock, [&] { return writer_stopping_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopping, and everything written
+    while (!queue_.empty() && batch.size() < kBatch) {
+      batch.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    lock.unlock();
+    run_batch(batch);
+    batch.clear();
+    lock.lock();
+  }
+}
+
+void Durable::run_batch(std::vector<Job>& batch) {
+  std::vector<std::exception_ptr> errors(batch.size());
+  {
+    std::lock_guard lock(mutex_);
+    std::exception_ptr whole;
+    try {
+      Stmt(db_, cache_, "BEGIN IMMEDIATE").run();
+    } catch (...) {
+      whole = std::current_exception();
+    }
+    if (!whole) {
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        try {
+          Stmt(db_, cache_, "SAVEPOINT job").run();
+          batch[i].work();
+          Stmt(db_, cache_, "RELEASE job").run();
+        } catch (...) {
+          errors[i] = std::current_exception();
+          sqlite3_exec(db_, "ROLLBACK TO job", nullptr, nullptr, nullptr);
+          sqlite3_exec(db_, "RELEASE job", nullptr, nullptr, nullptr);
+        }
+      }
+      try {
+        Stmt(db_, cache_, "COMMIT").run();
+      } catch (...) {
+        whole = std::current_exception();
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      }
+    }
+    if (whole)
+      for (auto& e : errors)
+        if (!e) e = whole;
+  }
+  jobs_ += batch.size();
+  ++batches_;
+  for (std::size_t i = 0; i < batch.size(); ++i)
+    if (batch[i].done) batch[i].done(errors[i]);
+}
+
+void Durable::stop_writer() {
+  {
+    std::lock_guard lock(queue_mutex_);
+    writer_stopping_ = true;
+  }
+  queue_wake_.notify_one();
+  if (writer_.joinable()) writer_.join();
 }
 
 std::vector<Message> Durable::load_messages() {
@@ -220,17 +350,18 @@ std::optional<std::string> Durable::content(const std::string& id) {
 }
 
 void Durable::delete_message(const std::string& id) {
-  std::lock_guard lock(mutex_);
-  Stmt(db_, cache_, "DELETE FROM messages WHERE id = ?").text(1, id).run();
+  run_sync([&] { Stmt(db_, cache_, "DELETE FROM messages WHERE id = ?").text(1, id).run(); });
 }
 
 void Durable::delete_messages() {
-  std::lock_guard lock(mutex_);
-  exec("DELETE FROM messages");
+  run_sync([&] { exec("DELETE FROM messages"); });
 }
 
 void Durable::put_event(const Event& e) {
-  std::lock_guard lock(mutex_);
+  run_sync([&] { insert_event(e); });
+}
+
+void Durable::insert_event(const Event& e) {
   Stmt(db_, cache_, "INSERT OR REPLACE INTO events(seq, data) VALUES(?, ?)")
       .integer(1, static_cast<std::int64_t>(e.seq))
       .text(2, json::serialize(event_json(e)))
@@ -253,16 +384,18 @@ std::vector<Event> Durable::load_events(std::size_t newest) {
 }
 
 void Durable::trim_events(std::uint64_t keep_from_seq) {
-  std::lock_guard lock(mutex_);
-  Stmt(db_, cache_, "DELETE FROM events WHERE seq < ?").integer(1, static_cast<std::int64_t>(keep_from_seq)).run();
+  run_sync([&] {
+    Stmt(db_, cache_, "DELETE FROM events WHERE seq < ?").integer(1, static_cast<std::int64_t>(keep_from_seq)).run();
+  });
 }
 
 void Durable::delete_events() {
-  std::lock_guard lock(mutex_);
-  // Sequence numbers are never reused, even after the log is emptied.
-  exec("INSERT OR REPLACE INTO state(k, v) SELECT 'event_seq', MAX(COALESCE((SELECT MAX(seq) FROM events), 0),"
-       " COALESCE((SELECT CAST(v AS INTEGER) FROM state WHERE k = 'event_seq'), 0))");
-  exec("DELETE FROM events");
+  run_sync([&] {
+    // Sequence numbers are never reused, even after the log is emptied.
+    exec("INSERT OR REPLACE INTO state(k, v) SELECT 'event_seq', MAX(COALESCE((SELECT MAX(seq) FROM events), 0),"
+         " COALESCE((SELECT CAST(v AS INTEGER) FROM state WHERE k = 'event_seq'), 0))");
+    exec("DELETE FROM events");
+  });
 }
 
 std::uint64_t Durable::last_event_seq() {
@@ -338,8 +471,7 @@ std::pair<std::uint64_t, std::uint64_t> Durable::compact_usage(std::int64_t exac
 }
 
 void Durable::delete_usage() {
-  std::lock_guard lock(mutex_);
-  exec("DELETE FROM usage");
+  run_sync([&] { exec("DELETE FROM usage"); });
 }
 
 std::optional<std::int64_t> Durable::clock_offset_ms() {
@@ -350,8 +482,11 @@ std::optional<std::int64_t> Durable::clock_offset_ms() {
 }
 
 void Durable::set_clock_offset_ms(std::int64_t ms) {
-  std::lock_guard lock(mutex_);
-  Stmt(db_, cache_, "INSERT OR REPLACE INTO state(k, v) VALUES('clock_offset_ms', ?)").text(1, std::to_string(ms)).run();
+  run_sync([&] {
+    Stmt(db_, cache_, "INSERT OR REPLACE INTO state(k, v) VALUES('clock_offset_ms', ?)")
+        .text(1, std::to_string(ms))
+        .run();
+  });
 }
 
 }  // namespace relaymock::store

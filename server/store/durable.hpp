@@ -3,7 +3,13 @@
 // message is committed before its 250 is sent; WAL with synchronous=NORMAL
 // survives a killed process (kill -9) without an fsync per message.
 #pragma once
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <thread>
 #include <map>
 #include <cstdint>
 #include <memory>
@@ -48,11 +54,31 @@ class Durable {
   const std::string& path() const { return db_path_; }
   const std::string& dir() const { return dir_; }
 
-  // One transaction: the message, its usage rows, and the evictions it causes.
+  // The message, its usage rows and the evictions it causes, all or nothing.
   // The content is `content`, or the whole of `spool` when one is given
   // (copied in pieces, never all in memory).
   void put_message(const Message& m, std::string_view content, const Spool* spool,
                    const std::vector<UsageRow>& usage, const std::vector<std::string>& evict_ids);
+
+  // The writer thread: work queued here runs off every event loop, in
+  // order, many jobs to one transaction (group commit: one WAL append and
+  // one possible checkpoint for all of them). A job runs inside its own
+  // savepoint, so one that throws undoes only itself; `done` then gets its
+  // error, or the commit's. `done` runs on the writer thread, after the
+  // commit, and must be quick (post elsewhere for real work).
+  using Done = std::function<void(std::exception_ptr)>;
+  // put_message as a queued job.
+  void put_message_async(std::shared_ptr<const Message> m, std::string content, std::shared_ptr<const Spool> spool,
+                         std::vector<UsageRow> usage, std::vector<std::string> evict_ids, Done done);
+  void put_event_async(Event e, Done done);
+  void trim_events_async(std::uint64_t keep_from_seq);
+  void delete_messages_async(std::vector<std::string> ids);
+  // Waits for everything queued so far, then ends the writer (the destructor
+  // does it too).
+  void stop_writer();
+  // Jobs and transactions the writer has run: batches_ < jobs_ is group commit.
+  std::uint64_t jobs_written() const { return jobs_.load(); }
+  std::uint64_t batches_written() const { return batches_.load(); }
   std::vector<Message> load_messages();  // oldest first, without content
   std::optional<std::string> content(const std::string& id);
   void delete_message(const std::string& id);
@@ -89,12 +115,36 @@ class Durable {
   void report_corrupt(const char* table, const std::string& key, const std::string& why, std::uint64_t& count);
   Corrupt corrupt_;
   void exec(const char* sql);
+  // The statements of put_message and put_event, inside a transaction the
+  // caller holds (with mutex_).
+  void insert_message(const Message& m, std::string_view content, const Spool* spool,
+                      const std::vector<UsageRow>& usage, const std::vector<std::string>& evict_ids);
+  void insert_event(const Event& e);
+
+  struct Job {
+    std::function<void()> work;  // runs with mutex_ held, inside the batch's transaction
+    Done done;
+  };
+  void enqueue(Job job);
+  // Queues `work` behind everything before it and waits for its commit:
+  // every change to the file goes through the writer, in order.
+  void run_sync(const std::function<void()>& work);
+  void writer_loop();
+  void run_batch(std::vector<Job>& batch);
+
   mutable std::mutex mutex_;
   std::string dir_;
   std::string db_path_;
   int lock_fd_ = -1;
   sqlite3* db_ = nullptr;
   StatementCache cache_;
+
+  std::mutex queue_mutex_;
+  std::condition_variable queue_wake_;
+  std::deque<Job> queue_;
+  bool writer_stopping_ = false;
+  std::thread writer_;
+  std::atomic<std::uint64_t> jobs_{0}, batches_{0};
 };
 
 }  // namespace relaymock::store

@@ -32,15 +32,22 @@ std::uint64_t EventLog::append(Event e) {
   std::lock_guard lock(mutex_);
   e.seq = ++seq_;
   if (durable_) {
-    try {
-      durable_->put_event(e);
-      if (e.seq % 1024 == 0 && e.seq > capacity_) durable_->trim_events(e.seq - capacity_ + 1);
-    } catch (const std::exception& ex) {
-      // Kept in memory (and the log) all the same.
+    // Written by the store's writer thread, in order with the messages.
+    // One it cannot take stays here (and in the log) all the same.
+    durable_->put_event_async(e, [this, seq = e.seq, rule = e.rule](std::exception_ptr error) {
+      if (!error) return;
       ++not_stored_;
+      std::string why = "unknown error";
+      try {
+        std::rethrow_exception(error);
+      } catch (const std::exception& ex) {
+        why = ex.what();
+      } catch (...) {
+      }
       logger().error("event kept in memory only: the durable store did not take it",
-                     {{"seq", std::to_string(e.seq)}, {"rule", e.rule}, {"error", ex.what()}});
-    }
+                     {{"seq", std::to_string(seq)}, {"rule", rule}, {"error", why}});
+    });
+    if (e.seq % 1024 == 0 && e.seq > capacity_) durable_->trim_events_async(e.seq - capacity_ + 1);
   }
   bytes_ += size_of(e);
   events_.push_back(std::move(e));

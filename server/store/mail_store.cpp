@@ -1,6 +1,9 @@
 #include "store/mail_store.hpp"
 
 #include <algorithm>
+#include <future>
+
+#include <algorithm>
 #include <cctype>
 
 #include "util/glob.hpp"
@@ -51,37 +54,91 @@ MailStore::MailStore(std::size_t max_messages, std::uint64_t max_bytes, Durable*
   }
 }
 
-void MailStore::add(std::shared_ptr<Message> m, const std::vector<UsageRow>& usage, std::shared_ptr<const Spool> spool) {
-  m->size = spool ? spool->size() : m->content.size();
-
-  std::lock_guard lock(mutex_);
-  // What this message pushes out, oldest first.
+std::vector<std::string> MailStore::evictions_for(std::uint64_t size) const {
+  // What a new message of `size` bytes pushes out, oldest first.
   std::vector<std::string> evict;
   std::size_t count = messages_.size() + 1;
-  std::uint64_t bytes = bytes_ + m->size;
+  std::uint64_t bytes = bytes_ + size;
   for (const auto& old : messages_) {
     if (count <= max_messages_ && bytes <= max_bytes_) break;
     evict.push_back(old->id);
     --count;
     bytes -= old->size;
   }
-  if (durable_) {
-    durable_->put_message(*m, m->content, spool.get(), usage, evict);  // throws: nothing changes
-    std::string().swap(m->content);
-  } else if (spool) {
-    m->spooled = std::move(spool);  // memory mode: the file lives as long as the message
-  } else if (m->content.capacity() > m->content.size() + m->content.size() / 8 + 4096) {
-    // The session reserved room for a declared SIZE=; a client may declare
-    // 50 MB and send 50 bytes. A kept message holds only what it holds.
-    m->content.shrink_to_fit();
-  }
-  for (std::size_t i = 0; i < evict.size(); ++i) {
-    bytes_ -= messages_.front()->size;
-    messages_.pop_front();
+  return evict;
+}
+
+std::vector<std::string> MailStore::keep(std::shared_ptr<const Message> m, const std::vector<std::string>& evict) {
+  std::vector<std::string> extra;
+  for (const auto& id : evict) {
+    auto it = std::find_if(messages_.begin(), messages_.end(), [&](const auto& x) { return x->id == id; });
+    if (it == messages_.end()) continue;  // deleted meanwhile
+    bytes_ -= (*it)->size;
+    messages_.erase(it);
   }
   bytes_ += m->size;
   messages_.push_back(std::move(m));
+  // Messages committed side by side each counted without the others.
+  while (messages_.size() > 1 && (messages_.size() > max_messages_ || bytes_ > max_bytes_)) {
+    extra.push_back(messages_.front()->id);
+    bytes_ -= messages_.front()->size;
+    messages_.pop_front();
+  }
   ++generation_;
+  return extra;
+}
+
+void MailStore::add(std::shared_ptr<Message> m, const std::vector<UsageRow>& usage, std::shared_ptr<const Spool> spool,
+                    std::function<void(std::exception_ptr)> done) {
+  m->size = spool ? spool->size() : m->content.size();
+  if (!durable_) {
+    if (spool) {
+      m->spooled = std::move(spool);  // memory mode: the file lives as long as the message
+    } else if (m->content.capacity() > m->content.size() + m->content.size() / 8 + 4096) {
+      // The session reserved room for a declared SIZE=; a client may declare
+      // 50 MB and send 50 bytes. A kept message holds only what it holds.
+      m->content.shrink_to_fit();
+    }
+    {
+      std::lock_guard lock(mutex_);
+      auto evict = evictions_for(m->size);
+      keep(std::move(m), evict);
+    }
+    done(nullptr);
+    return;
+  }
+  std::vector<std::string> evict;
+  {
+    std::lock_guard lock(mutex_);
+    evict = evictions_for(m->size);
+  }
+  // The writer commits it with its usage rows; only then is it listed (and
+  // the caller told), so nothing shows that a crash could take back.
+  std::string content = std::move(m->content);
+  std::string().swap(m->content);
+  std::shared_ptr<const Message> kept = m;
+  durable_->put_message_async(kept, std::move(content), std::move(spool), usage, evict,
+                              [this, kept, evict, done = std::move(done)](std::exception_ptr e) {
+                                if (!e) {
+                                  std::vector<std::string> extra;
+                                  {
+                                    std::lock_guard lock(mutex_);
+                                    extra = keep(kept, evict);
+                                  }
+                                  if (!extra.empty()) durable_->delete_messages_async(std::move(extra));
+                                }
+                                done(e);
+                              });
+}
+
+void MailStore::add(std::shared_ptr<Message> m, const std::vector<UsageRow>& usage, std::shared_ptr<const Spool> spool) {
+  std::promise<void> stored;
+  auto result = stored.get_future();
+  add(std::move(m), usage, std::move(spool), [&stored](std::exception_ptr e) {
+    if (e) stored.set_exception(e);
+    else stored.set_value();
+  });
+  result.get();  // throws what the store threw
 }
 
 MailStore::Page MailStore::query(const MessageFilter& f, std::size_t offset, std::size_t limit) const {

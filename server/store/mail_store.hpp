@@ -6,6 +6,8 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -40,6 +42,11 @@ class MailStore {
   // With a spool, the content is the spool's, not m->content: durable mode
   // copies it into SQLite, memory mode keeps the file with the message.
   void add(std::shared_ptr<Message> m, const std::vector<UsageRow>& usage = {}, std::shared_ptr<const Spool> spool = {});
+  // The same without waiting: `done` gets nullptr once the message is kept
+  // (durable: committed, on the store's writer thread; memory: at once, on
+  // the caller's), or the error that kept it out.
+  void add(std::shared_ptr<Message> m, const std::vector<UsageRow>& usage, std::shared_ptr<const Spool> spool,
+           std::function<void(std::exception_ptr)> done);
   // Where large incoming messages may be spooled: the durable store's
   // directory, or memory mode's temporary directory.
   std::optional<std::string> spool_dir() const {
@@ -65,6 +72,10 @@ class MailStore {
   std::uint64_t generation() const { return generation_.load(); }
 
  private:
+  std::vector<std::string> evictions_for(std::uint64_t size) const;  // with mutex_
+  // Lists `m` and drops `evict` (with mutex_); returns what must go besides.
+  std::vector<std::string> keep(std::shared_ptr<const Message> m, const std::vector<std::string>& evict);
+
   mutable std::mutex mutex_;
   std::deque<std::shared_ptr<const Message>> messages_;
   std::uint64_t bytes_ = 0;

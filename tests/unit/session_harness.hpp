@@ -52,7 +52,7 @@ struct FakeHandler : smtp::Handler {
     }
     return std::nullopt;
   }
-  Reply deliver(const smtp::SessionView&, const smtp::Envelope& e, std::string& content) override {
+  std::optional<Reply> deliver(const smtp::SessionView&, const smtp::Envelope& e, std::string& content) override {
     delivered.push_back(content);
     envelopes.push_back(e);
     return Reply{250, "", "OK id=1wvlsG-7tiG0Lhs7a5-fDer"};

@@ -215,6 +215,7 @@ TEST(MailStore, Filters) {
 // addresses across runs looked like a lock-order cycle.
 struct ServerRun {
   explicit ServerRun(const std::string& dir) : d(dir), s(2, 1 << 20, &d), log(10, &d) {}
+  ~ServerRun() { d.stop_writer(); }  // before the stores its callbacks touch
   Durable d;
   MailStore s;
   EventLog log;
