@@ -53,6 +53,10 @@ Handled metrics(Call& c) {
            "# TYPE relaymock_store_corrupt_rows gauge\n";
     for (auto [table, n] : {std::pair{"messages", bad.messages}, std::pair{"events", bad.events}, std::pair{"usage", bad.usage}})
       out += std::string("relaymock_store_corrupt_rows{table=\"") + table + "\"} " + std::to_string(n) + "\n";
+    metric("relaymock_store_writes_total", "counter", "Writes (messages, events, deletions) the durable store committed.",
+           ctx.durable->jobs_written());
+    metric("relaymock_store_commits_total", "counter", "Transactions they took (fewer: group commit).",
+           ctx.durable->batches_written());
   }
   metric("relaymock_store_bytes", "gauge", "Bytes of captured messages held.", ctx.mail.bytes());
   auto cfg = ctx.engine.config();

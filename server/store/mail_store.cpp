@@ -70,9 +70,14 @@ std::vector<std::string> MailStore::evictions_for(std::uint64_t size) const {
 
 std::vector<std::string> MailStore::keep(std::shared_ptr<const Message> m, const std::vector<std::string>& evict) {
   std::vector<std::string> extra;
+  // The evicted were the oldest when chosen: look for them near the front
+  // only (gone already, by another commit's eviction or a delete, they are
+  // not looked for through the whole store).
+  const std::size_t window = std::min(messages_.size(), evict.size() + 64);
   for (const auto& id : evict) {
-    auto it = std::find_if(messages_.begin(), messages_.end(), [&](const auto& x) { return x->id == id; });
-    if (it == messages_.end()) continue;  // deleted meanwhile
+    auto end = messages_.begin() + static_cast<std::ptrdiff_t>(std::min(window, messages_.size()));
+    auto it = std::find_if(messages_.begin(), end, [&](const auto& x) { return x->id == id; });
+    if (it == end) continue;
     bytes_ -= (*it)->size;
     messages_.erase(it);
   }

@@ -1,6 +1,8 @@
 // The store layer: MIME reading, JSON codecs, the bounded message index, and
 // the durable SQLite store (in a temporary directory).
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
@@ -257,6 +259,50 @@ TEST(Durable, MessagesEventsUsageAndClockComeBack) {
   {
     auto run = std::make_unique<ServerRun>(dir.string());
     EXPECT_EQ(run->log.last_seq(), 3u);
+  }
+  fs::remove_all(dir);
+}
+
+// The writer: many queued messages share transactions (group commit), a
+// job that fails undoes only itself, and each callback comes after the
+// commit that holds its message.
+TEST(Durable, TheWriterGroupsCommitsAndIsolatesFailures) {
+  auto dir = fs::temp_directory_path() / ("relaymock-writer-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  {
+    auto run = std::make_unique<ServerRun>(dir.string());
+    auto& d = run->d;
+    constexpr int kMessages = 2000;
+    std::mutex m;
+    std::condition_variable cv;
+    int done = 0, failed = 0;
+    std::vector<std::string> order;
+    for (int i = 0; i < kMessages; ++i) {
+      auto msg = message("w" + std::to_string(i), 100);
+      // The same id twice violates UNIQUE: that job alone fails.
+      if (i == 1000) msg->id = "w999";
+      std::string content = msg->content;
+      d.put_message_async(msg, std::move(content), nullptr, {{"user:app", 1000 + i, 1}}, {},
+                          [&, id = msg->id, i](std::exception_ptr e) {
+                            std::lock_guard lock(m);
+                            ++done;
+                            if (e) ++failed;
+                            else order.push_back(std::to_string(i));
+                            cv.notify_all();
+                          });
+    }
+    {
+      std::unique_lock lock(m);
+      ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(60), [&] { return done == kMessages; }));
+    }
+    EXPECT_EQ(failed, 1);
+    ASSERT_EQ(order.size(), static_cast<std::size_t>(kMessages - 1));
+    EXPECT_EQ(order.front(), "0");
+    EXPECT_EQ(order.back(), std::to_string(kMessages - 1));  // callbacks in queue order
+    EXPECT_LT(d.batches_written(), d.jobs_written());        // grouped
+    EXPECT_EQ(d.load_messages().size(), static_cast<std::size_t>(kMessages - 1));
+    EXPECT_EQ(d.load_usage().size(), static_cast<std::size_t>(kMessages - 1));  // its usage row went with it
+    EXPECT_TRUE(d.content("w999").has_value());
   }
   fs::remove_all(dir);
 }
