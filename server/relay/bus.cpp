@@ -1,5 +1,7 @@
 #include "relay/bus.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -72,30 +74,64 @@ std::uint64_t Bus::published() const {
 }
 
 asio::awaitable<bool> wait_until(Bus& bus, std::chrono::milliseconds wait, std::function<bool()> enough) {
+  std::vector<Outcome::Kind> all;  // every kind
+  co_return co_await wait_for_outcomes(bus, wait, std::move(all), [&](const std::vector<Outcome>*) { return enough(); });
+}
+
+asio::awaitable<bool> wait_for_outcomes(Bus& bus, std::chrono::milliseconds wait, std::vector<Outcome::Kind> kinds,
+                                        std::function<bool(const std::vector<Outcome>*)> look) {
   auto executor = co_await asio::this_coro::executor;
   const auto deadline = std::chrono::steady_clock::now() + wait;
   // Shared with the handler, which may run on another thread after we left.
   struct Waiter {
     explicit Waiter(asio::any_io_executor ex) : timer(ex) {}
     asio::steady_timer timer;
-    std::atomic<bool> changed{false};
+    std::mutex mutex;
+    std::vector<Outcome> seen;
+    bool overflow = false;
+    bool changed = false;
   };
   auto w = std::make_shared<Waiter>(executor);
   // Subscribed before the first look, so nothing published in between is missed.
-  auto sub = bus.subscribe([w, executor](const Outcome&) {
-    if (!w->changed.exchange(true)) asio::post(executor, [w] { w->timer.cancel(); });
+  auto sub = bus.subscribe([w, executor, kinds = std::move(kinds)](const Outcome& o) {
+    if (!kinds.empty() && std::find(kinds.begin(), kinds.end(), o.kind) == kinds.end()) return;
+    bool wake = false;
+    {
+      std::lock_guard lock(w->mutex);
+      if (w->seen.size() < kMaxKept) w->seen.push_back(o);
+      else w->overflow = true;
+      wake = !std::exchange(w->changed, true);
+    }
+    if (wake) asio::post(executor, [w] { w->timer.cancel(); });
   });
+  if (look(nullptr)) co_return true;
+  std::vector<Outcome> batch;
   while (true) {
-    if (enough()) co_return true;
     if (std::chrono::steady_clock::now() >= deadline) co_return false;
     w->timer.expires_at(deadline);
-    // A publish between the look and here already queued its cancel on this
-    // executor, which runs only once we wait: the wake-up is never lost.
-    if (!w->changed.load()) {
+    bool overflow = false;
+    // A publish between this look and the wait queues its cancel on this
+    // executor, which runs only once we wait: the wake-up is never lost (a
+    // stale cancel only wakes us to an empty batch).
+    bool pending;
+    {
+      std::lock_guard lock(w->mutex);
+      pending = w->changed;
+    }
+    if (!pending) {
       boost::system::error_code ec;
       co_await w->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
-    w->changed = false;
+    {
+      std::lock_guard lock(w->mutex);
+      batch.swap(w->seen);
+      w->seen.clear();
+      overflow = std::exchange(w->overflow, false);
+      w->changed = false;
+    }
+    if (batch.empty() && !overflow) continue;
+    if (look(overflow ? nullptr : &batch)) co_return true;
+    batch.clear();
   }
 }
 

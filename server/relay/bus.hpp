@@ -80,4 +80,14 @@ class Bus {
 // published something. True if it said yes.
 boost::asio::awaitable<bool> wait_until(Bus& bus, std::chrono::milliseconds wait, std::function<bool()> enough);
 
+// The same for a waiter that can judge an outcome by itself: `look` gets
+// what was published since it last looked, of the `kinds` asked for only, so
+// that a long-poll checks one new message instead of rescanning the store.
+// It gets nullptr the first time, and when more was published meanwhile
+// than is kept for it (kMaxKept): then it must look at everything.
+inline constexpr std::size_t kMaxKept = 1024;
+boost::asio::awaitable<bool> wait_for_outcomes(Bus& bus, std::chrono::milliseconds wait,
+                                               std::vector<Outcome::Kind> kinds,
+                                               std::function<bool(const std::vector<Outcome>*)> look);
+
 }  // namespace relaymock::relay

@@ -63,6 +63,15 @@ std::uint64_t EventLog::bytes() const {
   return bytes_;
 }
 
+std::optional<Event> EventLog::get(std::uint64_t seq) const {
+  std::lock_guard lock(mutex_);
+  // Kept in sequence order, without gaps: an index, not a search.
+  if (events_.empty() || seq < events_.front().seq || seq > events_.back().seq) return std::nullopt;
+  const auto& e = events_[seq - events_.front().seq];
+  if (e.seq != seq) return std::nullopt;
+  return e;
+}
+
 std::vector<Event> EventLog::query(const EventFilter& f, std::size_t limit, std::size_t* total) const {
   std::lock_guard lock(mutex_);
   std::vector<Event> out;

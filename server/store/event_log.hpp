@@ -36,6 +36,8 @@ class EventLog {
   // What one event costs, as counted against max_bytes.
   static std::uint64_t size_of(const Event& e);
   std::vector<Event> query(const EventFilter& f, std::size_t limit, std::size_t* total = nullptr) const;
+  // One event by its sequence number, if still kept.
+  std::optional<Event> get(std::uint64_t seq) const;
   void clear();
   std::uint64_t last_seq() const { return seq_.load(); }
   std::uint64_t generation() const { return seq_.load() + cleared_.load(); }

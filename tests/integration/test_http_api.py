@@ -436,3 +436,36 @@ def test_session_ids_differ_between_two_starts_in_the_same_second(make_relay):
         prefixes.add(session.rsplit("-", 1)[0])
         r.stop()
     assert len(prefixes) == 2, prefixes
+
+
+def test_long_polls_count_only_what_matches_as_it_arrives(relay):
+    # A wait checks each new message against its filter instead of
+    # rescanning the store; a deletion makes it count again from scratch.
+    result = {}
+    poller = threading.Thread(target=lambda: result.update(
+        r=relay.api("GET", "/api/v1/messages?subject=want&wait=30s&min=3")))
+    events = threading.Thread(target=lambda: result.update(
+        e=relay.api("GET", "/api/v1/events?rule=accepted&wait=30s&min=6")))
+    poller.start()
+    events.start()
+    time.sleep(0.3)
+    first = send(relay, subject="want 1")
+    send(relay, subject="want 2")
+    for i in range(5):
+        send(relay, subject=f"other {i}")
+    assert "r" not in result  # 2 of 3
+    assert relay.api("DELETE", "/api/v1/messages", {"ids": [first]})[0] == 200
+    send(relay, subject="want 3")
+    time.sleep(0.3)
+    assert "r" not in result  # still 2 of 3: the deleted one no longer counts
+    send(relay, subject="want 4")
+    poller.join(timeout=10)
+    events.join(timeout=10)
+    code, page = result["r"]
+    assert code == 200 and page["total"] == 3
+    assert sorted(m["subject"] for m in page["messages"]) == ["want 2", "want 3", "want 4"]
+    code, ev = result["e"]
+    assert code == 200 and ev["total"] >= 6 and all(e["rule"] == "accepted" for e in ev["events"])
+    # A wait that times out answers with what matched by then, counted as it came.
+    code, page = relay.api("GET", "/api/v1/messages?subject=want&wait=500ms&min=10")
+    assert code == 200 and page["total"] == 3
