@@ -3,6 +3,7 @@ guessing, floods from clients that never read, and bytes that must not come
 back out unescaped. Bounds are generous: they catch growth without limit, not
 a few percent."""
 import json
+import os
 import smtplib
 import socket
 import subprocess
@@ -473,7 +474,10 @@ def test_failed_auths_with_huge_usernames_cannot_grow_memory(relay):
     assert len(e["identity"]["name"] if e["identity"] else "") <= 300 and len(e["detail"]) <= 1100, e
     assert "... (9000 bytes)' (PLAIN)" in e["detail"], e
     # 6,000 events and 3,000 transcripts with the whole name: 100+ MB.
-    assert grown < 40 * 1024, f"RSS grew by {grown} KiB"
+    # ASan keeps freed memory in quarantine (256 MiB): there the bound only
+    # catches growth without limit; the normal build holds the real one.
+    limit = 400 * 1024 if os.environ.get("ASAN_OPTIONS") else 40 * 1024
+    assert grown < limit, f"RSS grew by {grown} KiB"
     assert max(len(l) for l in relay.output().splitlines()) < 8 * 1024
 
 
