@@ -289,7 +289,7 @@ def test_a_locked_store_gets_500_and_the_next_sigterm_stops_cleanly(make_relay, 
     with smtplib.SMTP("127.0.0.1", relay.ports["plain"], timeout=10) as s:
         s.login("app", "secret")
         s.sendmail("a@example.com", ["b@example.org"], b"From: a@example.com\r\n\r\nx\r\n")
-    other = sqlite3.connect(os.path.join(store_dir, "relaymock.sqlite3"), timeout=0)
+    other = sqlite3.connect(os.path.join(store_dir, "relaymock.sqlite3"), timeout=10)  # the relay may be mid-commit
     other.execute("BEGIN EXCLUSIVE")
     try:
         code, e = relay.api("DELETE", "/api/v1/messages", timeout=30)
@@ -310,7 +310,7 @@ def test_refusals_stay_visible_when_the_store_takes_nothing(make_relay, store_di
     # kept): an event the store cannot take is now kept in memory and logged.
     import sqlite3
     relay = make_relay(config(store_dir), listeners=("plain",))
-    other = sqlite3.connect(os.path.join(store_dir, "relaymock.sqlite3"), timeout=0)
+    other = sqlite3.connect(os.path.join(store_dir, "relaymock.sqlite3"), timeout=10)  # the relay may be mid-commit
     other.execute("BEGIN EXCLUSIVE")
     try:
         with smtplib.SMTP("127.0.0.1", relay.ports["plain"], timeout=30) as s:
