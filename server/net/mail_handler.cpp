@@ -75,7 +75,7 @@ bool MailHandler::rcpt_ready(const smtp::SessionView& v, const smtp::Envelope& e
 struct MailHandler::Commit {
   std::mutex mutex;
   bool done = false;
-  std::exception_ptr error;
+  store::Durable::Failure failure;
   // Set while the session's coroutine waits: where to wake it.
   std::optional<boost::asio::any_io_executor> waiter;
   std::shared_ptr<boost::asio::steady_timer> timer;
@@ -168,9 +168,9 @@ std::optional<Reply> MailHandler::deliver(const smtp::SessionView& v, const smtp
   std::string_view head = spool_ ? std::string_view(spool_->head()) : std::string_view(msg->content);
   auto c = std::make_shared<Commit>();
   auto now = t.begin_finish(msg, head, std::shared_ptr<const store::Spool>(std::move(spool_)),
-                            [c](std::exception_ptr e) {
+                            [c](const store::Durable::Failure& f) {
                               std::lock_guard lock(c->mutex);
-                              c->error = e;
+                              c->failure = f;
                               c->done = true;
                               if (c->waiter)
                                 boost::asio::post(*c->waiter, [timer = c->timer] { timer->cancel(); });
@@ -182,7 +182,7 @@ std::optional<Reply> MailHandler::deliver(const smtp::SessionView& v, const smtp
   {
     std::lock_guard lock(c->mutex);
     if (c->done) {  // memory mode: kept already
-      auto result = t.end_finish(c->error);
+      auto result = t.end_finish(c->failure);
       end_transaction();
       return result.reply;
     }
@@ -193,12 +193,12 @@ std::optional<Reply> MailHandler::deliver(const smtp::SessionView& v, const smtp
 
 Reply MailHandler::delivered(const smtp::SessionView& v) {
   auto c = std::move(commit_);
-  std::exception_ptr error;
+  store::Durable::Failure failure;
   {
     std::lock_guard lock(c->mutex);
-    error = c->error;
+    failure = c->failure;
   }
-  auto result = tx(v).end_finish(error);
+  auto result = tx(v).end_finish(failure);
   end_transaction();
   return result.reply;
 }

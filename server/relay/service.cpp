@@ -122,7 +122,7 @@ Transaction::Result Transaction::store_failed(const std::string& why) {
 
 std::optional<Transaction::Result> Transaction::begin_finish(std::shared_ptr<store::Message> m, std::string_view head,
                                                             std::shared_ptr<const store::Spool> spool,
-                                                            std::function<void(std::exception_ptr)> stored) {
+                                                            store::Durable::Done stored) {
   // One read of the header section serves the From rule and the store, so
   // what the API shows is what was checked.
   auto summary = mime::summarize(head);
@@ -153,19 +153,10 @@ std::optional<Transaction::Result> Transaction::begin_finish(std::shared_ptr<sto
   return std::nullopt;
 }
 
-Transaction::Result Transaction::end_finish(std::exception_ptr error) {
+Transaction::Result Transaction::end_finish(const store::Durable::Failure& failure) {
   auto p = std::move(*pending_);
   pending_.reset();
-  if (error) {
-    std::string why = "unknown error";
-    try {
-      std::rethrow_exception(error);
-    } catch (const std::exception& ex) {
-      why = ex.what();
-    } catch (...) {
-    }
-    return store_failed("the message could not be stored: " + why);
-  }
+  if (failure) return store_failed("the message could not be stored: " + *failure);
   reserved_.commit();
   svc_.d_.metrics.messages_accepted_total++;
   svc_.d_.metrics.recipients_accepted_total += p.rcpts;
@@ -178,10 +169,10 @@ Transaction::Result Transaction::end_finish(std::exception_ptr error) {
 
 Transaction::Result Transaction::finish(std::shared_ptr<store::Message> m, std::string_view head,
                                         std::shared_ptr<const store::Spool> spool) {
-  std::promise<std::exception_ptr> stored;
+  std::promise<store::Durable::Failure> stored;
   auto result = stored.get_future();
   if (auto now = begin_finish(std::move(m), head, std::move(spool),
-                              [&stored](std::exception_ptr e) { stored.set_value(e); }))
+                              [&stored](const store::Durable::Failure& f) { stored.set_value(f); }))
     return *now;
   return end_finish(result.get());
 }

@@ -115,8 +115,8 @@ class Transaction {
   // caller then calls end_finish, on its own thread, for the reply.
   std::optional<Result> begin_finish(std::shared_ptr<store::Message> m, std::string_view head,
                                      std::shared_ptr<const store::Spool> spool,
-                                     std::function<void(std::exception_ptr)> stored);
-  Result end_finish(std::exception_ptr error);
+                                     store::Durable::Done stored);
+  Result end_finish(const store::Durable::Failure& failure);
   // The message could not be received whole (spooling failed): 451.
   Result store_failed(const std::string& why);
 

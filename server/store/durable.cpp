@@ -159,13 +159,10 @@ void Durable::put_message(const Message& m, std::string_view content, const Spoo
 }
 
 void Durable::run_sync(const std::function<void()>& work) {
-  std::promise<void> done;
+  std::promise<Failure> done;
   auto result = done.get_future();
-  enqueue({[&work] { work(); }, [&done](std::exception_ptr e) {
-             if (e) done.set_exception(e);
-             else done.set_value();
-           }});
-  result.get();  // throws what the job (or the commit) threw
+  enqueue({[&work] { work(); }, [&done](const Failure& f) { done.set_value(f); }});
+  if (auto failed = result.get()) throw StoreError(*failed);  // what the job (or the commit) threw
 }
 
 void Durable::insert_message(const Message& m, std::string_view content, const Spool* spool,
@@ -220,7 +217,7 @@ void Durable::enqueue(Job job) {
     }
   }
   // Stopped: nothing may be lost silently.
-  if (job.done) job.done(std::make_exception_ptr(StoreError("storage: the store is closing")));
+  if (job.done) job.done(Failure("storage: the store is closing"));
 }
 
 void Durable::put_message_async(std::shared_ptr<const Message> m, std::string content,
@@ -280,14 +277,23 @@ void Durable::writer_loop() {
 }
 
 void Durable::run_batch(std::vector<Job>& batch) {
-  std::vector<std::exception_ptr> errors(batch.size());
+  auto why = [] {
+    try {
+      throw;
+    } catch (const std::exception& e) {
+      return std::string(e.what());
+    } catch (...) {
+      return std::string("storage: unknown error");
+    }
+  };
+  std::vector<Failure> errors(batch.size());
   {
     std::lock_guard lock(mutex_);
-    std::exception_ptr whole;
+    Failure whole;
     try {
       Stmt(db_, cache_, "BEGIN IMMEDIATE").run();
     } catch (...) {
-      whole = std::current_exception();
+      whole = why();
     }
     if (!whole) {
       for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -296,7 +302,7 @@ void Durable::run_batch(std::vector<Job>& batch) {
           batch[i].work();
           Stmt(db_, cache_, "RELEASE job").run();
         } catch (...) {
-          errors[i] = std::current_exception();
+          errors[i] = why();
           sqlite3_exec(db_, "ROLLBACK TO job", nullptr, nullptr, nullptr);
           sqlite3_exec(db_, "RELEASE job", nullptr, nullptr, nullptr);
         }
@@ -304,7 +310,7 @@ void Durable::run_batch(std::vector<Job>& batch) {
       try {
         Stmt(db_, cache_, "COMMIT").run();
       } catch (...) {
-        whole = std::current_exception();
+        whole = why();
         sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
       }
     }

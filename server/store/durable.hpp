@@ -66,7 +66,11 @@ class Durable {
   // savepoint, so one that throws undoes only itself; `done` then gets its
   // error, or the commit's. `done` runs on the writer thread, after the
   // commit, and must be quick (post elsewhere for real work).
-  using Done = std::function<void(std::exception_ptr)>;
+  // Why a write failed, as text: an exception object handed between
+  // threads would be freed by whichever lets go last (and ThreadSanitizer
+  // cannot see libstdc++'s reference count), so failures cross as strings.
+  using Failure = std::optional<std::string>;
+  using Done = std::function<void(const Failure&)>;
   // put_message as a queued job.
   void put_message_async(std::shared_ptr<const Message> m, std::string content, std::shared_ptr<const Spool> spool,
                          std::vector<UsageRow> usage, std::vector<std::string> evict_ids, Done done);

@@ -34,18 +34,11 @@ std::uint64_t EventLog::append(Event e) {
   if (durable_) {
     // Written by the store's writer thread, in order with the messages.
     // One it cannot take stays here (and in the log) all the same.
-    durable_->put_event_async(e, [this, seq = e.seq, rule = e.rule](std::exception_ptr error) {
+    durable_->put_event_async(e, [this, seq = e.seq, rule = e.rule](const Durable::Failure& error) {
       if (!error) return;
       ++not_stored_;
-      std::string why = "unknown error";
-      try {
-        std::rethrow_exception(error);
-      } catch (const std::exception& ex) {
-        why = ex.what();
-      } catch (...) {
-      }
       logger().error("event kept in memory only: the durable store did not take it",
-                     {{"seq", std::to_string(seq)}, {"rule", rule}, {"error", why}});
+                     {{"seq", std::to_string(seq)}, {"rule", rule}, {"error", *error}});
     });
     if (e.seq % 1024 == 0 && e.seq > capacity_) durable_->trim_events_async(e.seq - capacity_ + 1);
   }

@@ -94,7 +94,7 @@ std::vector<std::string> MailStore::keep(std::shared_ptr<const Message> m, const
 }
 
 void MailStore::add(std::shared_ptr<Message> m, const std::vector<UsageRow>& usage, std::shared_ptr<const Spool> spool,
-                    std::function<void(std::exception_ptr)> done) {
+                    Durable::Done done) {
   m->size = spool ? spool->size() : m->content.size();
   if (!durable_) {
     if (spool) {
@@ -109,7 +109,7 @@ void MailStore::add(std::shared_ptr<Message> m, const std::vector<UsageRow>& usa
       auto evict = evictions_for(m->size);
       keep(std::move(m), evict);
     }
-    done(nullptr);
+    done(std::nullopt);
     return;
   }
   std::vector<std::string> evict;
@@ -123,7 +123,7 @@ void MailStore::add(std::shared_ptr<Message> m, const std::vector<UsageRow>& usa
   std::string().swap(m->content);
   std::shared_ptr<const Message> kept = m;
   durable_->put_message_async(kept, std::move(content), std::move(spool), usage, evict,
-                              [this, kept, evict, done = std::move(done)](std::exception_ptr e) {
+                              [this, kept, evict, done = std::move(done)](const Durable::Failure& e) {
                                 if (!e) {
                                   std::vector<std::string> extra;
                                   {
@@ -137,13 +137,10 @@ void MailStore::add(std::shared_ptr<Message> m, const std::vector<UsageRow>& usa
 }
 
 void MailStore::add(std::shared_ptr<Message> m, const std::vector<UsageRow>& usage, std::shared_ptr<const Spool> spool) {
-  std::promise<void> stored;
+  std::promise<Durable::Failure> stored;
   auto result = stored.get_future();
-  add(std::move(m), usage, std::move(spool), [&stored](std::exception_ptr e) {
-    if (e) stored.set_exception(e);
-    else stored.set_value();
-  });
-  result.get();  // throws what the store threw
+  add(std::move(m), usage, std::move(spool), [&stored](const Durable::Failure& f) { stored.set_value(f); });
+  if (auto failed = result.get()) throw StoreError(*failed);
 }
 
 MailStore::Page MailStore::query(const MessageFilter& f, std::size_t offset, std::size_t limit) const {

@@ -42,11 +42,11 @@ class MailStore {
   // With a spool, the content is the spool's, not m->content: durable mode
   // copies it into SQLite, memory mode keeps the file with the message.
   void add(std::shared_ptr<Message> m, const std::vector<UsageRow>& usage = {}, std::shared_ptr<const Spool> spool = {});
-  // The same without waiting: `done` gets nullptr once the message is kept
+  // The same without waiting: `done` gets nullopt once the message is kept
   // (durable: committed, on the store's writer thread; memory: at once, on
-  // the caller's), or the error that kept it out.
+  // the caller's), or why it was kept out.
   void add(std::shared_ptr<Message> m, const std::vector<UsageRow>& usage, std::shared_ptr<const Spool> spool,
-           std::function<void(std::exception_ptr)> done);
+           Durable::Done done);
   // Where large incoming messages may be spooled: the durable store's
   // directory, or memory mode's temporary directory.
   std::optional<std::string> spool_dir() const {

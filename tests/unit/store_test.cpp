@@ -283,7 +283,7 @@ TEST(Durable, TheWriterGroupsCommitsAndIsolatesFailures) {
       if (i == 1000) msg->id = "w999";
       std::string content = msg->content;
       d.put_message_async(msg, std::move(content), nullptr, {{"user:app", 1000 + i, 1}}, {},
-                          [&, id = msg->id, i](std::exception_ptr e) {
+                          [&, i](const Durable::Failure& e) {
                             std::lock_guard lock(m);
                             ++done;
                             if (e) ++failed;
