@@ -153,11 +153,6 @@ void Durable::exec(const char* sql) {
   }
 }
 
-void Durable::put_message(const Message& m, std::string_view content, const Spool* spool,
-                          const std::vector<UsageRow>& usage, const std::vector<std::string>& evict_ids) {
-  run_sync([&] { insert_message(m, content, spool, usage, evict_ids); });
-}
-
 void Durable::run_sync(const std::function<void()>& work) {
   std::promise<Failure> done;
   auto result = done.get_future();
@@ -167,44 +162,42 @@ void Durable::run_sync(const std::function<void()>& work) {
 
 void Durable::insert_message(const Message& m, std::string_view content, const Spool* spool,
                              const std::vector<UsageRow>& usage, const std::vector<std::string>& evict_ids) {
-  {
-    auto meta = json::serialize(message_record(m));
-    if (!spool) {
-      Stmt(db_, cache_, "INSERT INTO messages(id, meta, content) VALUES(?, ?, ?)").text(1, m.id).text(2, meta).blob(3, content).run();
-    } else {
-      Stmt(db_, cache_, "INSERT INTO messages(id, meta, content) VALUES(?, ?, zeroblob(?))")
-          .text(1, m.id)
-          .text(2, meta)
-          .integer(3, static_cast<std::int64_t>(spool->size()))
-          .run();
-      sqlite3_blob* blob = nullptr;
-      if (sqlite3_blob_open(db_, "main", "messages", "content", sqlite3_last_insert_rowid(db_), 1, &blob) != SQLITE_OK)
-        throw StoreError(std::string("storage: ") + sqlite3_errmsg(db_));
-      std::string buf(256 * 1024, '\0');
-      std::uint64_t off = 0;
-      int rc = SQLITE_OK;
-      while (off < spool->size() && rc == SQLITE_OK) {
-        auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), spool->size() - off));
-        auto n = ::pread(spool->fd(), buf.data(), want, static_cast<off_t>(off));
-        if (n <= 0) {
-          if (n < 0 && errno == EINTR) continue;
-          sqlite3_blob_close(blob);
-          throw StoreError(std::string("spool read failed: ") + (n < 0 ? std::strerror(errno) : "short file"));
-        }
-        rc = sqlite3_blob_write(blob, buf.data(), static_cast<int>(n), static_cast<int>(off));
-        off += static_cast<std::uint64_t>(n);
+  auto meta = json::serialize(message_record(m));
+  if (!spool) {
+    Stmt(db_, cache_, "INSERT INTO messages(id, meta, content) VALUES(?, ?, ?)").text(1, m.id).text(2, meta).blob(3, content).run();
+  } else {
+    Stmt(db_, cache_, "INSERT INTO messages(id, meta, content) VALUES(?, ?, zeroblob(?))")
+        .text(1, m.id)
+        .text(2, meta)
+        .integer(3, static_cast<std::int64_t>(spool->size()))
+        .run();
+    sqlite3_blob* blob = nullptr;
+    if (sqlite3_blob_open(db_, "main", "messages", "content", sqlite3_last_insert_rowid(db_), 1, &blob) != SQLITE_OK)
+      throw StoreError(std::string("storage: ") + sqlite3_errmsg(db_));
+    std::string buf(256 * 1024, '\0');
+    std::uint64_t off = 0;
+    int rc = SQLITE_OK;
+    while (off < spool->size() && rc == SQLITE_OK) {
+      auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), spool->size() - off));
+      auto n = ::pread(spool->fd(), buf.data(), want, static_cast<off_t>(off));
+      if (n <= 0) {
+        if (n < 0 && errno == EINTR) continue;
+        sqlite3_blob_close(blob);
+        throw StoreError(std::string("spool read failed: ") + (n < 0 ? std::strerror(errno) : "short file"));
       }
-      sqlite3_blob_close(blob);
-      if (rc != SQLITE_OK) throw StoreError(std::string("storage: ") + sqlite3_errmsg(db_));
+      rc = sqlite3_blob_write(blob, buf.data(), static_cast<int>(n), static_cast<int>(off));
+      off += static_cast<std::uint64_t>(n);
     }
-    for (const auto& u : usage)
-      Stmt(db_, cache_, "INSERT INTO usage(key, at_ms, n) VALUES(?, ?, ?)")
-          .text(1, u.key)
-          .integer(2, u.at_ms)
-          .integer(3, static_cast<std::int64_t>(u.n))
-          .run();
-    for (const auto& id : evict_ids) Stmt(db_, cache_, "DELETE FROM messages WHERE id = ?").text(1, id).run();
+    sqlite3_blob_close(blob);
+    if (rc != SQLITE_OK) throw StoreError(std::string("storage: ") + sqlite3_errmsg(db_));
   }
+  for (const auto& u : usage)
+    Stmt(db_, cache_, "INSERT INTO usage(key, at_ms, n) VALUES(?, ?, ?)")
+        .text(1, u.key)
+        .integer(2, u.at_ms)
+        .integer(3, static_cast<std::int64_t>(u.n))
+        .run();
+  for (const auto& id : evict_ids) Stmt(db_, cache_, "DELETE FROM messages WHERE id = ?").text(1, id).run();
 }
 
 void Durable::enqueue(Job job) {
@@ -363,10 +356,6 @@ void Durable::delete_messages() {
   run_sync([&] { exec("DELETE FROM messages"); });
 }
 
-void Durable::put_event(const Event& e) {
-  run_sync([&] { insert_event(e); });
-}
-
 void Durable::insert_event(const Event& e) {
   Stmt(db_, cache_, "INSERT OR REPLACE INTO events(seq, data) VALUES(?, ?)")
       .integer(1, static_cast<std::int64_t>(e.seq))
@@ -387,12 +376,6 @@ std::vector<Event> Durable::load_events(std::size_t newest) {
     else report_corrupt("events", st.column_text(1), ec ? "not JSON: " + ec.message() : "not an event record", corrupt_.events);
   }
   return out;
-}
-
-void Durable::trim_events(std::uint64_t keep_from_seq) {
-  run_sync([&] {
-    Stmt(db_, cache_, "DELETE FROM events WHERE seq < ?").integer(1, static_cast<std::int64_t>(keep_from_seq)).run();
-  });
 }
 
 void Durable::delete_events() {

@@ -54,12 +54,6 @@ class Durable {
   const std::string& path() const { return db_path_; }
   const std::string& dir() const { return dir_; }
 
-  // The message, its usage rows and the evictions it causes, all or nothing.
-  // The content is `content`, or the whole of `spool` when one is given
-  // (copied in pieces, never all in memory).
-  void put_message(const Message& m, std::string_view content, const Spool* spool,
-                   const std::vector<UsageRow>& usage, const std::vector<std::string>& evict_ids);
-
   // The writer thread: work queued here runs off every event loop, in
   // order, many jobs to one transaction (group commit: one WAL append and
   // one possible checkpoint for all of them). A job runs inside its own
@@ -71,7 +65,9 @@ class Durable {
   // cannot see libstdc++'s reference count), so failures cross as strings.
   using Failure = std::optional<std::string>;
   using Done = std::function<void(const Failure&)>;
-  // put_message as a queued job.
+  // The message, its usage rows and the evictions it causes, all or
+  // nothing. The content is `content`, or the whole of `spool` when one is
+  // given (copied in pieces, never all in memory).
   void put_message_async(std::shared_ptr<const Message> m, std::string content, std::shared_ptr<const Spool> spool,
                          std::vector<UsageRow> usage, std::vector<std::string> evict_ids, Done done);
   void put_event_async(Event e, Done done);
@@ -88,9 +84,7 @@ class Durable {
   void delete_message(const std::string& id);
   void delete_messages();
 
-  void put_event(const Event& e);
   std::vector<Event> load_events(std::size_t newest);  // oldest first
-  void trim_events(std::uint64_t keep_from_seq);
   void delete_events();
   std::uint64_t last_event_seq();
 
