@@ -22,32 +22,18 @@ Handled list_events(Call& c) {
   std::vector<store::Event> events;
   // Woken by new events (checked one by one against the filter) and by a
   // clear; the log is read whole only when the answer may be ready.
-  std::size_t matched = 0;
-  bool stale = false;
   using Kind = relay::Outcome::Kind;
-  // (A local: g++ 12 cannot take a braced list inside co_await.)
-  std::vector<Kind> kinds{Kind::Decision, Kind::EventsCleared};
-  bool enough = co_await relay::wait_for_outcomes(
-      c.ctx.service.bus(), wait, std::move(kinds),
-      [&](const std::vector<relay::Outcome>* news) {
-        if (news) {
-          bool recount = false;
-          for (const auto& o : *news) {
-            if (o.kind != Kind::Decision) {
-              recount = true;
-            } else if (auto e = c.ctx.events.get(o.event_seq); e && f.matches(*e)) {
-              ++matched;
-              stale = true;
-            }
-          }
-          if (!recount && matched < min) return false;
-        }
+  std::vector<Kind> recount_on{Kind::EventsCleared};  // (g++ 12: no braced list in co_await)
+  co_await relay::wait_for_matches(
+      c.ctx.service.bus(), wait, Kind::Decision, std::move(recount_on), min,
+      [&] {
         events = c.ctx.events.query(f, limit, &total);
-        matched = total;
-        stale = false;
-        return total >= min;
+        return total;
+      },
+      [&](const relay::Outcome& o) {
+        auto e = c.ctx.events.get(o.event_seq);
+        return e && f.matches(*e);
       });
-  if (!enough && stale) events = c.ctx.events.query(f, limit, &total);
   json::array items;
   for (const auto& e : events) items.push_back(store::event_json(e));
   co_return c.json(status::ok, json::object{{"total", total}, {"last_seq", c.ctx.events.last_seq()}, {"events", items}});

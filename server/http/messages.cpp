@@ -85,32 +85,18 @@ Handled list_messages(Call& c) {
   store::MailStore::Page page;
   // Long-poll: woken only by what changes the answer; a new message is
   // checked alone (one filter test, not a scan of the store).
-  std::size_t matched = 0;
-  bool stale = false;  // matched counts messages the page does not hold yet
   using Kind = relay::Outcome::Kind;
-  // (A local: g++ 12 cannot take a braced list inside co_await.)
-  std::vector<Kind> kinds{Kind::MessageCaptured, Kind::MessageDeleted, Kind::MessagesCleared};
-  bool enough = co_await relay::wait_for_outcomes(
-      c.ctx.service.bus(), wait, std::move(kinds),
-      [&](const std::vector<relay::Outcome>* news) {
-        if (news) {
-          bool recount = false;
-          for (const auto& o : *news) {
-            if (o.kind != Kind::MessageCaptured) {
-              recount = true;
-            } else if (auto m = c.ctx.mail.find(o.message_id); m && f.matches(*m)) {
-              ++matched;
-              stale = true;
-            }
-          }
-          if (!recount && matched < min) return false;
-        }
+  std::vector<Kind> recount_on{Kind::MessageDeleted, Kind::MessagesCleared};  // (g++ 12: no braced list in co_await)
+  co_await relay::wait_for_matches(
+      c.ctx.service.bus(), wait, Kind::MessageCaptured, std::move(recount_on), min,
+      [&] {
         page = c.ctx.mail.query(f, offset, limit);
-        matched = page.total;
-        stale = false;
-        return page.total >= min;
+        return page.total;
+      },
+      [&](const relay::Outcome& o) {
+        auto m = c.ctx.mail.find(o.message_id);
+        return m && f.matches(*m);
       });
-  if (!enough && stale) page = c.ctx.mail.query(f, offset, limit);
   json::array items;
   for (const auto& m : page.items) items.push_back(store::message_summary(*m));
   co_return c.json(status::ok, json::object{{"total", page.total}, {"messages", items}});

@@ -135,4 +135,31 @@ asio::awaitable<bool> wait_for_outcomes(Bus& bus, std::chrono::milliseconds wait
   }
 }
 
+asio::awaitable<void> wait_for_matches(Bus& bus, std::chrono::milliseconds wait, Outcome::Kind arrival,
+                                       std::vector<Outcome::Kind> recount_on, std::uint64_t min,
+                                       std::function<std::size_t()> count_all,
+                                       std::function<bool(const Outcome&)> matches) {
+  std::size_t matched = 0;
+  bool stale = false;  // matched counts outcomes the last full read did not see
+  recount_on.push_back(arrival);
+  bool enough = co_await wait_for_outcomes(bus, wait, std::move(recount_on), [&](const std::vector<Outcome>* news) {
+    if (news) {
+      bool recount = false;
+      for (const auto& o : *news) {
+        if (o.kind != arrival) {
+          recount = true;
+        } else if (matches(o)) {
+          ++matched;
+          stale = true;
+        }
+      }
+      if (!recount && matched < min) return false;
+    }
+    matched = count_all();
+    stale = false;
+    return matched >= min;
+  });
+  if (!enough && stale) count_all();
+}
+
 }  // namespace relaymock::relay

@@ -90,4 +90,14 @@ boost::asio::awaitable<bool> wait_for_outcomes(Bus& bus, std::chrono::millisecon
                                                std::vector<Outcome::Kind> kinds,
                                                std::function<bool(const std::vector<Outcome>*)> look);
 
+// A long-poll's usual shape on top of that: `count_all()` reads the whole
+// answer and says how many match; `matches(o)` says whether one `arrival`
+// outcome adds a match; any of `recount_on` makes it read the whole again.
+// Ends once `min` match or at the deadline, having read the whole answer
+// last (so what the caller holds counts every match it saw).
+boost::asio::awaitable<void> wait_for_matches(Bus& bus, std::chrono::milliseconds wait, Outcome::Kind arrival,
+                                              std::vector<Outcome::Kind> recount_on, std::uint64_t min,
+                                              std::function<std::size_t()> count_all,
+                                              std::function<bool(const Outcome&)> matches);
+
 }  // namespace relaymock::relay
