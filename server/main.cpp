@@ -219,9 +219,7 @@ int run(const std::optional<std::string>& path) {
     if (!cfg->storage.path.empty()) {
       durable = std::make_unique<store::Durable>(cfg->storage.path);
       if (auto off = durable->clock_offset_ms()) {
-        auto system_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch()).count();
-        if (*off > kLatestClockMs || *off < -kLatestClockMs || !clock_can_read(system_ms + *off))
+        if (!offset_keeps_clock_readable(*off))
           throw std::runtime_error(cfg->storage.path + ": the stored clock offset (" + std::to_string(*off) +
                                    " ms) puts the clock outside 1970-2200; reset it with a new store");
         clock.set_offset(std::chrono::milliseconds(*off));

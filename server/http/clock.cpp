@@ -38,9 +38,7 @@ Handled move_clock(Call& c) {
     if (!r->is_bool() || !r->as_bool()) co_return c.error(status::bad_request, "reset must be true");
     offset = std::chrono::milliseconds(0);
   }
-  auto system_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                       std::chrono::system_clock::now().time_since_epoch()).count();
-  if (!clock_can_read(system_ms + offset.count()))
+  if (!offset_keeps_clock_readable(offset.count()))
     co_return c.error(status::bad_request, "the clock would read " + seconds_text(offset) +
                                                "s from now, outside 1970-2200; it stays at " + rfc3339(c.ctx.clock.now()));
   if (c.ctx.durable) {

@@ -31,5 +31,13 @@ inline constexpr std::int64_t kLatestClockMs = 7'289'654'400'000;  // 2201-01-01
 inline bool clock_can_read(std::int64_t ms_since_epoch) {
   return ms_since_epoch >= 0 && ms_since_epoch < kLatestClockMs;
 }
+// Whether the system clock plus `offset_ms` reads such a time (an offset of
+// any size, even one read from a damaged store, is judged without overflow).
+inline bool offset_keeps_clock_readable(std::int64_t offset_ms) {
+  if (offset_ms > kLatestClockMs || offset_ms < -kLatestClockMs) return false;
+  auto system_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch()).count();
+  return clock_can_read(system_ms + offset_ms);
+}
 
 }  // namespace relaymock
