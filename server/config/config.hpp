@@ -126,6 +126,7 @@ struct SenderVerification {
   std::vector<Nameserver> nameservers;          // empty: the system's resolv.conf
   Millis dns_timeout{5'000};                    // per query, whole seconds
   Millis cache_ttl{300'000};                    // answers are reused this long
+  std::uint64_t max_lookups_in_flight = 256;    // distinct domains asked at once; more: 451 at once
 };
 
 // The control and inspection HTTP API.

@@ -694,7 +694,8 @@ void read_nameserver(Reader& r, const YAML::Node& e, std::vector<Nameserver>& ou
 
 void read_sender_verification(Reader& r, const YAML::Node& n, SenderVerification& sv) {
   if (!r.map(n, "sender_verification",
-             {"mode", "unroutable_domains", "unknown_addresses", "nameservers", "dns_timeout", "cache_ttl"}))
+             {"mode", "unroutable_domains", "unknown_addresses", "nameservers", "dns_timeout", "cache_ttl",
+              "max_lookups_in_flight"}))
     return;
   r.choice(n["mode"], "sender_verification.mode", sv.mode,
            {{"static", VerifyMode::Static}, {"system", VerifyMode::System}, {"off", VerifyMode::Off}});
@@ -712,6 +713,7 @@ void read_sender_verification(Reader& r, const YAML::Node& n, SenderVerification
   if (Reader::present(n["dns_timeout"]) && sv.dns_timeout > Millis(30'000))
     r.error(n["dns_timeout"], "sender_verification.dns_timeout must be at most 30s");
   r.duration(n["cache_ttl"], "sender_verification.cache_ttl", sv.cache_ttl, Millis(0));
+  r.integer(n["max_lookups_in_flight"], "sender_verification.max_lookups_in_flight", sv.max_lookups_in_flight, 1, 100000);
   if (r.list(n["unroutable_domains"], "sender_verification.unroutable_domains"))
     for (const auto& d : n["unroutable_domains"]) {
       std::string v;

@@ -111,7 +111,8 @@ json::object config_json(const config::Config& c) {
       {"unknown_addresses", json_strings(c.sender_verification.unknown_addresses)},
       {"nameservers", ns},
       {"dns_timeout", format_duration(c.sender_verification.dns_timeout)},
-      {"cache_ttl", format_duration(c.sender_verification.cache_ttl)}};
+      {"cache_ttl", format_duration(c.sender_verification.cache_ttl)},
+      {"max_lookups_in_flight", c.sender_verification.max_lookups_in_flight}};
   json::object replies;
   for (const auto& [id, r] : c.replies) replies[id] = reply_spec(r);
   o["replies"] = replies;

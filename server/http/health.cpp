@@ -41,6 +41,17 @@ Handled metrics(Call& c) {
          m.http_connections_refused_total.load());
   metric("relaymock_http_requests_in_progress", "gauge", "HTTP requests being answered now (long-polls included).",
          m.http_requests_in_progress.load());
+  auto dns = ctx.service.resolver().stats();
+  metric("relaymock_dns_lookups_total", "counter", "Sender-domain DNS lookups started (one per domain at a time).",
+         dns.lookups);
+  metric("relaymock_dns_lookups_coalesced_total", "counter", "Waits that joined a lookup of the same domain in flight.",
+         dns.coalesced);
+  metric("relaymock_dns_lookups_refused_total", "counter",
+         "Lookups answered 'resolver busy' at once (sender_verification.max_lookups_in_flight reached).", dns.refused);
+  metric("relaymock_dns_waits_abandoned_total", "counter",
+         "Waits that ended before their answer (a session's deadline, a shutdown).", dns.abandoned);
+  metric("relaymock_dns_lookups_in_flight", "gauge", "Sender-domain lookups in flight now.", dns.in_flight);
+  metric("relaymock_dns_waits", "gauge", "Sessions and API requests waiting for DNS now.", dns.waiting);
   out += "# HELP relaymock_replies_total Replies by code and rule id (decisions and protocol replies).\n"
          "# TYPE relaymock_replies_total counter\n";
   for (const auto& [key, n] : m.replies())

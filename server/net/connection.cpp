@@ -1,5 +1,7 @@
 #include "net/connection.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -46,6 +48,7 @@ asio::awaitable<void> Connection::watchdog() {
       // First expiry: stop the pending read or write so the session can answer 421.
       expired_ = true;
       io_->cancel();
+      stop_dns_wait_.emit(asio::cancellation_type::terminal);
       deadline_.expires_after(setup_.final_write);
     } else {
       // The client would not even take the 421: drop it.
@@ -64,8 +67,21 @@ void Connection::shutdown(std::chrono::milliseconds grace) {
       self->set_deadline(grace);
     } else {
       self->io_->cancel();
+      self->stop_dns_wait_.emit(asio::cancellation_type::terminal);
     }
   });
+}
+
+asio::awaitable<void> Connection::wait_for_dns() {
+  // Its own coroutine, so the cancellation reaches only this wait (the
+  // resolver's lookup goes on for other sessions asking the same domain).
+  auto executor = co_await asio::this_coro::executor;
+  auto [failed] = co_await asio::co_spawn(executor, handler_.complete_lookup(),
+                                          asio::bind_cancellation_slot(stop_dns_wait_.slot(),
+                                                                       asio::as_tuple(use_awaitable)));
+  stop_dns_wait_.slot().clear();
+  // A cancelled wait left the answer "temporary failure" (Transaction::lookup).
+  if (failed) logger().debug("DNS wait ended early", {{"session", handler_.session_id()}});
 }
 
 asio::awaitable<void> Connection::pause(std::chrono::milliseconds d) {
@@ -205,7 +221,8 @@ asio::awaitable<void> Connection::run() {
       // commit run off the event loop. A commit is always waited for and
       // answered, even past the deadline: the store has decided.
       while (session_->paused() && (!expired_ || session_->delivering())) {
-        co_await handler_.complete_lookup();
+        if (session_->delivering()) co_await handler_.complete_lookup();
+        else co_await wait_for_dns();
         if (!expired_ || session_->delivering()) session_->resume();
       }
       if (expired_) {

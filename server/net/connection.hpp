@@ -4,6 +4,7 @@
 #pragma once
 #include <atomic>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
@@ -58,6 +59,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::awaitable<void> swallow_until_closed();
   std::size_t throttle_chunk() const;
   void set_deadline(std::chrono::milliseconds d);
+  // A RCPT's wait for DNS, which the deadline and a shutdown cut short.
+  asio::awaitable<void> wait_for_dns();
 
   std::unique_ptr<Transport> io_;
   ConnectionSetup setup_;
@@ -66,6 +69,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string client_ip_;
   std::optional<smtp::Session> session_;
   asio::steady_timer deadline_;
+  asio::cancellation_signal stop_dns_wait_;  // emitted by the watchdog and shutdown()
   bool expired_ = false;
   bool done_ = false;
   bool shutting_ = false;

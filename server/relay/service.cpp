@@ -91,10 +91,13 @@ std::optional<std::string> Transaction::needs_lookup(const Mailbox& sender) {
 }
 
 boost::asio::awaitable<void> Transaction::lookup(std::string domain) {
+  // Until DNS answers, a temporary failure: what a wait cut short leaves.
+  route_.emplace(domain, policy::SenderRoute{policy::SenderRoute::Kind::TempFail,
+                                             "the wait for DNS ended before an answer came"});
   auto route = co_await svc_.d_.resolver.lookup(domain);
   logger().debug("sender domain looked up", {{"session", origin_.session_id}, {"domain", domain},
                                              {"result", policy::route_kind_name(route.kind)}, {"detail", route.detail}});
-  route_.emplace(std::move(domain), std::move(route));
+  route_->second = std::move(route);
 }
 
 policy::Decision Transaction::check_rcpt(const policy::Identity& id, const Mailbox& sender,

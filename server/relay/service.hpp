@@ -178,6 +178,7 @@ class Service {
   policy::Engine& engine() { return d_.engine; }
   store::MailStore& mail() { return d_.mail; }
   Metrics& metrics() { return d_.metrics; }
+  Resolver& resolver() { return d_.resolver; }
   Bus& bus() { return d_.bus; }
   const Clock& clock() const { return d_.clock; }
   bool has_scenarios() const { return !d_.scenarios.empty(); }

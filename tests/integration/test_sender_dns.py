@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from conftest import Relay, Wire
+from conftest import Relay, Wire, http_request
 from fakedns import FakeDns
 
 ZONE = {
@@ -17,6 +17,7 @@ ZONE = {
     "empty.example": {},
     "broken.example": "SERVFAIL",
     "slow.example": "SILENT",
+    "big.example": {"MX": [(10, "mail.big.example")], "tcp_only": True},
 }
 MESSAGE = "From: a@example.com\r\nSubject: dns\r\n\r\nhello\r\n"
 UNROUTABLE = "Verification failed for <{}>\nUnroutable domain\nUnable to verify sender address"
@@ -103,6 +104,11 @@ def test_a_slow_lookup_does_not_hold_up_other_sessions(relay):
                                "451 Could not complete sender verify"]
 
 
+def test_a_truncated_answer_is_asked_again_over_tcp(relay, dns):
+    assert send(relay, "x@big.example") == {}
+    assert ("big.example", "MX") in dns.tcp_queries
+
+
 def test_swaks_shows_the_unroutable_reply(relay):
     p = subprocess.run(["swaks", "--server", f"127.0.0.1:{relay.ports['plain']}", "--from", "x@nullmx.example",
                         "--to", "rcpt@example.org", "--header", "From: a@example.com"],
@@ -134,3 +140,153 @@ def test_smtp_and_the_api_v3_share_one_dns_cache(relay, dns):
         # The From header is the sender's (not verified): refused at data, after the DNS step passed.
         assert resp["data"]["failed"] == 1 and "From header" in resp["data"]["failures"][0], resp
     assert dns.queries.count((zone_name, "MX")) == before  # answered from the cache each time
+
+
+# ---- lookups that never get an answer ----------------------------------------
+# 20 sessions whose sender domains got no DNS answer used to fill the two
+# resolver threads, and an unrelated session then waited its turn until it was
+# closed. The questions are asynchronous now: bounded, coalesced, cut short by
+# their own session's deadline, and nobody else waits behind them.
+
+SILENT_ZONE = dict({f"silent{i}.example": "SILENT" for i in range(30)},
+                   **{"same.example": "SILENT", "ok.example": {"MX": [(10, "mail.ok.example")]}})
+
+
+def dns_metrics(relay):
+    _, text = http_request(relay.http_port, "GET", "/metrics", raw=True)
+    out = {}
+    for line in text.decode().splitlines():
+        if line.startswith("relaymock_dns_"):
+            name, value = line.split()
+            out[name] = int(float(value))
+    return out
+
+
+def wait_metric(relay, name, value, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if dns_metrics(relay).get(name) == value:
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def waiting_session(relay, sender, timeout=40):
+    w = Wire(relay.ports["plain"], timeout=timeout)
+    assert w.line().startswith("220 ")
+    w.send("EHLO c.example\r\n")
+    assert w.reply()[-1].startswith("250 ")
+    w.send(f"MAIL FROM:<{sender}>\r\n")
+    assert w.line() == "250 OK"
+    w.send("RCPT TO:<r@example.org>\r\n")  # waits for DNS
+    return w
+
+
+def nothing_to_read(wires):
+    import select
+    readable, _, _ = select.select([w.sock for w in wires], [], [], 0)
+    return not readable
+
+
+@pytest.fixture()
+def silent_dns():
+    d = FakeDns(SILENT_ZONE)
+    yield d
+    d.close()
+
+
+def silent_relay(make_relay, dns, extra="", dns_timeout="3s", bound=256):
+    return make_relay(f"""
+account: {{ verified_domains: [example.com] }}
+ip_auth: [{{ ip: 127.0.0.1 }}]
+sender_verification:
+  mode: system
+  nameservers: ["127.0.0.1:{dns.port}"]
+  dns_timeout: {dns_timeout}
+  max_lookups_in_flight: {bound}
+{extra}
+""", listeners=("plain",))
+
+
+def test_silent_sender_domains_starve_no_other_session(make_relay, silent_dns):
+    relay = silent_relay(make_relay, silent_dns)
+    # 20 distinct silent domains, and 10 sessions asking about one more.
+    waiting = [waiting_session(relay, f"s@silent{i}.example") for i in range(20)]
+    waiting += [waiting_session(relay, f"s{i}@same.example") for i in range(10)]
+    assert wait_metric(relay, "relaymock_dns_waits", 30)
+    m = dns_metrics(relay)
+    assert m["relaymock_dns_lookups_in_flight"] == 21
+    assert m["relaymock_dns_lookups_coalesced_total"] == 9
+    # An unrelated sender: answered and delivered while all 30 still wait.
+    with smtplib.SMTP("127.0.0.1", relay.ports["plain"], timeout=20) as s:
+        assert s.sendmail("me@ok.example", ["r@example.org"], MESSAGE) == {}
+    assert nothing_to_read(waiting)
+    assert dns_metrics(relay)["relaymock_dns_waits"] == 30
+    # Then each silent one gets the temporary failure, no session is lost.
+    for w in waiting:
+        assert w.reply()[0].startswith("451-Verification failed for <s")
+        w.send("QUIT\r\n")
+        assert w.line().startswith("221 ")
+        w.close()
+    # The 10 sessions on one domain shared one question.
+    assert silent_dns.queries.count(("same.example", "MX")) == 1
+    assert wait_metric(relay, "relaymock_dns_lookups_in_flight", 0)
+
+
+def test_a_sessions_deadline_ends_its_dns_wait(make_relay, silent_dns):
+    relay = silent_relay(make_relay, silent_dns, "server:\n  timeouts: { command: 1s }")
+    w = waiting_session(relay, "late@silent1.example")
+    # The 421 comes at the session's deadline, while DNS is still being asked
+    # (before, the session sat out the lookup first).
+    assert w.line() == "421 relaymock.test: SMTP command timeout - closing connection"
+    m = dns_metrics(relay)
+    assert m["relaymock_dns_lookups_in_flight"] == 1 and m["relaymock_dns_waits"] == 0
+    assert m["relaymock_dns_waits_abandoned_total"] == 1
+    assert w.closed()
+    assert wait_metric(relay, "relaymock_dns_lookups_in_flight", 0)
+
+
+def test_lookups_in_flight_are_bounded(make_relay, silent_dns):
+    relay = silent_relay(make_relay, silent_dns, bound=3)
+    held = [waiting_session(relay, f"s@silent{i}.example") for i in range(3)]
+    assert wait_metric(relay, "relaymock_dns_lookups_in_flight", 3)
+    # A fourth domain is refused at once, with the reason in the log; a wait
+    # on a domain already being asked joins it.
+    joined = waiting_session(relay, "t@silent0.example")
+    over = Wire(relay.ports["plain"], timeout=5)
+    over.line()
+    over.send("EHLO c.example\r\n")
+    over.reply()
+    over.send("MAIL FROM:<s@silent9.example>\r\n")
+    assert over.line() == "250 OK"
+    over.send("RCPT TO:<r@example.org>\r\n")
+    assert over.reply() == ["451-Verification failed for <s@silent9.example>", "451-host lookup did not complete",
+                            "451 Could not complete sender verify"]
+    assert nothing_to_read(held + [joined])
+    m = dns_metrics(relay)
+    assert m["relaymock_dns_lookups_refused_total"] == 1 and m["relaymock_dns_waits"] == 4
+    assert "resolver busy: 3 lookups in flight (sender_verification.max_lookups_in_flight)" in relay.output()
+    for w in held + [joined]:
+        assert w.reply()[0] == "451-Verification failed for <" + ("t" if w is joined else "s") + \
+            "@silent" + str(held.index(w) if w in held else 0) + ".example>"
+        w.close()
+    over.close()
+
+
+def test_sigterm_ends_dns_waits_at_once(make_relay, silent_dns):
+    r = silent_relay(make_relay, silent_dns, dns_timeout="30s")
+    waiting = [waiting_session(r, f"s@silent{i}.example") for i in range(5)]
+    assert wait_metric(r, "relaymock_dns_waits", 5)
+    r.proc.terminate()
+    assert r.proc.wait(timeout=10) == 0  # not the 30 s a lookup would take
+    for w in waiting:
+        lines = []
+        try:
+            while True:
+                lines.append(w.line())
+        except (EOFError, ConnectionResetError):
+            pass
+        # The RCPT is answered (temporary failure), then the shutdown's 421.
+        assert lines[0].startswith("451-Verification failed"), lines
+        assert lines[-1].startswith("421 "), lines
+        w.close()

@@ -4,6 +4,8 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <thread>
 
 #include "fake_transport.hpp"
@@ -15,6 +17,12 @@ using namespace std::chrono_literals;
 namespace asio = boost::asio;
 
 namespace {
+
+// A pause inside a test's DNS answer (on the resolver's thread).
+asio::awaitable<void> after(std::chrono::milliseconds d) {
+  asio::steady_timer t(co_await asio::this_coro::executor, d);
+  co_await t.async_wait(asio::use_awaitable);
+}
 
 const char* kConfig = R"(
 account: { verified_domains: [example.com] }
@@ -213,11 +221,11 @@ TEST(Connection, FailedTlsHandshakeEndsTheConnection) {
 TEST(Connection, DnsPauseKeepsPipelinedCommandsInOrder) {
   Line l(kDnsConfig);
   std::atomic<int> asked{0};
-  l.world.dns = [&](const std::string& domain, const config::SenderVerification&) {
+  l.world.dns = [&](std::string domain, config::SenderVerification) -> boost::asio::awaitable<policy::SenderRoute> {
     ++asked;
-    std::this_thread::sleep_for(20ms);  // an answer that takes a while
-    return domain == "nowhere.test" ? policy::SenderRoute{policy::SenderRoute::Kind::NoDomain, "NXDOMAIN"}
-                                    : policy::SenderRoute{policy::SenderRoute::Kind::Routable, "MX 10 mx"};
+    co_await after(20ms);  // an answer that takes a while
+    co_return domain == "nowhere.test" ? policy::SenderRoute{policy::SenderRoute::Kind::NoDomain, "NXDOMAIN"}
+                                       : policy::SenderRoute{policy::SenderRoute::Kind::Routable, "MX 10 mx"};
   };
   l.read_size = 5;
   l.start();
@@ -239,9 +247,11 @@ TEST(Connection, DnsPauseKeepsPipelinedCommandsInOrder) {
 TEST(Connection, DnsSlowerThanTheDeadlineTimesOutAtRcpt) {
   Line l(kDnsConfig);
   l.setup.timeouts.command = 40ms;
-  l.world.dns = [](const std::string&, const config::SenderVerification&) {
-    std::this_thread::sleep_for(150ms);
-    return policy::SenderRoute{policy::SenderRoute::Kind::Routable, "MX 10 mx"};
+  std::atomic<int> answered{0};
+  l.world.dns = [&](std::string, config::SenderVerification) -> boost::asio::awaitable<policy::SenderRoute> {
+    co_await after(150ms);
+    ++answered;
+    co_return policy::SenderRoute{policy::SenderRoute::Kind::Routable, "MX 10 mx"};
   };
   l.start();
   l.say("EHLO c.test\r\n");
@@ -249,6 +259,11 @@ TEST(Connection, DnsSlowerThanTheDeadlineTimesOutAtRcpt) {
   EXPECT_EQ(out, "250 OK\r\n421 mx.test: SMTP command timeout - closing connection\r\n");
   ASSERT_TRUE(l.run_until([&] { return l.finished; }));
   EXPECT_EQ(last_rule(l), "timeout@rcpt");
+  // The deadline ended the wait, not the answer: the session was over
+  // before DNS answered, and the lookup still finished for anyone else.
+  EXPECT_EQ(answered.load(), 0);
+  EXPECT_EQ(l.world.resolver.stats().abandoned, 1u);
+  ASSERT_TRUE(l.run_until([&] { return answered.load() == 1; }));
 }
 
 // Whichever read or write fails, the connection ends cleanly: no crash, no

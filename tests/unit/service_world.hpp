@@ -33,10 +33,11 @@ struct ServiceWorld {
   store::MailStore mail{100, 1 << 20, nullptr};
   store::EventLog events{1000, nullptr};
   store::Transcripts transcripts{10, 100};
-  // Sender DNS: the real question unless a test answers it.
-  relay::Resolver::Query dns = &relay::Resolver::query;
-  relay::Resolver resolver{cfg->sender_verification, 2, [this](const std::string& d, const config::SenderVerification& s) {
-                             return dns(d, s);
+  // Sender DNS: the real question unless a test answers it (a coroutine on
+  // the resolver's thread).
+  relay::Resolver::Query dns;
+  relay::Resolver resolver{cfg->sender_verification, [this](std::string d, config::SenderVerification s) {
+                             return dns ? dns(std::move(d), std::move(s)) : resolver.ask_dns(std::move(d), std::move(s));
                            }};
   relay::Metrics metrics;
   relay::Bus bus;
