@@ -256,6 +256,9 @@ int run(const std::optional<std::string>& path) {
       if (d) d->stop_writer();
     }
   } writer_stop{durable.get()};
+  if (durable && durable->upgraded())
+    logger().info("durable storage upgraded: the messages table was copied into the current layout",
+                  {{"file", durable->path()}});
   if (durable)
     logger().log(durable->corrupt().total() ? LogLevel::Warning : LogLevel::Info, "durable storage",
                  {{"file", durable->path()}, {"messages", std::to_string(mail->size())},

@@ -15,6 +15,9 @@
 #include "store/codec.hpp"
 #include "util/log.hpp"
 
+#ifndef LINGER_US
+#define LINGER_US 500
+#endif
 namespace relaymock::store {
 
 namespace json = boost::json;
@@ -109,11 +112,18 @@ Durable::Durable(const std::string& dir) : dir_(dir) {
   try {
     exec("PRAGMA journal_mode=WAL");
     exec("PRAGMA synchronous=NORMAL");
-    // Checkpoint (and fsync) every ~40 MB of WAL rather than every 4 MB: pages
-    // rewritten meanwhile are copied once.
-    exec("PRAGMA wal_autocheckpoint=10000");
-    exec("CREATE TABLE IF NOT EXISTS messages(seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL,"
+    // Checkpoints (the copy into the main file, and its fsync) run on a thread
+    // of their own (checkpointer_loop), so the writer only ever appends.
+    exec("PRAGMA wal_autocheckpoint=0");
+    exec("PRAGMA journal_size_limit=67108864");  // a WAL grown under load shrinks back to 64 MB
+    // Messages are found by their rowid (seq), which rowid_ maps from the id:
+    // an index on the random ids put a random page into every commit.
+    exec("CREATE TABLE IF NOT EXISTS messages(seq INTEGER PRIMARY KEY, id TEXT NOT NULL,"
          " meta TEXT NOT NULL, content BLOB NOT NULL)");
+    upgrade_messages_table();
+    // Every row, unreadable ones too: a delete by id finds them all.
+    Stmt rows(db_, cache_, "SELECT id, seq FROM messages");
+    while (rows.step()) rowid_[rows.column_text(0)] = rows.column_int(1);
     exec("CREATE TABLE IF NOT EXISTS events(seq INTEGER PRIMARY KEY, data TEXT NOT NULL)");
     exec("CREATE TABLE IF NOT EXISTS usage(key TEXT NOT NULL, at_ms INTEGER NOT NULL, n INTEGER NOT NULL)");
     exec("CREATE TABLE IF NOT EXISTS state(k TEXT PRIMARY KEY, v TEXT NOT NULL)");
@@ -134,11 +144,55 @@ Durable::Durable(const std::string& dir) : dir_(dir) {
     ::close(lock_fd_);
     throw StoreError("storage.path " + dir + ": " + db_path_ + " is not a usable relaymock store (" + e.what() + ")");
   }
+  if (sqlite3_open_v2(db_path_.c_str(), &checkpoint_db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) !=
+          SQLITE_OK ||
+      sqlite3_exec(checkpoint_db_, "PRAGMA synchronous=NORMAL", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    sqlite3_close(checkpoint_db_);
+    checkpoint_db_ = nullptr;  // the writer then checkpoints itself (on_wal_commit)
+  }
+  sqlite3_wal_hook(db_, &Durable::on_wal_commit, this);
+  if (checkpoint_db_) checkpointer_ = std::thread([this] { checkpointer_loop(); });
   writer_ = std::thread([this] { writer_loop(); });
+}
+
+int Durable::on_wal_commit(void* self_ptr, sqlite3* db, const char*, int pages) {
+  auto* self = static_cast<Durable*>(self_ptr);
+  if (pages >= kCheckpointPages && self->checkpoint_db_) {
+    {
+      std::lock_guard lock(self->checkpoint_mutex_);
+      self->checkpoint_wanted_ = true;
+    }
+    self->checkpoint_wake_.notify_one();
+  }
+  // The checkpointer fell far behind (or has no connection): the writer
+  // copies itself, so the WAL stays bounded.
+  if (pages >= kCheckpointPagesInline) sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  return SQLITE_OK;
+}
+
+void Durable::checkpointer_loop() {
+  std::unique_lock lock(checkpoint_mutex_);
+  while (true) {
+    checkpoint_wake_.wait(lock, [&] { return checkpoint_stopping_ || checkpoint_wanted_; });
+    if (checkpoint_stopping_) return;
+    checkpoint_wanted_ = false;
+    lock.unlock();
+    // PASSIVE: copies what no reader still needs, never waits for the
+    // writer; the writer restarts the WAL once everything is copied.
+    sqlite3_wal_checkpoint_v2(checkpoint_db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    lock.lock();
+  }
 }
 
 Durable::~Durable() {
   stop_writer();
+  {
+    std::lock_guard lock(checkpoint_mutex_);
+    checkpoint_stopping_ = true;
+  }
+  checkpoint_wake_.notify_one();
+  if (checkpointer_.joinable()) checkpointer_.join();
+  if (checkpoint_db_) sqlite3_close(checkpoint_db_);
   for (auto& [sql, st] : cache_) sqlite3_finalize(st);
   if (db_) sqlite3_close(db_);
   if (lock_fd_ >= 0) ::close(lock_fd_);
@@ -162,9 +216,12 @@ void Durable::run_sync(const std::function<void()>& work) {
 
 void Durable::insert_message(const Message& m, std::string_view content, const Spool* spool,
                              const std::vector<UsageRow>& usage, const std::vector<std::string>& evict_ids) {
+  // Ids are unique (the table has no index to say so: rowid_ does).
+  if (rowid_.count(m.id)) throw StoreError("storage: message " + m.id + " is already stored");
   auto meta = json::serialize(message_record(m));
   if (!spool) {
     Stmt(db_, cache_, "INSERT INTO messages(id, meta, content) VALUES(?, ?, ?)").text(1, m.id).text(2, meta).blob(3, content).run();
+    map_row(m.id, sqlite3_last_insert_rowid(db_));
   } else {
     Stmt(db_, cache_, "INSERT INTO messages(id, meta, content) VALUES(?, ?, zeroblob(?))")
         .text(1, m.id)
@@ -172,6 +229,7 @@ void Durable::insert_message(const Message& m, std::string_view content, const S
         .integer(3, static_cast<std::int64_t>(spool->size()))
         .run();
     sqlite3_blob* blob = nullptr;
+    map_row(m.id, sqlite3_last_insert_rowid(db_));
     if (sqlite3_blob_open(db_, "main", "messages", "content", sqlite3_last_insert_rowid(db_), 1, &blob) != SQLITE_OK)
       throw StoreError(std::string("storage: ") + sqlite3_errmsg(db_));
     std::string buf(256 * 1024, '\0');
@@ -197,7 +255,56 @@ void Durable::insert_message(const Message& m, std::string_view content, const S
         .integer(2, u.at_ms)
         .integer(3, static_cast<std::int64_t>(u.n))
         .run();
-  for (const auto& id : evict_ids) Stmt(db_, cache_, "DELETE FROM messages WHERE id = ?").text(1, id).run();
+  for (const auto& id : evict_ids) delete_row(id);
+}
+
+void Durable::map_row(const std::string& id, std::int64_t seq) {
+  auto it = rowid_.find(id);
+  changes_.push_back({id, it == rowid_.end() ? std::nullopt : std::optional<std::int64_t>(it->second)});
+  rowid_[id] = seq;
+}
+
+void Durable::delete_row(const std::string& id) {
+  auto it = rowid_.find(id);
+  if (it == rowid_.end()) return;  // never stored (or already gone)
+  Stmt(db_, cache_, "DELETE FROM messages WHERE seq = ?").integer(1, it->second).run();
+  changes_.push_back({id, it->second});
+  rowid_.erase(it);
+}
+
+void Durable::undo_changes(std::size_t from) {
+  // Newest first, so a key changed twice ends as it was before both.
+  while (changes_.size() > from) {
+    auto& c = changes_.back();
+    if (c.before) rowid_[c.id] = *c.before;
+    else rowid_.erase(c.id);
+    changes_.pop_back();
+  }
+}
+
+void Durable::upgrade_messages_table() {
+  // Stores written before 0.1.1 had a UNIQUE index on id and AUTOINCREMENT:
+  // copy them once into the current table (seq kept, so the order stays).
+  std::string sql;
+  {
+    Stmt st(db_, cache_, "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'messages'");
+    if (!st.step()) return;
+    sql = st.column_text(0);
+  }  // reset before the table is dropped
+  if (sql.find("UNIQUE") == std::string::npos && sql.find("AUTOINCREMENT") == std::string::npos) return;
+  exec("BEGIN IMMEDIATE");
+  try {
+    exec("CREATE TABLE messages_upgraded(seq INTEGER PRIMARY KEY, id TEXT NOT NULL, meta TEXT NOT NULL,"
+         " content BLOB NOT NULL)");
+    exec("INSERT INTO messages_upgraded(seq, id, meta, content) SELECT seq, id, meta, content FROM messages");
+    exec("DROP TABLE messages");
+    exec("ALTER TABLE messages_upgraded RENAME TO messages");
+    exec("COMMIT");
+  } catch (...) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+  upgraded_ = true;
 }
 
 void Durable::enqueue(Job job) {
@@ -244,7 +351,7 @@ void Durable::trim_events_async(std::uint64_t keep_from_seq) {
 void Durable::delete_messages_async(std::vector<std::string> ids) {
   auto list = std::make_shared<std::vector<std::string>>(std::move(ids));
   enqueue({[this, list] {
-             for (const auto& id : *list) Stmt(db_, cache_, "DELETE FROM messages WHERE id = ?").text(1, id).run();
+             for (const auto& id : *list) delete_row(id);
            },
            {}});
 }
@@ -253,15 +360,22 @@ void Durable::writer_loop() {
   // Up to this many jobs share one transaction: enough to amortise the
   // commit, few enough that the first in the batch does not wait long.
   constexpr std::size_t kBatch = 256;
+  constexpr auto kLinger = std::chrono::microseconds(LINGER_US);
+  std::size_t last = 0;
   std::vector<Job> batch;
   std::unique_lock lock(queue_mutex_);
   while (true) {
     queue_wake_.wait(lock, [&] { return writer_stopping_ || !queue_.empty(); });
     if (queue_.empty()) return;  // stopping, and everything written
+    // Under load (the last transaction served several writers), give the
+    // writers still on their way a moment to join this one.
+    if (last > 1 && queue_.size() < last)
+      queue_wake_.wait_for(lock, kLinger, [&] { return writer_stopping_ || queue_.size() >= last; });
     while (!queue_.empty() && batch.size() < kBatch) {
       batch.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }
+    last = batch.size();
     lock.unlock();
     run_batch(batch);
     batch.clear();
@@ -290,6 +404,7 @@ void Durable::run_batch(std::vector<Job>& batch) {
     }
     if (!whole) {
       for (std::size_t i = 0; i < batch.size(); ++i) {
+        auto mark = changes_.size();
         try {
           Stmt(db_, cache_, "SAVEPOINT job").run();
           batch[i].work();
@@ -298,6 +413,7 @@ void Durable::run_batch(std::vector<Job>& batch) {
           errors[i] = why();
           sqlite3_exec(db_, "ROLLBACK TO job", nullptr, nullptr, nullptr);
           sqlite3_exec(db_, "RELEASE job", nullptr, nullptr, nullptr);
+          undo_changes(mark);  // rowid_ follows the file
         }
       }
       try {
@@ -305,8 +421,10 @@ void Durable::run_batch(std::vector<Job>& batch) {
       } catch (...) {
         whole = why();
         sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        undo_changes(0);
       }
     }
+    changes_.clear();
     if (whole)
       for (auto& e : errors)
         if (!e) e = whole;
@@ -342,18 +460,24 @@ std::vector<Message> Durable::load_messages() {
 
 std::optional<std::string> Durable::content(const std::string& id) {
   std::lock_guard lock(mutex_);
-  Stmt st(db_, cache_, "SELECT content FROM messages WHERE id = ?");
-  st.text(1, id);
+  auto it = rowid_.find(id);
+  if (it == rowid_.end()) return std::nullopt;
+  Stmt st(db_, cache_, "SELECT content FROM messages WHERE seq = ?");
+  st.integer(1, it->second);
   if (!st.step()) return std::nullopt;
   return st.column_text(0);
 }
 
 void Durable::delete_message(const std::string& id) {
-  run_sync([&] { Stmt(db_, cache_, "DELETE FROM messages WHERE id = ?").text(1, id).run(); });
+  run_sync([&] { delete_row(id); });
 }
 
 void Durable::delete_messages() {
-  run_sync([&] { exec("DELETE FROM messages"); });
+  run_sync([&] {
+    exec("DELETE FROM messages");
+    for (auto& [id, seq] : rowid_) changes_.push_back({id, seq});
+    rowid_.clear();
+  });
 }
 
 void Durable::insert_event(const Event& e) {

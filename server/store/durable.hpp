@@ -11,6 +11,7 @@
 #include <functional>
 #include <thread>
 #include <map>
+#include <unordered_map>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -78,6 +79,9 @@ class Durable {
   void stop_writer();
   // Jobs and transactions the writer has run: batches_ < jobs_ is group commit.
   std::uint64_t jobs_written() const { return jobs_.load(); }
+  // The file was written by an older relaymock and its messages table was
+  // copied into the current layout at open.
+  bool upgraded() const { return upgraded_; }
   std::uint64_t batches_written() const { return batches_.load(); }
   std::vector<Message> load_messages();  // oldest first, without content
   std::optional<std::string> content(const std::string& id);
@@ -130,6 +134,20 @@ class Durable {
   void writer_loop();
   void run_batch(std::vector<Job>& batch);
 
+  // Message rows by id (the table has no index on id); with the changes of
+  // the batch being written, undone when a job or the commit fails.
+  void map_row(const std::string& id, std::int64_t seq);
+  void delete_row(const std::string& id);
+  void undo_changes(std::size_t from);
+  void upgrade_messages_table();
+  struct RowChange {
+    std::string id;
+    std::optional<std::int64_t> before;
+  };
+  std::unordered_map<std::string, std::int64_t> rowid_;
+  std::vector<RowChange> changes_;
+  bool upgraded_ = false;
+
   mutable std::mutex mutex_;
   std::string dir_;
   std::string db_path_;
@@ -143,6 +161,19 @@ class Durable {
   bool writer_stopping_ = false;
   std::thread writer_;
   std::atomic<std::uint64_t> jobs_{0}, batches_{0};
+
+  // The checkpointer: its own connection and thread, woken by the writer's
+  // commits once the WAL holds kCheckpointPages.
+  static constexpr int kCheckpointPages = 4000;         // ~16 MB
+  static constexpr int kCheckpointPagesInline = 40000;  // ~160 MB: the writer helps
+  static int on_wal_commit(void* self, sqlite3* db, const char* name, int pages);
+  void checkpointer_loop();
+  sqlite3* checkpoint_db_ = nullptr;
+  std::mutex checkpoint_mutex_;
+  std::condition_variable checkpoint_wake_;
+  bool checkpoint_wanted_ = false;
+  bool checkpoint_stopping_ = false;
+  std::thread checkpointer_;
 };
 
 }  // namespace relaymock::store

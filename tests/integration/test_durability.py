@@ -346,3 +346,49 @@ def test_a_damaged_store_refuses_to_start_with_one_line(make_relay, store_dir):
     assert p.returncode == 1, (p.returncode, p.stdout, p.stderr)
     lines = p.stderr.strip().splitlines()
     assert len(lines) == 1 and path in lines[0] and "damaged" in lines[0] and "quick_check" in lines[0], p.stderr
+
+
+def test_a_store_from_an_older_relaymock_is_upgraded_in_place(make_relay, store_dir):
+    """Stores written before the id index was dropped (id TEXT UNIQUE,
+    AUTOINCREMENT) open, keep every message in order, and serve them."""
+    import sqlite3
+    relay = make_relay(config(store_dir), listeners=("plain",))
+    for i in range(3):
+        with smtplib.SMTP("127.0.0.1", relay.ports["plain"], timeout=10) as s:
+            s.login("app", "secret")
+            s.sendmail("a@example.com", ["b@example.org"], f"From: a@example.com\r\nSubject: old{i}\r\n\r\nbody {i}\r\n")
+    relay.proc.terminate()
+    relay.proc.wait(timeout=20)
+    # Back to the old layout, as the older release wrote it.
+    db = sqlite3.connect(os.path.join(store_dir, "relaymock.sqlite3"))
+    db.executescript("""
+        CREATE TABLE old(seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL,
+                         meta TEXT NOT NULL, content BLOB NOT NULL);
+        INSERT INTO old SELECT seq, id, meta, content FROM messages;
+        DROP TABLE messages;
+        ALTER TABLE old RENAME TO messages;
+    """)
+    ids = [r[0] for r in db.execute("SELECT id FROM messages ORDER BY seq")]
+    db.close()
+    relay.start()
+    assert "durable storage upgraded" in relay.output_with("durable storage upgraded")
+    _, page = relay.api("GET", "/api/v1/messages")
+    assert [m["id"] for m in page["messages"]] == list(reversed(ids))  # newest first, order kept
+    status, raw = relay.api("GET", f"/api/v1/messages/{ids[1]}/raw")
+    assert status == 200 and "body 1" in raw
+    assert relay.api("DELETE", f"/api/v1/messages/{ids[0]}")[0] in (200, 204)
+    # New mail after the upgrade, then a restart: all there, nothing doubled.
+    with smtplib.SMTP("127.0.0.1", relay.ports["plain"], timeout=10) as s:
+        s.login("app", "secret")
+        s.sendmail("a@example.com", ["b@example.org"], "From: a@example.com\r\nSubject: new\r\n\r\nnew\r\n")
+    relay.proc.terminate()
+    relay.proc.wait(timeout=20)
+    db = sqlite3.connect(os.path.join(store_dir, "relaymock.sqlite3"))
+    sql = db.execute("SELECT sql FROM sqlite_master WHERE name = 'messages'").fetchone()[0]
+    assert "UNIQUE" not in sql and "AUTOINCREMENT" not in sql
+    assert db.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 3
+    db.close()
+    relay.start()
+    assert relay.output().count("durable storage upgraded") == 1  # the first start only (one log for all)
+    _, page = relay.api("GET", "/api/v1/messages")
+    assert page["total"] == 3 and ids[0] not in [m["id"] for m in page["messages"]]

@@ -279,7 +279,7 @@ TEST(Durable, TheWriterGroupsCommitsAndIsolatesFailures) {
     std::vector<std::string> order;
     for (int i = 0; i < kMessages; ++i) {
       auto msg = message("w" + std::to_string(i), 100);
-      // The same id twice violates UNIQUE: that job alone fails.
+      // The same id twice is refused: that job alone fails.
       if (i == 1000) msg->id = "w999";
       std::string content = msg->content;
       d.put_message_async(msg, std::move(content), nullptr, {{"user:app", 1000 + i, 1}}, {},
