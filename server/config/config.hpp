@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "util/success_replies.hpp"
 #include "util/log.hpp"
 #include "util/reply.hpp"
 #include "util/stage.hpp"
@@ -58,6 +59,7 @@ struct Server {
   std::uint32_t threads = 0;
   Timeouts timeouts;
   bool enhanced_status_codes = false;
+  bool provider_banner = false;  // server.banner: provider (Exim's greeting) | relaymock
 };
 
 struct Tls {
@@ -194,7 +196,8 @@ struct Config {
   std::vector<IpAuth> ip_auth;
   std::vector<ApiKey> api_keys;
   SenderVerification sender_verification;
-  std::map<std::string, Reply> replies;  // overrides by rule id
+  std::map<std::string, Reply> replies;  // overrides by rule id (and success reply id)
+  SuccessReplies success;          // the success replies, overrides applied
   Http http;
   Storage storage;
   Log log;

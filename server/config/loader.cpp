@@ -93,6 +93,7 @@ const std::vector<std::string>& known_reply_ids() {
   static const std::vector<std::string> ids = [] {
     std::vector<std::string> v;
     for (const auto& r : rules()) v.emplace_back(r.id);
+    for (const auto& s : SuccessReplies::ids()) v.emplace_back(s.name);
     return v;
   }();
   return ids;
@@ -279,8 +280,9 @@ void read_fault(Reader& r, const YAML::Node& n, const std::string& what, Fault& 
 void read_server(Reader& r, const YAML::Node& n, Server& s) {
   if (!r.map(n, "server",
              {"hostname", "listeners", "max_message_size", "max_recipients", "max_connections",
-              "max_connections_per_ip", "threads", "timeouts", "enhanced_status_codes"}))
+              "max_connections_per_ip", "threads", "timeouts", "enhanced_status_codes", "banner"}))
     return;
+  r.choice(n["banner"], "server.banner", s.provider_banner, {{"relaymock", false}, {"provider", true}});
   r.string(n["hostname"], "server.hostname", s.hostname);
   if (!s.hostname.empty() && !valid_domain(s.hostname))
     r.error(n["hostname"], "server.hostname must be a host name like relaymock.local, not '" + s.hostname + "'");
@@ -726,7 +728,7 @@ void read_sender_verification(Reader& r, const YAML::Node& n, SenderVerification
     }
 }
 
-void read_replies(Reader& r, const YAML::Node& n, std::map<std::string, Reply>& out) {
+void read_replies(Reader& r, const YAML::Node& n, std::map<std::string, Reply>& out, SuccessReplies& success) {
   Keys ids;
   for (const auto& id : known_reply_ids()) ids.push_back(id);
   if (!r.map(n, "replies", ids)) return;
@@ -739,6 +741,17 @@ void read_replies(Reader& r, const YAML::Node& n, std::map<std::string, Reply>& 
       r.error(it->second, "replies." + id + " must start with a reply code 200-599 followed by text, e.g. \"550 not allowed\"");
       continue;
     }
+    // A success reply keeps its code: the step goes on as it succeeded (a
+    // refusal is a scenario's job).
+    const SuccessReplies defaults;
+    for (const auto& s : SuccessReplies::ids())
+      if (id == s.name && reply.code != (defaults.*s.member).code) {
+        r.error(it->second, "replies." + id + " is a success reply and must keep its code " +
+                                std::to_string((defaults.*s.member).code) + " (to refuse instead, add a scenario)");
+        reply.text.clear();
+      }
+    if (reply.text.empty()) continue;
+    success.set(id, reply);
     out[id] = reply;
   }
 }
@@ -848,7 +861,7 @@ LoadResult load_config_text(std::string_view yaml, const std::string& source, bo
     read_ip_auth(r, root["ip_auth"], res.config.ip_auth);
     read_api_keys(r, root["api_keys"], res.config.api_keys);
     read_sender_verification(r, root["sender_verification"], res.config.sender_verification);
-    read_replies(r, root["replies"], res.config.replies);
+    read_replies(r, root["replies"], res.config.replies, res.config.success);
     read_http(r, root["http"], res.config.http);
     read_storage(r, root["storage"], res.config.storage);
     read_log(r, root["log"], res.config.log);

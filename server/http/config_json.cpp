@@ -70,7 +70,8 @@ json::object config_json(const config::Config& c) {
       {"timeouts", json::object{{"command", format_duration(c.server.timeouts.command)},
                                 {"data", format_duration(c.server.timeouts.data)},
                                 {"tls_handshake", format_duration(c.server.timeouts.tls_handshake)}}},
-      {"enhanced_status_codes", c.server.enhanced_status_codes}};
+      {"enhanced_status_codes", c.server.enhanced_status_codes},
+      {"banner", c.server.provider_banner ? "provider" : "relaymock"}};
   o["tls"] = json::object{{"certificate", c.tls.certificate},
                           {"private_key", c.tls.private_key.empty() ? "" : "***"},
                           {"directory", c.tls.directory}};

@@ -38,6 +38,8 @@ void Server::reload(std::shared_ptr<const config::Config> cfg) {
     s->limits.max_recipients = cfg->server.max_recipients;
     s->starttls_offered = mode == config::TlsMode::StartTls;
     s->enhanced_codes = cfg->server.enhanced_status_codes;
+    s->provider_banner = cfg->server.provider_banner;
+    s->replies = cfg->success;
     settings_[mode] = std::move(s);
   }
   cfg_ = std::move(cfg);

@@ -163,7 +163,9 @@ Transaction::Result Transaction::end_finish(const store::Durable::Failure& failu
   reserved_.commit();
   svc_.d_.metrics.messages_accepted_total++;
   svc_.d_.metrics.recipients_accepted_total += p.rcpts;
-  Result r{{250, "2.0.0", "OK id=" + p.id}, true, p.id, p.rule};
+  Reply ok = svc_.d_.engine.config()->success.message;
+  ok.text = fill_placeholders(ok.text, {{"id", p.id}});
+  Result r{ok, true, p.id, p.rule};
   svc_.record(RecordKind::Decision, origin_, "data", p.rule, identity_, &r.reply,
               p.detail + "; " + std::to_string(p.rcpts) + " recipient(s), " + std::to_string(p.size) + " bytes", p.id);
   svc_.d_.bus.publish({Outcome::Kind::MessageCaptured, origin_.session_id, p.id, 0});

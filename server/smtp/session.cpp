@@ -68,7 +68,8 @@ void Session::greet(std::string_view date) {
     note_sent(mark);
     return;
   }
-  std::string text = settings_.hostname + " ESMTP relaymock " + settings_.version;
+  std::string text = settings_.hostname + (settings_.provider_banner ? " ESMTP Exim 4.97.1-S2G"
+                                                                     : " ESMTP relaymock " + settings_.version);
   if (!date.empty()) text += " " + std::string(date);
   // RFC 2034: the greeting carries no enhanced code.
   emit(Reply{220, "", text}, nullptr, false);
@@ -346,6 +347,13 @@ void Session::handle_command(std::string_view line, bool pending) {
 }
 
 void Session::cmd_noop(const Command&) { say(250, "2.0.0", "OK"); }
+
+void Session::say_success(const Reply& r, std::string_view addr, std::optional<Cause> c) {
+  Reply out = r;
+  out.text = fill_placeholders(r.text, {{"addr", addr}, {"host", settings_.hostname}});
+  if (c) say(std::move(out), *c);
+  else say(std::move(out));
+}
 void Session::cmd_vrfy(const Command&) { say(252, "2.5.2", "Administrative prohibition"); }
 void Session::cmd_expn(const Command&) {
   say(Reply{550, "5.7.1", "Administrative prohibition"}, {Stage::Session, "expn_prohibited"});
@@ -426,7 +434,7 @@ void Session::cmd_mail(const Command& c) {
   }
   tx_.emplace();
   tx_->env = std::move(env);
-  say(250, "2.1.0", "OK");
+  say_success(settings_.replies.mail, tx_->env.from.str());
 }
 
 void Session::cmd_rcpt(const Command& c) { rcpt(c.arg, false); }
@@ -466,8 +474,8 @@ void Session::rcpt(std::string_view arg, bool scripted_already) {
     say(*rejection);
     return;
   }
+  say_success(settings_.replies.rcpt, rcpt.mailbox.str());
   tx_->env.rcpts.push_back(std::move(rcpt));
-  say(250, "2.1.5", "Accepted");
 }
 
 // Exim's answer to DATA/BDAT with no accepted recipient. Returns true when it answered.
@@ -501,7 +509,7 @@ void Session::cmd_data(const Command& c) {
   tx_->dot.reset();
   tx_->env.bdat = false;
   mode_ = Mode::Data;
-  say(354, "", "Enter message, ending with \".\" on a line by itself");
+  say_success(settings_.replies.data);
 }
 
 void Session::finish_data() {
@@ -613,7 +621,7 @@ void Session::cmd_quit(const Command& c) {
     return;
   }
   reset_transaction(true);
-  say(Reply{221, "2.0.0", settings_.hostname + " closing connection"}, {Stage::Session, "quit", Effect::Closes});
+  say_success(settings_.replies.quit, {}, Cause{Stage::Session, "quit", Effect::Closes});
 }
 
 void Session::cmd_help(const Command&) {
@@ -637,7 +645,7 @@ void Session::cmd_starttls(const Command& c) {
     protocol_error(Stage::Ehlo, "order_error", 503, "5.5.1", "STARTTLS command used when not advertised");
     return;
   }
-  say(220, "2.0.0", "TLS go ahead");
+  say_success(settings_.replies.starttls);
   wants_tls_ = true;
 }
 
@@ -787,7 +795,7 @@ void Session::auth_check(AuthAttempt attempt) {
   else refusal = handler_.authenticate(view(), attempt);
   if (!refusal) {
     auth_user_ = attempt.user;
-    say(235, "2.7.0", "Authentication succeeded");
+    say_success(settings_.replies.auth);
     return;
   }
   // Guessing gets slower (1 s, 2 s, 4 s, ... up to 8 s), then the session ends.

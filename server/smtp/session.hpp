@@ -17,6 +17,7 @@
 #include "smtp/command.hpp"
 #include "smtp/dot_decoder.hpp"
 #include "smtp/reply.hpp"
+#include "util/success_replies.hpp"
 #include "util/stage.hpp"
 
 namespace relaymock::smtp {
@@ -39,6 +40,10 @@ struct Settings {
   Limits limits;
   bool starttls_offered = false;  // a STARTTLS listener
   bool enhanced_codes = false;
+  // The greeting names the provider's mail server (Exim 4.97.1-S2G), byte for
+  // byte, instead of relaymock and its version.
+  bool provider_banner = false;
+  SuccessReplies replies;
 };
 
 struct ClientInfo {
@@ -259,6 +264,8 @@ class Session {
   // scenarios) were recorded where they were decided.
   void emit(Reply r, const Cause* cause, bool enhanced = true);
   void say(Reply r) { emit(std::move(r), nullptr); }                  // positive, or the handler's
+  // A success reply from settings_.replies, its {addr} and {host} filled.
+  void say_success(const Reply& r, std::string_view addr = {}, std::optional<Cause> c = std::nullopt);
   void say(Reply r, Cause c) { emit(std::move(r), &c); }              // the protocol's own
   void say(int code, std::string_view enhanced, std::string_view text) {
     say(Reply{code, std::string(enhanced), std::string(text)});

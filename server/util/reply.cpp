@@ -51,4 +51,27 @@ std::string reply_spec(const Reply& r) {
   return out;
 }
 
+std::string fill_placeholders(std::string_view text, Placeholders values) {
+  std::string out;
+  out.reserve(text.size() + 32);
+  for (std::size_t i = 0; i < text.size();) {
+    if (text[i] == '{') {
+      auto close = text.find('}', i);
+      if (close != std::string_view::npos) {
+        auto name = text.substr(i + 1, close - i - 1);
+        const std::string_view* value = nullptr;
+        for (const auto& [key, v] : values)
+          if (key == name) value = &v;
+        if (value) {
+          out += *value;
+          i = close + 1;
+          continue;
+        }
+      }
+    }
+    out += text[i++];
+  }
+  return out;
+}
+
 }  // namespace relaymock

@@ -4,6 +4,8 @@
 #pragma once
 #include <string>
 #include <string_view>
+#include <initializer_list>
+#include <utility>
 #include <vector>
 
 namespace relaymock {
@@ -24,6 +26,11 @@ bool parse_reply_text(std::string_view spec, Reply& out);
 // The inverse of parse_reply_text: "550-line1\n550 line2" (no CRLF, no
 // enhanced code), as written in config files and shown in events.
 std::string reply_spec(const Reply& r);
+
+// `text` with each {name} placeholder in `values` replaced by its value;
+// other braces stay as written.
+using Placeholders = std::initializer_list<std::pair<std::string_view, std::string_view>>;
+std::string fill_placeholders(std::string_view text, Placeholders values);
 
 // The text's lines (split at '\n').
 std::vector<std::string_view> reply_lines(std::string_view text);

@@ -90,7 +90,7 @@ def test_a_slow_lookup_does_not_hold_up_other_sessions(relay):
     waiting.send("EHLO c.example\r\n")
     assert waiting.reply()[0].startswith("250")
     waiting.send("MAIL FROM:<late@slow.example>\r\nRCPT TO:<r@example.org>\r\n")
-    assert waiting.line() == "250 OK"             # MAIL; RCPT now waits for DNS
+    assert waiting.line() == "250 sender ok."             # MAIL; RCPT now waits for DNS
     start = time.time()
     other = Wire(relay.ports["plain"])
     assert other.line().startswith("220 ")
@@ -177,7 +177,7 @@ def waiting_session(relay, sender, timeout=40):
     w.send("EHLO c.example\r\n")
     assert w.reply()[-1].startswith("250 ")
     w.send(f"MAIL FROM:<{sender}>\r\n")
-    assert w.line() == "250 OK"
+    assert w.line() == "250 sender ok."
     w.send("RCPT TO:<r@example.org>\r\n")  # waits for DNS
     return w
 
@@ -258,7 +258,7 @@ def test_lookups_in_flight_are_bounded(make_relay, silent_dns):
     over.send("EHLO c.example\r\n")
     over.reply()
     over.send("MAIL FROM:<s@silent9.example>\r\n")
-    assert over.line() == "250 OK"
+    assert over.line() == "250 sender ok."
     over.send("RCPT TO:<r@example.org>\r\n")
     assert over.reply() == ["451-Verification failed for <s@silent9.example>", "451-host lookup did not complete",
                             "451 Could not complete sender verify"]

@@ -201,7 +201,7 @@ TEST(Connection, StartTlsDropsPipelinedPlaintextAndStartsOver) {
   // A new session: EHLO again, STARTTLS no longer offered, no MAIL open.
   auto ehlo = l.say("EHLO c.test\r\n");
   EXPECT_EQ(ehlo.find("STARTTLS"), std::string::npos) << ehlo;
-  EXPECT_EQ(l.say("MAIL FROM:<a@example.com>\r\n"), "250 OK\r\n");
+  EXPECT_EQ(l.say("MAIL FROM:<a@example.com>\r\n"), "250 sender ok.\r\n");
   EXPECT_EQ(l.world.metrics.tls_sessions_total.load(), 1u);
 }
 
@@ -231,7 +231,7 @@ TEST(Connection, DnsPauseKeepsPipelinedCommandsInOrder) {
   l.start();
   l.say("EHLO c.test\r\n");
   auto out = l.say("MAIL FROM:<a@nowhere.test>\r\nRCPT TO:<b@example.org>\r\nRCPT TO:<c@example.org>\r\nDATA\r\n", 4);
-  auto first = out.find("250 OK\r\n");
+  auto first = out.find("250 sender ok.\r\n");
   auto refused = out.find("550");
   auto data = out.find("All RCPT commands were rejected");
   EXPECT_EQ(first, 0u) << out;
@@ -241,7 +241,7 @@ TEST(Connection, DnsPauseKeepsPipelinedCommandsInOrder) {
   EXPECT_EQ(last_rule(l).substr(0, 19), "no_valid_recipients") << last_rule(l);
   // A routable sender goes through.
   l.say("RSET\r\n");
-  EXPECT_EQ(l.say("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\n", 2), "250 OK\r\n250 Accepted\r\n");
+  EXPECT_EQ(l.say("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\n", 2), "250 sender ok.\r\n250 Accepted <b@example.org>\r\n");
 }
 
 TEST(Connection, DnsSlowerThanTheDeadlineTimesOutAtRcpt) {
@@ -256,7 +256,7 @@ TEST(Connection, DnsSlowerThanTheDeadlineTimesOutAtRcpt) {
   l.start();
   l.say("EHLO c.test\r\n");
   auto out = l.say("MAIL FROM:<a@slow.test>\r\nRCPT TO:<b@example.org>\r\n", 2);
-  EXPECT_EQ(out, "250 OK\r\n421 mx.test: SMTP command timeout - closing connection\r\n");
+  EXPECT_EQ(out, "250 sender ok.\r\n421 mx.test: SMTP command timeout - closing connection\r\n");
   ASSERT_TRUE(l.run_until([&] { return l.finished; }));
   EXPECT_EQ(last_rule(l), "timeout@rcpt");
   // The deadline ended the wait, not the answer: the session was over

@@ -52,9 +52,9 @@ TEST(Session, InvalidEhloArgument) {
 TEST(Session, FullTransaction) {
   Harness h;
   h.send("EHLO c.example\r\n");
-  EXPECT_EQ(h.send("MAIL FROM:<a@example.com> SIZE=100 BODY=8BITMIME\r\n"), "250 OK\r\n");
+  EXPECT_EQ(h.send("MAIL FROM:<a@example.com> SIZE=100 BODY=8BITMIME\r\n"), "250 sender ok.\r\n");
   EXPECT_EQ(h.send("RCPT TO:<b@example.com> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;b@example.com\r\n"),
-            "250 Accepted\r\n");
+            "250 Accepted <b@example.com>\r\n");
   EXPECT_EQ(h.send("DATA\r\n"), "354 Enter message, ending with \".\" on a line by itself\r\n");
   EXPECT_EQ(h.send("Subject: hi\r\n\r\n..dot\r\n.\r\n"), "250 OK id=1wvlsG-7tiG0Lhs7a5-fDer\r\n");
   ASSERT_EQ(h.handler.delivered.size(), 1u);
@@ -63,7 +63,7 @@ TEST(Session, FullTransaction) {
   EXPECT_EQ(h.handler.envelopes[0].rcpts[0].params.notify, "SUCCESS,FAILURE");
   EXPECT_EQ(h.handler.envelopes[0].rcpts[0].params.orcpt, "rfc822;b@example.com");
   // The session is ready for the next transaction.
-  EXPECT_EQ(h.send("MAIL FROM:<a@example.com>\r\n"), "250 OK\r\n");
+  EXPECT_EQ(h.send("MAIL FROM:<a@example.com>\r\n"), "250 sender ok.\r\n");
 }
 
 TEST(Session, OrderErrors) {
@@ -74,7 +74,7 @@ TEST(Session, OrderErrors) {
   Harness h2;
   h2.send("EHLO c.example\r\n");
   EXPECT_EQ(h2.send("DATA\r\n"), "503 valid RCPT command must precede DATA\r\n");
-  EXPECT_EQ(h2.send("MAIL FROM:<a@example.com>\r\n"), "250 OK\r\n");
+  EXPECT_EQ(h2.send("MAIL FROM:<a@example.com>\r\n"), "250 sender ok.\r\n");
   EXPECT_EQ(h2.send("MAIL FROM:<a@example.com>\r\n"), "503 sender already given\r\n");
 }
 
@@ -129,7 +129,7 @@ TEST(Session, AddressErrorsInExiMWords) {
   EXPECT_EQ(h2.send("MAIL FROM:<a@-b.c>\r\n"), "501 <a@-b.c>: domain missing or malformed\r\n");
   Harness h3;
   h3.send("EHLO c.example\r\n");
-  EXPECT_EQ(h3.send("MAIL FROM:<>\r\n"), "250 OK\r\n");
+  EXPECT_EQ(h3.send("MAIL FROM:<>\r\n"), "250 sender ok.\r\n");
   EXPECT_EQ(h3.send("RCPT TO:\r\n"), "501 RCPT must have an address operand\r\n");
   EXPECT_EQ(h3.send("RCPT TO:<b>\r\n"), "501 <b>: recipient address must contain a domain\r\n");
   EXPECT_EQ(h3.send("RCPT TO:<b@c.d> NOTIFY=SOMETIMES\r\n"),
@@ -140,7 +140,7 @@ TEST(Session, DeclaredSizeOverLimitRefusedAtMail) {
   Harness h;
   h.send("EHLO c.example\r\n");
   EXPECT_EQ(h.send("MAIL FROM:<a@b.c> SIZE=1001\r\n"), "552 Message size exceeds maximum permitted\r\n");
-  EXPECT_EQ(h.send("MAIL FROM:<a@b.c> SIZE=1000\r\n"), "250 OK\r\n");
+  EXPECT_EQ(h.send("MAIL FROM:<a@b.c> SIZE=1000\r\n"), "250 sender ok.\r\n");
 }
 
 TEST(Session, OversizedDataIsReadToItsEndThenRefused) {
@@ -151,13 +151,13 @@ TEST(Session, OversizedDataIsReadToItsEndThenRefused) {
   EXPECT_TRUE(h.handler.delivered.empty());
   EXPECT_EQ(h.handler.abandoned, 1);
   // Still usable.
-  EXPECT_EQ(h.send("MAIL FROM:<a@b.c>\r\n"), "250 OK\r\n");
+  EXPECT_EQ(h.send("MAIL FROM:<a@b.c>\r\n"), "250 sender ok.\r\n");
 }
 
 TEST(Session, TooManyRecipients) {
   Harness h;
   h.send("EHLO c.example\r\nMAIL FROM:<a@b.c>\r\n");
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(h.send("RCPT TO:<r" + std::to_string(i) + "@b.c>\r\n"), "250 Accepted\r\n");
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(h.send("RCPT TO:<r" + std::to_string(i) + "@b.c>\r\n"), "250 Accepted <r" + std::to_string(i) + "@b.c>\r\n");
   EXPECT_EQ(h.send("RCPT TO:<r9@b.c>\r\n"), "452 too many recipients\r\n");
 }
 
@@ -165,7 +165,7 @@ TEST(Session, PipelinedBatchAnsweredInOrder) {
   Harness h;
   h.send("EHLO c.example\r\n");
   EXPECT_EQ(h.send_packet("MAIL FROM:<a@b.c>\r\nRCPT TO:<x@b.c>\r\nRCPT TO:<y@b.c>\r\nDATA\r\n"),
-            "250 OK\r\n250 Accepted\r\n250 Accepted\r\n354 Enter message, ending with \".\" on a line by itself\r\n");
+            "250 sender ok.\r\n250 Accepted <x@b.c>\r\n250 Accepted <y@b.c>\r\n354 Enter message, ending with \".\" on a line by itself\r\n");
 }
 
 TEST(Session, AllRecipientsRejectedThenPipelinedData) {
@@ -173,7 +173,7 @@ TEST(Session, AllRecipientsRejectedThenPipelinedData) {
   h.handler.refused_rcpts = {"x@b.c", "y@b.c"};
   h.send("EHLO c.example\r\n");
   EXPECT_EQ(h.send_packet("MAIL FROM:<a@b.c>\r\nRCPT TO:<x@b.c>\r\nRCPT TO:<y@b.c>\r\nDATA\r\n"),
-            "250 OK\r\n"
+            "250 sender ok.\r\n"
             "550 Relay access denied - please authenticate\r\n"
             "550 Relay access denied - please authenticate\r\n"
             "503-All RCPT commands were rejected with this error:\r\n"
@@ -198,7 +198,7 @@ TEST(Session, SomeRecipientsPassSomeFail) {
   h.handler.refused_rcpts = {"x@b.c"};
   h.send("EHLO c.example\r\nMAIL FROM:<a@b.c>\r\n");
   EXPECT_EQ(h.send("RCPT TO:<x@b.c>\r\n"), "550 Relay access denied - please authenticate\r\n");
-  EXPECT_EQ(h.send("RCPT TO:<y@b.c>\r\n"), "250 Accepted\r\n");
+  EXPECT_EQ(h.send("RCPT TO:<y@b.c>\r\n"), "250 Accepted <y@b.c>\r\n");
   h.send("DATA\r\nhello\r\n.\r\n");
   ASSERT_EQ(h.handler.envelopes.size(), 1u);
   ASSERT_EQ(h.handler.envelopes[0].rcpts.size(), 1u);
@@ -211,26 +211,26 @@ TEST(Session, PausedRcptKeepsPipelinedOrder) {
   Harness h;
   h.handler.pause_rcpts = true;
   h.send("EHLO c.example\r\n");
-  EXPECT_EQ(h.send_packet("MAIL FROM:<a@b.c>\r\nRCPT TO:<x@b.c>\r\nRCPT TO:<y@b.c>\r\nDATA\r\n"), "250 OK\r\n");
+  EXPECT_EQ(h.send_packet("MAIL FROM:<a@b.c>\r\nRCPT TO:<x@b.c>\r\nRCPT TO:<y@b.c>\r\nDATA\r\n"), "250 sender ok.\r\n");
   EXPECT_TRUE(h.session.paused());
   EXPECT_EQ(h.send_packet("NOOP\r\n"), "");  // fed while paused: kept, not answered
   h.session.resume();
   EXPECT_TRUE(h.session.paused());  // the second pause, at y@b.c
-  EXPECT_EQ(h.take(), "250 Accepted\r\n");
+  EXPECT_EQ(h.take(), "250 Accepted <x@b.c>\r\n");
   h.handler.pause_rcpts = false;
   h.session.resume();
   EXPECT_FALSE(h.session.paused());
   // DATA was followed by more input (the NOOP): a pipelining violation.
-  EXPECT_EQ(h.take(), "250 Accepted\r\n554 SMTP synchronization error\r\n");
+  EXPECT_EQ(h.take(), "250 Accepted <y@b.c>\r\n554 SMTP synchronization error\r\n");
   EXPECT_TRUE(h.session.closing());
 
   Harness g;
   g.handler.pause_rcpts = true;
   g.send("EHLO c.example\r\n");
-  EXPECT_EQ(g.send_packet("MAIL FROM:<a@b.c>\r\nRCPT TO:<x@b.c>\r\nDATA\r\n"), "250 OK\r\n");
+  EXPECT_EQ(g.send_packet("MAIL FROM:<a@b.c>\r\nRCPT TO:<x@b.c>\r\nDATA\r\n"), "250 sender ok.\r\n");
   g.handler.pause_rcpts = false;
   g.session.resume();
-  EXPECT_EQ(g.take(), "250 Accepted\r\n354 Enter message, ending with \".\" on a line by itself\r\n");
+  EXPECT_EQ(g.take(), "250 Accepted <x@b.c>\r\n354 Enter message, ending with \".\" on a line by itself\r\n");
   EXPECT_EQ(g.send_packet("hi\r\n.\r\n"), "250 OK id=1wvlsG-7tiG0Lhs7a5-fDer\r\n");
   ASSERT_EQ(g.handler.delivered.size(), 1u);
   EXPECT_EQ(g.handler.delivered[0], "hi\r\n");
@@ -258,7 +258,7 @@ TEST(Session, PipeliningBatchesAllowedAndNot) {
       {"VRFY in a group", "EHLO c.example\r\n", "VRFY x\r\nNOOP\r\n", "554 SMTP synchronization error"},
       {"MAIL RCPT after HELO", "HELO c.example\r\n", "MAIL FROM:<a@b.c>\r\nRCPT TO:<x@b.c>\r\n",
        "554 SMTP synchronization error"},
-      {"one command after HELO", "HELO c.example\r\n", "MAIL FROM:<a@b.c>\r\n", "250 OK"},
+      {"one command after HELO", "HELO c.example\r\n", "MAIL FROM:<a@b.c>\r\n", "250 sender ok."},
   };
   for (const auto& row : rows) {
     Harness h;
@@ -436,7 +436,7 @@ TEST(Session, AuthErrors) {
   EXPECT_EQ(h2.send("AUTH LOGIN\r\n"), "334 VXNlcm5hbWU6\r\n");
   EXPECT_EQ(h2.send("*\r\n"), "501 Authentication cancelled\r\n");
   EXPECT_EQ(h2.send("AUTH PLAIN !!!\r\n"), "501 Invalid base64 data\r\n");
-  EXPECT_EQ(h2.send("MAIL FROM:<a@b.c>\r\n"), "250 OK\r\n");
+  EXPECT_EQ(h2.send("MAIL FROM:<a@b.c>\r\n"), "250 sender ok.\r\n");
   EXPECT_EQ(h2.send("AUTH PLAIN\r\n"), "503 not permitted in mail transaction\r\n");
 }
 
@@ -492,8 +492,8 @@ TEST(Session, EnhancedStatusCodes) {
   h.settings.enhanced_codes = true;
   std::string ehlo = h.send("EHLO c.example\r\n");
   EXPECT_NE(ehlo.find("250-ENHANCEDSTATUSCODES\r\n"), std::string::npos);
-  EXPECT_EQ(h.send("MAIL FROM:<a@b.c>\r\n"), "250 2.1.0 OK\r\n");
-  EXPECT_EQ(h.send("RCPT TO:<x@b.c>\r\n"), "250 2.1.5 Accepted\r\n");
+  EXPECT_EQ(h.send("MAIL FROM:<a@b.c>\r\n"), "250 2.1.0 sender ok.\r\n");
+  EXPECT_EQ(h.send("RCPT TO:<x@b.c>\r\n"), "250 2.1.5 Accepted <x@b.c>\r\n");
   EXPECT_EQ(h.send("MAIL FROM:<a@b.c>\r\n"), "503 5.5.1 sender already given\r\n");
 }
 
@@ -594,7 +594,7 @@ TEST(Session, ScriptedDelayOnlyHoldsTheNormalAnswer) {
   h.handler.script_at = Stage::Mail;
   h.handler.scripted_outcome.delay = std::chrono::milliseconds(1500);
   h.send("EHLO c.test\r\n");
-  EXPECT_EQ(h.send("MAIL FROM:<a@example.com>\r\n"), "250 OK\r\n");
+  EXPECT_EQ(h.send("MAIL FROM:<a@example.com>\r\n"), "250 sender ok.\r\n");
   EXPECT_EQ(h.session.take_delay(), std::chrono::milliseconds(1500));
 }
 
@@ -607,7 +607,7 @@ TEST(Session, PausedRcptAsksItsScriptOnce) {
   h.send("RCPT TO:<b@example.org>\r\n");
   ASSERT_TRUE(h.session.paused());
   h.session.resume();
-  EXPECT_EQ(h.take(), "250 Accepted\r\n");
+  EXPECT_EQ(h.take(), "250 Accepted <b@example.org>\r\n");
   EXPECT_EQ(std::count(h.handler.script_points.begin(), h.handler.script_points.end(), Stage::Rcpt), 1);
 }
 

@@ -1,0 +1,30 @@
+#include "util/success_replies.hpp"
+
+namespace relaymock {
+
+const std::vector<SuccessReplies::Id>& SuccessReplies::ids() {
+  static const std::vector<Id> table = {
+      {"mail_accepted", "mail", &SuccessReplies::mail},
+      {"rcpt_accepted", "rcpt", &SuccessReplies::rcpt},
+      {"data_ready", "data", &SuccessReplies::data},
+      {"message_accepted", "data", &SuccessReplies::message},
+      {"auth_succeeded", "auth", &SuccessReplies::auth},
+      {"starttls_ready", "starttls", &SuccessReplies::starttls},
+      {"quit", "quit", &SuccessReplies::quit},
+  };
+  return table;
+}
+
+bool SuccessReplies::set(std::string_view id, const Reply& r) {
+  for (const auto& i : ids())
+    if (id == i.name) {
+      Reply& slot = this->*i.member;
+      // The enhanced code stays the one the step implies.
+      slot.code = r.code;
+      slot.text = r.text;
+      return true;
+    }
+  return false;
+}
+
+}  // namespace relaymock
