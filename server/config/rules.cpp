@@ -2,6 +2,12 @@
 
 namespace relaymock::config {
 
+namespace {
+// The live API's answer to a sender that fails verification, whichever way.
+constexpr std::string_view kApiVerifyFail =
+    "550-Verification failed for <{addr}>\n550-Unrouteable address\n550 domain verify fail <{addr}>";
+}  // namespace
+
 const std::vector<RuleInfo>& rules() {
   static const std::vector<RuleInfo> table = {
       {"auth_failed", "auth", "535 Incorrect authentication data"},
@@ -12,11 +18,13 @@ const std::vector<RuleInfo>& rules() {
       {"api_key_not_allowed", "rcpt", "550 That API key is not allowed to send"},
       {"blank_sender", "rcpt", "550 to send email from a blank sender, enable blank senders"},
       {"sender_unroutable_domain", "rcpt",
-       "550-Verification failed for <{addr}>\n550-Unroutable domain\n550 Unable to verify sender address"},
+       "550-Verification failed for <{addr}>\n550-Unroutable domain\n550 Unable to verify sender address",
+       kApiVerifyFail},
       {"sender_verify_deferred", "rcpt",
        "451-Verification failed for <{addr}>\n451-host lookup did not complete\n451 Could not complete sender verify"},
       {"sender_unrouteable_address", "rcpt",
-       "550-Verification failed for <{addr}>\n550-Unrouteable address\n550 Unable to verify sender address"},
+       "550-Verification failed for <{addr}>\n550-Unrouteable address\n550 Unable to verify sender address",
+       kApiVerifyFail},
       {"sender_not_allowed", "rcpt", "550 That SMTP sender is not on your allowed list"},
       {"quota_exhausted", "rcpt", "552 Your monthly email allowance is exhausted"},
       {"user_rate_limited", "rcpt", "550 Your username has exceeded the allowed sending rate"},

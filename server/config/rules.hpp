@@ -13,6 +13,9 @@ struct RuleInfo {
   std::string_view id;
   std::string_view stage;  // auth | rcpt | data
   std::string_view text;   // default reply, "550-line\n550 line" form
+  // The provider's HTTP API v3 words some failures differently from its SMTP
+  // server (seen against the live API, 2026); empty: the SMTP text.
+  std::string_view api_text = {};
 };
 
 // In the order the checks run.

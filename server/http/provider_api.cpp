@@ -563,7 +563,7 @@ asio::awaitable<Response> provider_api(ApiContext& ctx, const Request& req, cons
       co_return res;
     }
     ++failed;
-    add_failure(failure_text(d.reply));
+    add_failure(failure_text(d.api_reply.value_or(d.reply)));
   }
 
   std::string email_id;

@@ -125,14 +125,17 @@ Decision Engine::reject(const config::Config& cfg, std::string_view rule, const 
   d.identity = id;
   d.detail = std::move(detail);
   Reply tmpl;
+  std::optional<Reply> api_tmpl;  // an override in replies: serves both doors
   if (auto it = cfg.replies.find(d.rule); it != cfg.replies.end()) {
     tmpl = it->second;
   } else if (const auto* info = config::find_rule(rule)) {
     parse_reply_text(info->text, tmpl);
+    if (!info->api_text.empty() && parse_reply_text(info->api_text, api_tmpl.emplace()) == false) api_tmpl.reset();
   }
   if (subs.user.empty() && id.kind == Identity::Kind::User) subs.user = id.name;
   if (subs.ip.empty() && id.kind == Identity::Kind::Ip) subs.ip = id.name;
   d.reply = expand(tmpl, subs);
+  if (api_tmpl) d.api_reply = expand(*api_tmpl, subs);
   return d;
 }
 

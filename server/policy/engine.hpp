@@ -37,6 +37,9 @@ struct Decision {
   Reply reply;   // the reply to send when !accept (ids: see rules.hpp)
   std::string detail;  // one line naming the values compared
   Identity identity;
+  // The refusal as the provider's HTTP API v3 words it (reply's text unless
+  // the rule's API wording differs and replies: does not override it).
+  std::optional<Reply> api_reply;
 };
 
 class Engine {

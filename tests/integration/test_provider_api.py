@@ -253,12 +253,12 @@ def test_policy_failures_keep_http_200(relay):
     assert resp["data"] == {"succeeded": 0, "failed": 1, "email_id": "", "failures": [
         "An error occurred during the SMTP request: From header sender domain not verified (elsewhere.org)\n"
         "On your Sending > Verified Senders page\nverify the sender domain or email to be allowed to send."]}
-    # Sender verification, as in the provider's documented example.
+    # Sender verification, in the live API's words (2026), not the SMTP server's.
     code, resp = v3(relay, "/v3/email/send", {"sender": "ghost@example.com", "to": ["b@example.org", "c@example.org"],
                                               "subject": "s", "text_body": "t"})
     assert code == 200 and resp["data"]["failed"] == 2 and resp["data"]["succeeded"] == 0
     assert resp["data"]["failures"] == ["An error occurred during the SMTP request: Verification failed for "
-                                        "<ghost@example.com>\nUnrouteable address\nUnable to verify sender address"]
+                                        "<ghost@example.com>\nUnrouteable address\ndomain verify fail <ghost@example.com>"]
     # A blocked key fails like a blocked SMTP user.
     code, resp = v3(relay, "/v3/email/send", {"sender": "a@example.com", "to": ["b@example.org"], "subject": "s",
                                               "text_body": "t"}, key=BLOCKED)
