@@ -743,14 +743,12 @@ void read_replies(Reader& r, const YAML::Node& n, std::map<std::string, Reply>& 
     }
     // A success reply keeps its code: the step goes on as it succeeded (a
     // refusal is a scenario's job).
-    const SuccessReplies defaults;
-    for (const auto& s : SuccessReplies::ids())
-      if (id == s.name && reply.code != (defaults.*s.member).code) {
-        r.error(it->second, "replies." + id + " is a success reply and must keep its code " +
-                                std::to_string((defaults.*s.member).code) + " (to refuse instead, add a scenario)");
-        reply.text.clear();
-      }
-    if (reply.text.empty()) continue;
+    static const SuccessReplies kDefaults;
+    if (const Reply* fixed = kDefaults.find(id); fixed && reply.code != fixed->code) {
+      r.error(it->second, "replies." + id + " is a success reply and must keep its code " + std::to_string(fixed->code) +
+                              " (to refuse instead, add a scenario)");
+      continue;
+    }
     success.set(id, reply);
     out[id] = reply;
   }

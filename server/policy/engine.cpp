@@ -130,7 +130,7 @@ Decision Engine::reject(const config::Config& cfg, std::string_view rule, const 
     tmpl = it->second;
   } else if (const auto* info = config::find_rule(rule)) {
     parse_reply_text(info->text, tmpl);
-    if (!info->api_text.empty() && parse_reply_text(info->api_text, api_tmpl.emplace()) == false) api_tmpl.reset();
+    if (Reply api; !info->api_text.empty() && parse_reply_text(info->api_text, api)) api_tmpl = std::move(api);
   }
   if (subs.user.empty() && id.kind == Identity::Kind::User) subs.user = id.name;
   if (subs.ip.empty() && id.kind == Identity::Kind::Ip) subs.ip = id.name;

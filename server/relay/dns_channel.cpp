@@ -194,7 +194,6 @@ void DnsChannel::arm_timer() {
 void DnsChannel::on_answer(void* arg, int status, int, unsigned char* abuf, int alen) {
   std::unique_ptr<Op> op(static_cast<Op*>(arg));
   auto self = std::move(op->self);
-  --self->in_flight_;
   // Parsed now (abuf is c-ares's), resumed later: never inside a c-ares call.
   auto answer = parse(status, abuf, alen, op->type);
   asio::post(self->ioc_, [h = std::move(op->handler), a = std::move(answer)]() mutable { std::move(h)(std::move(a)); });
@@ -204,7 +203,6 @@ asio::awaitable<DnsAnswer> DnsChannel::ask(std::string name, int type) {
   co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(DnsAnswer)>(
       [this](auto handler, const std::string& n, int t) {
         auto* op = new Op{std::move(handler), shared_from_this(), t};
-        ++in_flight_;
         ares_query(channel_, n.c_str(), ns_c_in, t, &DnsChannel::on_answer, op);
         arm_timer();
       },

@@ -37,8 +37,6 @@ class DnsChannel : public std::enable_shared_from_this<DnsChannel> {
   boost::asio::awaitable<DnsAnswer> ask(std::string name, int type);
   // Ends every question in flight at once (as TempFail "cancelled").
   void cancel();
-  // Questions sent and not yet answered.
-  std::size_t in_flight() const { return in_flight_; }
 
  private:
   struct Watch;
@@ -53,7 +51,6 @@ class DnsChannel : public std::enable_shared_from_this<DnsChannel> {
   ares_channel channel_ = nullptr;
   boost::asio::steady_timer timer_;
   std::unordered_map<ares_socket_t, std::shared_ptr<Watch>> watches_;
-  std::size_t in_flight_ = 0;
 };
 
 }  // namespace relaymock::relay

@@ -151,7 +151,7 @@ void Resolver::leave(const std::string& domain, std::uint64_t id) {
         break;
       }
   }
-  if (gone) complete(std::move(*gone), {SenderRoute::Kind::TempFail, "the wait for DNS ended before an answer came"});
+  if (gone) complete(std::move(*gone), {SenderRoute::Kind::TempFail, kWaitEnded});
 }
 
 void Resolver::start(std::string domain, config::SenderVerification settings, std::uint64_t generation) {

@@ -51,6 +51,8 @@ class Resolver {
   // cancelled wait (cancellation slot: a deadline, a shutdown) ends at once
   // with a temporary failure; the lookup goes on for the other waiters.
   boost::asio::awaitable<policy::SenderRoute> lookup(std::string domain);
+  // The detail of a wait that ended before DNS answered.
+  static constexpr const char* kWaitEnded = "the wait for DNS ended before an answer came";
 
   // The DNS question itself (MX, then A, then AAAA), on the resolver's thread.
   boost::asio::awaitable<policy::SenderRoute> ask_dns(std::string domain, config::SenderVerification settings);

@@ -92,8 +92,7 @@ std::optional<std::string> Transaction::needs_lookup(const Mailbox& sender) {
 
 boost::asio::awaitable<void> Transaction::lookup(std::string domain) {
   // Until DNS answers, a temporary failure: what a wait cut short leaves.
-  route_.emplace(domain, policy::SenderRoute{policy::SenderRoute::Kind::TempFail,
-                                             "the wait for DNS ended before an answer came"});
+  route_.emplace(domain, policy::SenderRoute{policy::SenderRoute::Kind::TempFail, Resolver::kWaitEnded});
   auto route = co_await svc_.d_.resolver.lookup(domain);
   logger().debug("sender domain looked up", {{"session", origin_.session_id}, {"domain", domain},
                                              {"result", policy::route_kind_name(route.kind)}, {"detail", route.detail}});

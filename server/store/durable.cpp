@@ -161,9 +161,10 @@ int Durable::on_wal_commit(void* self_ptr, sqlite3* db, const char*, int pages) 
     }
     self->checkpoint_wake_.notify_one();
   }
-  // The checkpointer fell far behind (or has no connection): the writer
-  // copies itself, so the WAL stays bounded.
-  if (pages >= kCheckpointPagesInline) sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  // No checkpointer connection, or it fell far behind: the writer copies
+  // itself, so the WAL stays bounded.
+  if (pages >= (self->checkpoint_db_ ? kCheckpointPagesInline : kCheckpointPages))
+    sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
   return SQLITE_OK;
 }
 
@@ -226,8 +227,9 @@ void Durable::insert_message(const Message& m, std::string_view content, const S
         .integer(3, static_cast<std::int64_t>(spool->size()))
         .run();
     sqlite3_blob* blob = nullptr;
-    map_row(m.id, sqlite3_last_insert_rowid(db_));
-    if (sqlite3_blob_open(db_, "main", "messages", "content", sqlite3_last_insert_rowid(db_), 1, &blob) != SQLITE_OK)
+    auto seq = sqlite3_last_insert_rowid(db_);
+    map_row(m.id, seq);
+    if (sqlite3_blob_open(db_, "main", "messages", "content", seq, 1, &blob) != SQLITE_OK)
       throw StoreError(std::string("storage: ") + sqlite3_errmsg(db_));
     std::string buf(256 * 1024, '\0');
     std::uint64_t off = 0;

@@ -15,16 +15,19 @@ const std::vector<SuccessReplies::Id>& SuccessReplies::ids() {
   return table;
 }
 
-bool SuccessReplies::set(std::string_view id, const Reply& r) {
+const Reply* SuccessReplies::find(std::string_view id) const {
   for (const auto& i : ids())
-    if (id == i.name) {
-      Reply& slot = this->*i.member;
-      // The enhanced code stays the one the step implies.
-      slot.code = r.code;
-      slot.text = r.text;
-      return true;
-    }
-  return false;
+    if (id == i.name) return &(this->*i.member);
+  return nullptr;
+}
+
+bool SuccessReplies::set(std::string_view id, const Reply& r) {
+  auto* slot = const_cast<Reply*>(find(id));
+  if (!slot) return false;
+  // The enhanced code stays the one the step implies.
+  slot->code = r.code;
+  slot->text = r.text;
+  return true;
 }
 
 }  // namespace relaymock

@@ -26,6 +26,8 @@ struct SuccessReplies {
     Reply SuccessReplies::*member;
   };
   static const std::vector<Id>& ids();
+  // The reply named `id`; null: not a success reply id.
+  const Reply* find(std::string_view id) const;
   // Sets the reply named `id` (false: not a success reply id).
   bool set(std::string_view id, const Reply& r);
 };
