@@ -223,6 +223,8 @@ std::optional<std::string> simple_address(std::string_view v) {
     return std::nullopt;
   for (char c : v)
     if (c != '@' && !plain_addr_char(c)) return std::nullopt;
+  // GMime turns punycode labels (xn--...) into UTF-8, or mangles invalid ones.
+  if (ascii_lower(v.substr(at + 1)).find("xn--") != std::string::npos) return std::nullopt;
   return std::string(v);
 }
 

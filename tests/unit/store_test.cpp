@@ -125,7 +125,9 @@ TEST(Mime, TheFastAddressReaderAgreesWithGMime) {
   }
   // Anything outside the plain shapes is GMime's alone.
   for (std::string v : {"\"Doe, J\" <j@x.y>", "a@b.c (comment)", "team: a@b.c;", "=?UTF-8?B?w6k=?= <a@b.c>", "a..b@c.d",
-                        "<a@b.c> <d@e.f>", "a@b@c", "", "a@", "Ann.Smith <a@b.c>", "a@b.c,"})
+                        "<a@b.c> <d@e.f>", "a@b@c", "", "a@", "Ann.Smith <a@b.c>", "a@b.c,",
+                        // fuzz find: GMime reads punycode domains its own way
+                        "AA@xn--QUIT", "a@XN--bcher-kva.example"})
     EXPECT_FALSE(simple_addresses(v)) << v;
 }
 
