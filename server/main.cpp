@@ -34,6 +34,7 @@
 #include "policy/engine.hpp"
 #include "http/api.hpp"
 #include "http/http_server.hpp"
+#include "relay/indexer.hpp"
 #include "relay/service.hpp"
 #include "smtp/message_id.hpp"
 #include "util/dates.hpp"
@@ -272,6 +273,8 @@ int run(const std::optional<std::string>& path) {
   policy::Scenarios scenarios(cfg->scenarios);
   relay::Bus bus;
   relay::Service service(relay::Deps{engine, scenarios, *mail, *events, transcripts, resolver, metrics, bus, clock});
+  // Reads captured mail for the UI and the search grammar, off the SMTP loops.
+  relay::Indexer indexer(*mail, bus);
   net::Server server(contexts, cfg, service, clock, tls);
 
   // SIGHUP and POST /api/v1/config/reload. Listeners, storage and the HTTP
@@ -296,6 +299,8 @@ int run(const std::optional<std::string>& path) {
     resolver.configure(next->sender_verification);
     scenarios.replace(next->scenarios);
     server.reload(next);
+    service.config_reloaded();
+    service.scenarios_changed();
     logger().info("config reloaded", {{"file", *path}});
     r.ok = true;
     r.config = next;
@@ -305,7 +310,7 @@ int run(const std::optional<std::string>& path) {
   std::atomic<bool> ready{false};
   ServerListeners listeners(server);
   http::Api api(http::ApiContext{engine, clock, *mail, *events, transcripts, metrics, durable.get(), reload, ready,
-                                  listeners, scenarios, service});
+                                  listeners, scenarios, service, indexer});
   http::HttpLimits http_limits{cfg->http.max_connections, cfg->http.max_connections_per_ip,
                                cfg->http.max_body_bytes_in_flight};
   {

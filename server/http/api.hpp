@@ -14,6 +14,7 @@
 #include <boost/json/value.hpp>
 
 #include "relay/metrics.hpp"
+#include "relay/indexer.hpp"
 #include "relay/service.hpp"
 #include "util/clock.hpp"
 #include "policy/engine.hpp"
@@ -62,6 +63,8 @@ struct ApiContext {
   policy::Scenarios& scenarios;
   // Every submission and every change to what is kept goes through it.
   relay::Service& service;
+  // What the UI and the search grammar read out of each message.
+  relay::Indexer& indexer;
 };
 
 class Api {

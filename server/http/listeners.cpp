@@ -29,6 +29,7 @@ Handled set_listener_fault(Call& c) {
   if (!fault) co_return c.error(status::bad_request, errors);
   auto updated = c.ctx.server.set_fault(static_cast<std::uint16_t>(port), *fault, errors);
   if (!updated) co_return c.error(errors.rfind("no listener", 0) == 0 ? status::not_found : status::conflict, errors);
+  c.ctx.service.fault_changed();
   co_return c.json(status::ok, listener_json(*updated));
 }
 

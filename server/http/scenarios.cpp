@@ -42,12 +42,14 @@ Handled add_scenario(Call& c) {
   if (!c.ctx.scenarios.add(std::move(*sc)))
     co_return c.error(status::conflict, "a scenario named '" + name + "' exists; DELETE it first");
   logger().info("scenario added", {{"name", name}});
+  c.ctx.service.scenarios_changed();
   co_return c.json(status::created, shown);
 }
 
 Handled clear_scenarios(Call& c) {
   auto n = c.ctx.scenarios.list().size();
   c.ctx.scenarios.clear();
+  c.ctx.service.scenarios_changed();
   co_return c.json(status::ok, json::object{{"deleted", n}});
 }
 
@@ -55,6 +57,7 @@ Handled delete_scenario(Call& c) {
   const auto& name = c.params[0];
   if (!c.ctx.scenarios.remove(name)) co_return c.error(status::not_found, "no scenario named '" + name + "'");
   logger().info("scenario removed", {{"name", name}});
+  c.ctx.service.scenarios_changed();
   co_return c.json(status::ok, json::object{{"deleted", 1}});
 }
 

@@ -118,13 +118,43 @@ std::string mime_type(GMimeObject* object) {
   return ct ? ascii_lower(take(g_mime_content_type_get_mime_type(ct))) : std::string("text/plain");
 }
 
-void walk(GMimeObject* object, MessageParts& out, int depth) {
+std::string child_id(const std::string& prefix, int i) {
+  return prefix.empty() ? std::to_string(i + 1) : prefix + "." + std::to_string(i + 1);
+}
+
+std::string content_id_of(GMimeObject* object) {
+  const char* cid = g_mime_object_get_content_id(object);  // without < >
+  return cid ? std::string(cid) : std::string();
+}
+
+std::string disposition_of(GMimeObject* object) {
+  const char* d = g_mime_object_get_disposition(object);
+  return d ? ascii_lower(d) : std::string();
+}
+
+// Calls `leaf` for every part that is not a multipart, with its part id,
+// in order; stops when it returns true.
+template <typename Leaf>
+bool each_leaf(GMimeObject* object, const std::string& id, int depth, Leaf& leaf) {
+  if (!object) return false;
+  if (GMIME_IS_MULTIPART(object)) {
+    if (depth >= kMaxDepth) return false;
+    auto* mp = GMIME_MULTIPART(object);
+    int n = g_mime_multipart_get_count(mp);
+    for (int i = 0; i < n; ++i)
+      if (each_leaf(g_mime_multipart_get_part(mp, i), child_id(id, i), depth + 1, leaf)) return true;
+    return false;
+  }
+  return leaf(object, id.empty() ? std::string("1") : id);
+}
+
+void walk(GMimeObject* object, MessageParts& out, int depth, const std::string& prefix) {
   if (!object) return;
   if (GMIME_IS_MULTIPART(object)) {
     if (depth >= kMaxDepth) return;
     auto* mp = GMIME_MULTIPART(object);
     int n = g_mime_multipart_get_count(mp);
-    for (int i = 0; i < n; ++i) walk(g_mime_multipart_get_part(mp, i), out, depth + 1);
+    for (int i = 0; i < n; ++i) walk(g_mime_multipart_get_part(mp, i), out, depth + 1, child_id(prefix, i));
     // No boundary (or none found): what is there is shown as text.
     const char* prologue = n == 0 ? g_mime_multipart_get_prologue(mp) : nullptr;
     if (prologue && *prologue && !out.has_text) {
@@ -133,12 +163,16 @@ void walk(GMimeObject* object, MessageParts& out, int depth) {
     }
     return;
   }
+  const std::string id = prefix.empty() ? std::string("1") : prefix;
   std::string type = mime_type(object);
+  std::string cid = content_id_of(object);
+  std::string disposition = disposition_of(object);
+  auto is_inline = [&] { return disposition == "inline" || (!cid.empty() && disposition != "attachment"); };
   if (GMIME_IS_MESSAGE_PART(object)) {  // a forwarded message: an attachment of its own
     Ref<GMimeStream> sink(g_mime_stream_null_new());
     if (auto* inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(object)))
       g_mime_object_write_to_stream(GMIME_OBJECT(inner), nullptr, sink.get());
-    out.attachments.push_back({"", type, GMIME_STREAM_NULL(sink.get())->written});
+    out.attachments.push_back({"", type, GMIME_STREAM_NULL(sink.get())->written, id, cid, disposition, false});
     return;
   }
   if (!GMIME_IS_PART(object)) return;
@@ -154,7 +188,7 @@ void walk(GMimeObject* object, MessageParts& out, int depth) {
     out.html = take(g_mime_text_part_get_text(GMIME_TEXT_PART(object)));
     out.has_html = true;
   } else {
-    out.attachments.push_back({filename, type, decoded_size(part)});
+    out.attachments.push_back({filename, type, decoded_size(part), id, cid, disposition, is_inline()});
   }
 }
 
@@ -172,6 +206,17 @@ HeaderList parse_headers(std::string_view content) {
   HeaderList out;
   for (auto& [name, raw] : split_fields(head_of(content))) out.emplace_back(std::move(name), decode_words(trim(raw)));
   return out;
+}
+
+HeaderList raw_headers(std::string_view content) {
+  HeaderList out;
+  for (auto& [name, raw] : split_fields(head_of(content))) out.emplace_back(std::move(name), std::string(trim(raw)));
+  return out;
+}
+
+std::string utf8_lower(std::string_view s) {
+  if (!g_utf8_validate(s.data(), static_cast<gssize>(s.size()), nullptr)) return ascii_lower(s);
+  return take(g_utf8_strdown(s.data(), static_cast<gssize>(s.size())));
 }
 
 std::string header_value(const HeaderList& h, std::string_view name) {
@@ -290,6 +335,8 @@ Summary summarize(std::string_view content) {
     } else if (!subject_seen && iequals(name, "Subject")) {
       out.subject = decode_words(trim(raw));
       subject_seen = true;
+    } else if (iequals(name, "X-Tags")) {
+      out.x_tags.push_back(decode_words(trim(raw)));
     }
   }
   return out;
@@ -307,7 +354,210 @@ MessageParts parse_message(std::string_view content) {
   auto msg = parse(content);
   if (!msg) return out;
   out.headers = headers_of(GMIME_OBJECT(msg.get()));
-  walk(g_mime_message_get_mime_part(msg.get()), out, 0);
+  walk(g_mime_message_get_mime_part(msg.get()), out, 0, "");
+  return out;
+}
+
+std::optional<PartContent> part_content(std::string_view content, std::string_view id, bool by_cid) {
+  if (content.empty() || id.empty() || multipart_declarations(content) > kMaxMultiparts) return std::nullopt;
+  auto msg = parse(content);
+  if (!msg) return std::nullopt;
+  std::optional<PartContent> found;
+  auto leaf = [&](GMimeObject* object, const std::string& part_id) {
+    if (by_cid ? content_id_of(object) != id : part_id != id) return false;
+    PartContent pc;
+    pc.type = mime_type(object);
+    Ref<GMimeStream> mem(g_mime_stream_mem_new());
+    if (GMIME_IS_MESSAGE_PART(object)) {
+      if (auto* inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(object)))
+        g_mime_object_write_to_stream(GMIME_OBJECT(inner), nullptr, mem.get());
+    } else if (GMIME_IS_PART(object)) {
+      const char* fn = g_mime_part_get_filename(GMIME_PART(object));
+      pc.name = fn ? fn : "";
+      if (auto* wrapper = g_mime_part_get_content(GMIME_PART(object)))
+        g_mime_data_wrapper_write_to_stream(wrapper, mem.get());  // transfer encoding undone
+    } else {
+      return false;
+    }
+    GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem.get()));
+    if (bytes && bytes->len) pc.bytes.assign(reinterpret_cast<const char*>(bytes->data), bytes->len);
+    found = std::move(pc);
+    return true;
+  };
+  each_leaf(g_mime_message_get_mime_part(msg.get()), "", 0, leaf);
+  return found;
+}
+
+namespace {
+void collect_named(InternetAddressList* list, std::vector<NamedAddress>& out, int depth) {
+  int n = list ? internet_address_list_length(list) : 0;
+  for (int i = 0; i < n; ++i) {
+    InternetAddress* a = internet_address_list_get_address(list, i);
+    if (INTERNET_ADDRESS_IS_GROUP(a)) {
+      if (depth < 4) collect_named(internet_address_group_get_members(INTERNET_ADDRESS_GROUP(a)), out, depth + 1);
+    } else if (INTERNET_ADDRESS_IS_MAILBOX(a)) {
+      const char* addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(a));
+      const char* name = internet_address_get_name(a);
+      if (addr && *addr) out.push_back({name ? name : "", addr});
+    }
+  }
+}
+}  // namespace
+
+std::vector<NamedAddress> named_addresses(std::string_view raw) {
+  std::vector<NamedAddress> out;
+  if (auto simple = simple_addresses(raw)) {
+    // The plain shapes: "a@b.c", "<a@b.c>" or "Plain Name <a@b.c>".
+    std::size_t start = 0;
+    for (auto& a : *simple) {
+      auto end = raw.find(',', start);
+      auto one = trim(raw.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+      auto lt = one.find('<');
+      out.push_back({lt == std::string_view::npos ? std::string() : std::string(trim(one.substr(0, lt))), std::move(a)});
+      start = end == std::string_view::npos ? raw.size() : end + 1;
+    }
+    return out;
+  }
+  std::string text(raw);
+  Ref<InternetAddressList> addrs(internet_address_list_parse(parser_options(), text.c_str()));
+  collect_named(addrs.get(), out, 0);
+  return out;
+}
+
+std::optional<std::int64_t> parse_date(std::string_view value) {
+  auto v = trim(value);
+  if (v.empty() || v.size() > 256) return std::nullopt;
+  (void)parser_options();  // GMime initialised
+  std::string text(v);
+  GDateTime* dt = g_mime_utils_header_decode_date(text.c_str());
+  if (!dt) return std::nullopt;
+  std::int64_t t = g_date_time_to_unix(dt);
+  g_date_time_unref(dt);
+  return t;
+}
+
+namespace {
+// The named entities mail uses most; others stay as written.
+struct Entity {
+  const char* name;
+  const char* text;
+};
+constexpr Entity kEntities[] = {{"amp", "&"},   {"lt", "<"},         {"gt", ">"},          {"quot", "\""},
+                                {"apos", "'"},  {"nbsp", " "},       {"copy", "\xC2\xA9"}, {"reg", "\xC2\xAE"},
+                                {"hellip", "..."}, {"mdash", "\xE2\x80\x94"}, {"ndash", "\xE2\x80\x93"},
+                                {"zwnj", ""},   {"rsquo", "\xE2\x80\x99"}, {"lsquo", "\xE2\x80\x98"},
+                                {"ldquo", "\xE2\x80\x9C"}, {"rdquo", "\xE2\x80\x9D"}, {"euro", "\xE2\x82\xAC"}};
+
+void append_utf8(std::string& out, unsigned long cp) {
+  if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return;
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+}  // namespace
+
+std::string html_to_text(std::string_view html) {
+  std::string out;
+  out.reserve(std::min<std::size_t>(html.size(), 1 << 20));
+  bool space = true;  // collapse runs, trim the front
+  auto put_space = [&] {
+    if (!space) {
+      out += ' ';
+      space = true;
+    }
+  };
+  std::size_t i = 0;
+  while (i < html.size()) {
+    char c = html[i];
+    if (c == '<') {
+      // Comments, and the content of script and style, are not text.
+      if (html.substr(i, 4) == "<!--") {
+        auto end = html.find("-->", i + 4);
+        i = end == std::string_view::npos ? html.size() : end + 3;
+        continue;
+      }
+      auto close = html.find('>', i + 1);
+      if (close == std::string_view::npos) break;
+      auto tag = ascii_lower(html.substr(i + 1, std::min<std::size_t>(close - i - 1, 16)));
+      i = close + 1;
+      for (const char* skip : {"script", "style", "head", "title"}) {
+        std::string_view name(skip);
+        if (tag.rfind(name, 0) == 0 && (tag.size() == name.size() || tag[name.size()] == ' ' || tag[name.size()] == '>' ||
+                                         tag[name.size()] == '\t' || tag[name.size()] == '\n')) {
+          // The closing tag, found without case and without copying.
+          std::size_t end = i;
+          while ((end = html.find("</", end)) != std::string_view::npos &&
+                 !istarts_with(html.substr(end + 2), name))
+            end += 2;
+          i = end == std::string_view::npos ? html.size() : end;
+          break;
+        }
+      }
+      put_space();
+      continue;
+    }
+    if (c == '&') {
+      auto semi = html.find(';', i + 1);
+      if (semi != std::string_view::npos && semi - i <= 10) {
+        auto ent = html.substr(i + 1, semi - i - 1);
+        std::string decoded;
+        bool known = false;
+        if (!ent.empty() && ent[0] == '#') {
+          unsigned long cp = 0;
+          bool hex = ent.size() > 1 && (ent[1] == 'x' || ent[1] == 'X');
+          auto digits = ent.substr(hex ? 2 : 1);
+          known = !digits.empty();
+          for (char d : digits) {
+            int v = (d >= '0' && d <= '9') ? d - '0' : hex && (d >= 'a' && d <= 'f') ? d - 'a' + 10 : hex && (d >= 'A' && d <= 'F') ? d - 'A' + 10 : -1;
+            if (v < 0 || cp > 0x10FFFF) {
+              known = false;
+              break;
+            }
+            cp = cp * (hex ? 16 : 10) + static_cast<unsigned long>(v);
+          }
+          if (known) append_utf8(decoded, cp);
+        } else {
+          for (const auto& e : kEntities)
+            if (ent == e.name) {
+              decoded = e.text;
+              known = true;
+              break;
+            }
+        }
+        if (known) {
+          for (char d : decoded) {
+            if (d == ' ') put_space();
+            else {
+              out += d;
+              space = false;
+            }
+          }
+          i = semi + 1;
+          continue;
+        }
+      }
+    }
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f') {
+      put_space();
+    } else {
+      out += c;
+      space = false;
+    }
+    ++i;
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
   return out;
 }
 

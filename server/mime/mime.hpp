@@ -20,6 +20,13 @@ using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 // The header section (up to the first empty line), unfolded, values decoded.
 HeaderList parse_headers(std::string_view content);
+// The same with the values as written (unfolded, not decoded): for address
+// fields, whose encoded names must not be decoded before they are parsed.
+HeaderList raw_headers(std::string_view content);
+
+// Lower case for search: UTF-8 through GLib's Unicode tables; bytes that
+// are not valid UTF-8 are lowered as ASCII.
+std::string utf8_lower(std::string_view s);
 // First value of a header, case-insensitive name; empty when absent.
 std::string header_value(const HeaderList& h, std::string_view name);
 // Every value of a header that may repeat (To, Cc), in order.
@@ -51,6 +58,7 @@ struct Summary {
   From from;
   std::vector<std::string> to, cc, bcc;
   std::string subject;
+  std::vector<std::string> x_tags;  // each X-Tags field's value, decoded
 };
 Summary summarize(std::string_view content);
 
@@ -64,6 +72,15 @@ struct Attachment {
   std::string name;
   std::string type;
   std::uint64_t size = 0;  // decoded bytes
+  // Where it sits in the tree, numbered as Mailpit (enmime) numbers parts:
+  // a top-level multipart's children are "1", "2", ..., theirs "2.1", ...;
+  // a message that is not multipart has the one part "1".
+  std::string part_id;
+  std::string content_id;   // without < >
+  std::string disposition;  // "attachment", "inline" or ""
+  // Shown inside the HTML (a cid: image) rather than listed to download:
+  // a Content-ID, or an inline disposition, on a part that is not a body.
+  bool is_inline = false;
 };
 
 struct MessageParts {
@@ -78,5 +95,30 @@ struct MessageParts {
 // mail program writes is read as one flat part (a parser's recursion must
 // not be the client's to choose).
 MessageParts parse_message(std::string_view content);
+
+// One part's decoded bytes (base64 and quoted-printable undone; text is
+// not converted), by its part_id, or by its Content-ID when `by_cid`.
+struct PartContent {
+  std::string type;
+  std::string name;
+  std::string bytes;
+};
+std::optional<PartContent> part_content(std::string_view content, std::string_view id, bool by_cid = false);
+
+// An address with its display name, as a UI shows it.
+struct NamedAddress {
+  std::string name;     // RFC 2047 decoded; empty when none
+  std::string address;  // may lack an @ for a broken value
+};
+std::vector<NamedAddress> named_addresses(std::string_view raw);
+
+// The Date header as seconds since the epoch (RFC 5322 and the obsolete
+// forms GMime reads), or nullopt.
+std::optional<std::int64_t> parse_date(std::string_view value);
+
+// The visible text of an HTML document: tags dropped (script and style
+// with their content), the common entities decoded, whitespace collapsed.
+// For snippets and search, not for display.
+std::string html_to_text(std::string_view html);
 
 }  // namespace relaymock::mime

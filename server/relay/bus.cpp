@@ -24,6 +24,10 @@ const char* outcome_kind_name(Outcome::Kind k) {
     case Outcome::Kind::EventsCleared: return "events_cleared";
     case Outcome::Kind::ConfigReloaded: return "config_reloaded";
     case Outcome::Kind::ClockMoved: return "clock_moved";
+    case Outcome::Kind::MessageUpdated: return "message_updated";
+    case Outcome::Kind::MessagesUpdated: return "messages_updated";
+    case Outcome::Kind::FaultChanged: return "fault_changed";
+    case Outcome::Kind::ScenariosChanged: return "scenarios_changed";
   }
   return "?";
 }

@@ -25,6 +25,10 @@ struct Outcome {
     EventsCleared,
     ConfigReloaded,
     ClockMoved,
+    MessageUpdated,   // message_id: read or tags changed
+    MessagesUpdated,  // many at once (mark all read, a tag renamed)
+    FaultChanged,     // a listener's fault was switched
+    ScenariosChanged, // added, removed, or replaced by a reload
   };
   Kind kind;
   std::string session_id;

@@ -8,6 +8,7 @@
 #include "util/duration.hpp"
 #include "util/log.hpp"
 #include "util/strings.hpp"
+#include "relay/tags.hpp"
 
 namespace relaymock::relay {
 
@@ -148,10 +149,16 @@ std::optional<Transaction::Result> Transaction::begin_finish(std::shared_ptr<sto
   m->to = std::move(summary.to);
   m->cc = std::move(summary.cc);
   m->subject = std::move(summary.subject);
+  // Tags as Mailpit gives them: X-Tags fields and plus-addressed recipients.
+  std::vector<std::string> rcpts = m->to;
+  rcpts.insert(rcpts.end(), m->cc.begin(), m->cc.end());
+  rcpts.insert(rcpts.end(), summary.bcc.begin(), summary.bcc.end());
+  rcpts.insert(rcpts.end(), m->envelope_to.begin(), m->envelope_to.end());
+  auto tags = capture_tags(summary.x_tags, rcpts);
   pending_ = Pending{m->id, m->envelope_to.size(), spool ? spool->size() : m->content.size(), d.rule, d.detail};
   // In durable mode the 250 goes out only once the message (and the
   // counters' history) is committed: `stored` says when.
-  svc_.d_.mail.add(std::move(m), reserved_.usage(now), std::move(spool), std::move(stored));
+  svc_.d_.mail.add(std::move(m), reserved_.usage(now), std::move(spool), std::move(stored), std::move(tags));
   return std::nullopt;
 }
 
@@ -286,6 +293,44 @@ void Service::clear_events() {
   d_.transcripts.clear();
   d_.bus.publish({Outcome::Kind::EventsCleared, {}, {}, 0});
 }
+
+// Many at once are one outcome, so that marking 100,000 messages read is
+// not 100,000 wake-ups for every live view.
+void Service::publish_updated(const std::vector<std::string>& ids) {
+  if (ids.empty()) return;
+  if (ids.size() > kMaxUpdatesOneByOne) {
+    d_.bus.publish({Outcome::Kind::MessagesUpdated, {}, {}, 0});
+    return;
+  }
+  for (const auto& id : ids) d_.bus.publish({Outcome::Kind::MessageUpdated, {}, id, 0});
+}
+
+std::vector<std::string> Service::mark_read(const std::vector<std::string>& ids, bool read) {
+  auto changed = d_.mail.set_read(ids, read);
+  publish_updated(changed);
+  return changed;
+}
+
+std::vector<std::string> Service::mark_all_read(bool read) {
+  auto changed = d_.mail.set_read_all(read);
+  publish_updated(changed);
+  return changed;
+}
+
+bool Service::set_tags(const std::string& id, const std::vector<std::string>& tags) {
+  if (!d_.mail.set_tags(id, unique_tags(tags))) return false;
+  d_.bus.publish({Outcome::Kind::MessageUpdated, {}, id, 0});
+  return true;
+}
+
+std::vector<std::string> Service::rename_tag(const std::string& from, const std::string& to) {
+  auto changed = d_.mail.rename_tag(from, to);
+  if (!changed.empty()) d_.bus.publish({Outcome::Kind::MessagesUpdated, {}, {}, 0});
+  return changed;
+}
+
+void Service::fault_changed() { d_.bus.publish({Outcome::Kind::FaultChanged, {}, {}, 0}); }
+void Service::scenarios_changed() { d_.bus.publish({Outcome::Kind::ScenariosChanged, {}, {}, 0}); }
 
 void Service::config_reloaded() { d_.bus.publish({Outcome::Kind::ConfigReloaded, {}, {}, 0}); }
 void Service::clock_moved() { d_.bus.publish({Outcome::Kind::ClockMoved, {}, {}, 0}); }

@@ -174,6 +174,16 @@ class Service {
   void clear_events();
   void config_reloaded();
   void clock_moved();
+  void fault_changed();
+  void scenarios_changed();
+
+  // A message's state (read, tags), as the UI and the compatible APIs
+  // change it; each change is published. Return what changed.
+  std::vector<std::string> mark_read(const std::vector<std::string>& ids, bool read);
+  std::vector<std::string> mark_all_read(bool read);
+  bool set_tags(const std::string& id, const std::vector<std::string>& tags);
+  // Renames a tag everywhere; an empty `to` removes it.
+  std::vector<std::string> rename_tag(const std::string& from, const std::string& to);
 
   policy::Engine& engine() { return d_.engine; }
   store::MailStore& mail() { return d_.mail; }
@@ -185,6 +195,8 @@ class Service {
 
  private:
   friend class Transaction;
+  static constexpr std::size_t kMaxUpdatesOneByOne = 100;
+  void publish_updated(const std::vector<std::string>& ids);
   Deps d_;
 };
 

@@ -133,6 +133,14 @@ Durable::Durable(const std::string& dir) : dir_(dir) {
     if (verdict != "ok")
       throw StoreError("damaged: PRAGMA quick_check says \"" + verdict +
                        "\"; move the file away to start on an empty store, or restore a copy");
+    // Read marks and tags, written only when they change (never on the
+    // capture path unless a message arrives tagged).
+    exec("CREATE TABLE IF NOT EXISTS message_state(id TEXT PRIMARY KEY, read INTEGER NOT NULL, tags TEXT NOT NULL)");
+    exec("DELETE FROM message_state WHERE id NOT IN (SELECT id FROM messages)");
+    {
+      Stmt ids(db_, cache_, "SELECT id FROM message_state");
+      while (ids.step()) stateful_[ids.column_text(0)] = true;
+    }
   } catch (const StoreError& e) {
     for (auto& [sql, st] : cache_) sqlite3_finalize(st);
     cache_.clear();
@@ -146,6 +154,14 @@ Durable::Durable(const std::string& dir) : dir_(dir) {
       sqlite3_exec(checkpoint_db_, "PRAGMA synchronous=NORMAL", nullptr, nullptr, nullptr) != SQLITE_OK) {
     sqlite3_close(checkpoint_db_);
     checkpoint_db_ = nullptr;  // the writer then checkpoints itself (on_wal_commit)
+  }
+  for (std::size_t i = 0; i < kReaders; ++i) {
+    auto r = std::make_unique<Reader>();
+    if (sqlite3_open_v2(db_path_.c_str(), &r->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+      sqlite3_close(r->db);
+      r->db = nullptr;
+    }
+    readers_.push_back(std::move(r));
   }
   sqlite3_wal_hook(db_, &Durable::on_wal_commit, this);
   if (checkpoint_db_) checkpointer_ = std::thread([this] { checkpointer_loop(); });
@@ -191,6 +207,10 @@ Durable::~Durable() {
   checkpoint_wake_.notify_one();
   if (checkpointer_.joinable()) checkpointer_.join();
   if (checkpoint_db_) sqlite3_close(checkpoint_db_);
+  for (auto& r : readers_) {
+    for (auto& [sql, st] : r->cache) sqlite3_finalize(st);
+    if (r->db) sqlite3_close(r->db);
+  }
   for (auto& [sql, st] : cache_) sqlite3_finalize(st);
   if (db_) sqlite3_close(db_);
   if (lock_fd_ >= 0) ::close(lock_fd_);
@@ -213,7 +233,8 @@ void Durable::run_sync(const std::function<void()>& work) {
 }
 
 void Durable::insert_message(const Message& m, std::string_view content, const Spool* spool,
-                             const std::vector<UsageRow>& usage, const std::vector<std::string>& evict_ids) {
+                             const std::vector<UsageRow>& usage, const std::vector<std::string>& evict_ids,
+                             const std::vector<std::string>& tags) {
   // Ids are unique (the table has no index to say so: rowid_ does).
   if (rowid_.count(m.id)) throw StoreError("storage: message " + m.id + " is already stored");
   auto meta = json::serialize(message_record(m));
@@ -254,12 +275,49 @@ void Durable::insert_message(const Message& m, std::string_view content, const S
         .integer(2, u.at_ms)
         .integer(3, static_cast<std::int64_t>(u.n))
         .run();
+  if (!tags.empty()) write_state(m.id, false, tags);
   for (const auto& id : evict_ids) delete_row(id);
+}
+
+void Durable::write_state(const std::string& id, bool read, const std::vector<std::string>& tags) {
+  Stmt(db_, cache_, "INSERT OR REPLACE INTO message_state(id, read, tags) VALUES(?, ?, ?)")
+      .text(1, id)
+      .integer(2, read ? 1 : 0)
+      .text(3, json::serialize(json_strings(tags)))
+      .run();
+  stateful_[id] = true;
+}
+
+void Durable::set_state_async(const std::string& id, bool read, std::vector<std::string> tags) {
+  auto args = std::make_shared<std::pair<std::string, std::vector<std::string>>>(id, std::move(tags));
+  enqueue({[this, args, read] {
+             // A message deleted meanwhile keeps no state.
+             if (rowid_.count(args->first)) write_state(args->first, read, args->second);
+           },
+           {}});
+}
+
+std::unordered_map<std::string, Durable::State> Durable::load_states() {
+  std::lock_guard lock(mutex_);
+  std::unordered_map<std::string, State> out;
+  Stmt st(db_, cache_, "SELECT id, read, tags FROM message_state");
+  while (st.step()) {
+    State s;
+    s.read = st.column_int(1) != 0;
+    boost::system::error_code ec;
+    auto v = json::parse(st.column_text(2), ec);
+    if (!ec && v.is_array())
+      for (const auto& t : v.as_array())
+        if (t.is_string()) s.tags.emplace_back(t.as_string());
+    out[st.column_text(0)] = std::move(s);
+  }
+  return out;
 }
 
 void Durable::map_row(const std::string& id, std::int64_t seq) {
   auto it = rowid_.find(id);
   changes_.push_back({id, it == rowid_.end() ? std::nullopt : std::optional<std::int64_t>(it->second)});
+  std::lock_guard lock(rowid_mutex_);
   rowid_[id] = seq;
 }
 
@@ -267,7 +325,9 @@ void Durable::delete_row(const std::string& id) {
   auto it = rowid_.find(id);
   if (it == rowid_.end()) return;  // never stored (or already gone)
   Stmt(db_, cache_, "DELETE FROM messages WHERE seq = ?").integer(1, it->second).run();
+  if (stateful_.erase(id)) Stmt(db_, cache_, "DELETE FROM message_state WHERE id = ?").text(1, id).run();
   changes_.push_back({id, it->second});
+  std::lock_guard lock(rowid_mutex_);
   rowid_.erase(it);
 }
 
@@ -275,6 +335,7 @@ void Durable::undo_changes(std::size_t from) {
   // Newest first, so a key changed twice ends as it was before both.
   while (changes_.size() > from) {
     auto& c = changes_.back();
+    std::lock_guard lock(rowid_mutex_);
     if (c.before) rowid_[c.id] = *c.before;
     else rowid_.erase(c.id);
     changes_.pop_back();
@@ -321,13 +382,13 @@ void Durable::enqueue(Job job) {
 
 void Durable::put_message_async(std::shared_ptr<const Message> m, std::string content,
                                 std::shared_ptr<const Spool> spool, std::vector<UsageRow> usage,
-                                std::vector<std::string> evict_ids, Done done) {
+                                std::vector<std::string> evict_ids, std::vector<std::string> tags, Done done) {
   auto args = std::make_shared<std::tuple<std::shared_ptr<const Message>, std::string, std::shared_ptr<const Spool>,
-                                          std::vector<UsageRow>, std::vector<std::string>>>(
-      std::move(m), std::move(content), std::move(spool), std::move(usage), std::move(evict_ids));
+                                          std::vector<UsageRow>, std::vector<std::string>, std::vector<std::string>>>(
+      std::move(m), std::move(content), std::move(spool), std::move(usage), std::move(evict_ids), std::move(tags));
   enqueue({[this, args] {
-             auto& [msg, text, sp, rows, evict] = *args;
-             insert_message(*msg, text, sp.get(), rows, evict);
+             auto& [msg, text, sp, rows, evict, tag_list] = *args;
+             insert_message(*msg, text, sp.get(), rows, evict, tag_list);
              std::string().swap(text);  // the bytes are in the file now
            },
            std::move(done)});
@@ -459,12 +520,44 @@ std::vector<Message> Durable::load_messages() {
   return out;
 }
 
-std::optional<std::string> Durable::content(const std::string& id) {
-  std::lock_guard lock(mutex_);
-  auto it = rowid_.find(id);
-  if (it == rowid_.end()) return std::nullopt;
-  Stmt st(db_, cache_, "SELECT content FROM messages WHERE seq = ?");
-  st.integer(1, it->second);
+std::optional<std::string> Durable::content(const std::string& id, std::uint64_t max) {
+  std::int64_t seq;
+  {
+    std::lock_guard lock(rowid_mutex_);
+    auto it = rowid_.find(id);
+    if (it == rowid_.end()) return std::nullopt;
+    seq = it->second;
+  }
+  // Reads go through connections of their own (WAL lets them read beside the
+  // writer), never the writer's: a reader at low priority (the indexer) must
+  // not hold a lock the writer needs.
+  Reader* r = nullptr;
+  std::unique_lock<std::mutex> held;
+  for (auto& candidate : readers_) {
+    std::unique_lock<std::mutex> l(candidate->mutex, std::try_to_lock);
+    if (l.owns_lock()) {
+      r = candidate.get();
+      held = std::move(l);
+      break;
+    }
+  }
+  if (!r) {
+    r = readers_[next_reader_++ % readers_.size()].get();
+    held = std::unique_lock<std::mutex>(r->mutex);
+  }
+  if (!r->db) {  // no reader connection could be opened: the writer's
+    held.unlock();
+    std::lock_guard lock(mutex_);
+    Stmt st(db_, cache_, "SELECT substr(content, 1, ?) FROM messages WHERE seq = ?");
+    st.integer(1, static_cast<std::int64_t>(std::min<std::uint64_t>(max, INT64_MAX))).integer(2, seq);
+    if (!st.step()) return std::nullopt;
+    return st.column_text(0);
+  }
+  const char* sql = max == UINT64_MAX ? "SELECT content FROM messages WHERE seq = ?"
+                                      : "SELECT substr(content, 1, ?) FROM messages WHERE seq = ?";
+  Stmt st(r->db, r->cache, sql);
+  if (max == UINT64_MAX) st.integer(1, seq);
+  else st.integer(1, static_cast<std::int64_t>(std::min<std::uint64_t>(max, INT64_MAX))).integer(2, seq);
   if (!st.step()) return std::nullopt;
   return st.column_text(0);
 }
@@ -473,11 +566,17 @@ void Durable::delete_message(const std::string& id) {
   run_sync([&] { delete_row(id); });
 }
 
-void Durable::delete_messages() {
+void Durable::delete_messages(const std::function<void()>& also) {
   run_sync([&] {
     exec("DELETE FROM messages");
+    exec("DELETE FROM message_state");
+    stateful_.clear();
     for (auto& [id, seq] : rowid_) changes_.push_back({id, seq});
-    rowid_.clear();
+    {
+      std::lock_guard lock(rowid_mutex_);
+      rowid_.clear();
+    }
+    if (also) also();
   });
 }
 

@@ -70,7 +70,15 @@ class Durable {
   // nothing. The content is `content`, or the whole of `spool` when one is
   // given (copied in pieces, never all in memory).
   void put_message_async(std::shared_ptr<const Message> m, std::string content, std::shared_ptr<const Spool> spool,
-                         std::vector<UsageRow> usage, std::vector<std::string> evict_ids, Done done);
+                         std::vector<UsageRow> usage, std::vector<std::string> evict_ids, std::vector<std::string> tags,
+                         Done done);
+  // A message's state (read, tags), as the UI and the compatible APIs set it.
+  void set_state_async(const std::string& id, bool read, std::vector<std::string> tags);
+  struct State {
+    bool read = false;
+    std::vector<std::string> tags;
+  };
+  std::unordered_map<std::string, State> load_states();
   void put_event_async(Event e, Done done);
   void trim_events_async(std::uint64_t keep_from_seq);
   void delete_messages_async(std::vector<std::string> ids);
@@ -84,9 +92,12 @@ class Durable {
   bool upgraded() const { return upgraded_; }
   std::uint64_t batches_written() const { return batches_.load(); }
   std::vector<Message> load_messages();  // oldest first, without content
-  std::optional<std::string> content(const std::string& id);
+  std::optional<std::string> content(const std::string& id, std::uint64_t max = UINT64_MAX);
   void delete_message(const std::string& id);
-  void delete_messages();
+  // Deletes every message; `also` runs in the same job, on the writer
+  // thread, so that what the caller keeps in memory changes at the same
+  // point of the write order.
+  void delete_messages(const std::function<void()>& also = {});
 
   std::vector<Event> load_events(std::size_t newest);  // oldest first
   void delete_events();
@@ -120,7 +131,9 @@ class Durable {
   // The statements of put_message and put_event, inside a transaction the
   // caller holds (with mutex_).
   void insert_message(const Message& m, std::string_view content, const Spool* spool,
-                      const std::vector<UsageRow>& usage, const std::vector<std::string>& evict_ids);
+                      const std::vector<UsageRow>& usage, const std::vector<std::string>& evict_ids,
+                      const std::vector<std::string>& tags);
+  void write_state(const std::string& id, bool read, const std::vector<std::string>& tags);
   void insert_event(const Event& e);
 
   struct Job {
@@ -144,7 +157,21 @@ class Durable {
     std::string id;
     std::optional<std::int64_t> before;
   };
+  // Written by the writer thread only (which reads it without a lock);
+  // rowid_mutex_ guards it against the readers of content().
   std::unordered_map<std::string, std::int64_t> rowid_;
+  std::mutex rowid_mutex_;
+  // Connections that read message content beside the writer.
+  struct Reader {
+    std::mutex mutex;
+    sqlite3* db = nullptr;
+    StatementCache cache;
+  };
+  static constexpr std::size_t kReaders = 3;
+  std::vector<std::unique_ptr<Reader>> readers_;
+  std::atomic<std::size_t> next_reader_{0};
+  // Ids with a row in message_state (deleted with the message).
+  std::unordered_map<std::string, bool> stateful_;
   std::vector<RowChange> changes_;
   bool upgraded_ = false;
 

@@ -1,7 +1,9 @@
 // Captured mail: an in-memory index of every message (newest last), bounded by
 // count and bytes (the oldest is evicted first), with the bytes themselves in
 // memory (past the spool threshold: in an unnamed temporary file) or, in
-// durable mode, in SQLite. Thread-safe.
+// durable mode, in SQLite. Beside each message: its state (read, tags), which
+// the UI and the compatible APIs change, and what the indexer read out of it
+// (Derived). Thread-safe; a search never holds up a capture.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -12,8 +14,10 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
+#include "store/derived.hpp"
 #include "store/durable.hpp"
 #include "store/message.hpp"
 
@@ -31,6 +35,26 @@ struct MessageFilter {
   bool matches(const Message& m) const;
 };
 
+using Tags = std::vector<std::string>;
+
+// A message as a search sees it: the capture, its state, what was read out of it.
+struct MessageView {
+  const Message& message;
+  bool read;
+  const Tags& tags;
+  const Derived* derived;  // null when the search did not ask for it
+};
+
+// The same, kept: what a page of results holds.
+struct Listed {
+  std::shared_ptr<const Message> message;
+  bool read = false;
+  std::shared_ptr<const Tags> tags;  // never null
+  std::shared_ptr<const Derived> derived;  // null unless asked for (or already read)
+  const Message* operator->() const { return message.get(); }
+  const Message& operator*() const { return *message; }
+};
+
 class MailStore {
  public:
   // memory_spool_dir: where memory mode keeps large messages (empty: in memory).
@@ -41,12 +65,14 @@ class MailStore {
   // Throws StoreError if it cannot.
   // With a spool, the content is the spool's, not m->content: durable mode
   // copies it into SQLite, memory mode keeps the file with the message.
-  void add(std::shared_ptr<Message> m, const std::vector<UsageRow>& usage = {}, std::shared_ptr<const Spool> spool = {});
+  // `tags` are the message's first tags (X-Tags, plus-addressing).
+  void add(std::shared_ptr<Message> m, const std::vector<UsageRow>& usage = {}, std::shared_ptr<const Spool> spool = {},
+           Tags tags = {});
   // The same without waiting: `done` gets nullopt once the message is kept
   // (durable: committed, on the store's writer thread; memory: at once, on
   // the caller's), or why it was kept out.
   void add(std::shared_ptr<Message> m, const std::vector<UsageRow>& usage, std::shared_ptr<const Spool> spool,
-           Durable::Done done);
+           Durable::Done done, Tags tags = {});
   // Where large incoming messages may be spooled: the durable store's
   // directory, or memory mode's temporary directory.
   std::optional<std::string> spool_dir() const {
@@ -57,14 +83,46 @@ class MailStore {
 
   struct Page {
     std::size_t total = 0;  // matching messages
-    std::vector<std::shared_ptr<const Message>> items;  // newest first
+    std::size_t unread = 0;  // of those, not read
+    std::vector<Listed> items;  // newest first
   };
   Page query(const MessageFilter& f, std::size_t offset, std::size_t limit) const;
+  // Any predicate. With `derive`, every message the predicate sees carries
+  // what the indexer reads (computed now, off every lock, for those it has
+  // not reached yet); without, `derived` may be null.
+  using Predicate = std::function<bool(const MessageView&)>;
+  using Deriver = std::function<std::shared_ptr<const Derived>(const Message&)>;
+  Page select(const Predicate& p, std::size_t offset, std::size_t limit, const Deriver* derive = nullptr) const;
+  // Every id matching, newest first (for deleting or marking a search).
+  std::vector<std::string> select_ids(const Predicate& p, const Deriver* derive = nullptr) const;
+
   std::shared_ptr<const Message> find(const std::string& id) const;
+  std::optional<Listed> listed(const std::string& id) const;
+  // The id of the newest message, if any.
+  std::optional<std::string> newest() const;
   // The bytes as received; nullopt if the id is unknown.
   std::optional<std::string> content(const std::string& id) const;
+  // At most the first `max` bytes.
+  std::optional<std::string> content(const std::string& id, std::uint64_t max) const;
   bool remove(const std::string& id);
   void clear();
+
+  // State. Each returns the ids it changed (unknown ids are skipped).
+  std::vector<std::string> set_read(const std::vector<std::string>& ids, bool read);
+  // Every message (read or not): for "mark all read".
+  std::vector<std::string> set_read_all(bool read);
+  bool set_tags(const std::string& id, Tags tags);
+  // Renames (or, with an empty `to`, removes) a tag on every message.
+  std::vector<std::string> rename_tag(const std::string& from, const std::string& to);
+  // Every tag in use, sorted.
+  Tags all_tags() const;
+  std::size_t unread() const;
+
+  // What the indexer read out of a message (ignored for an unknown id).
+  void set_derived(const std::string& id, std::shared_ptr<const Derived> d);
+  std::shared_ptr<const Derived> derived(const std::string& id) const;
+  // Ids still without derived data, oldest first.
+  std::vector<std::string> not_derived() const;
 
   std::size_t size() const;
   std::uint64_t bytes() const;
@@ -72,12 +130,26 @@ class MailStore {
   std::uint64_t generation() const { return generation_.load(); }
 
  private:
+  struct Entry {
+    std::shared_ptr<const Message> message;
+    // Guarded by state_mutex_.
+    bool read = false;
+    std::shared_ptr<const Tags> tags;
+    std::shared_ptr<const Derived> derived;
+  };
   std::vector<std::string> evictions_for(std::uint64_t size) const;  // with mutex_
   // Lists `m` and drops `evict` (with mutex_); returns what must go besides.
-  std::vector<std::string> keep(std::shared_ptr<const Message> m, const std::vector<std::string>& evict);
+  std::vector<std::string> keep(std::shared_ptr<Entry> e, const std::vector<std::string>& evict);
+  void drop(std::deque<std::shared_ptr<Entry>>::iterator it);  // with mutex_
+  std::vector<std::shared_ptr<Entry>> snapshot() const;  // newest first
+  void derive_missing(const std::vector<std::shared_ptr<Entry>>& entries, const Deriver& derive) const;
+  Listed listed_of(const Entry& e) const;  // with state_mutex_
+  void persist_state(const Entry& e);      // with state_mutex_
 
-  mutable std::mutex mutex_;
-  std::deque<std::shared_ptr<const Message>> messages_;
+  mutable std::mutex mutex_;  // the list, its index and the byte count
+  std::deque<std::shared_ptr<Entry>> messages_;
+  std::unordered_map<std::string, std::shared_ptr<Entry>> by_id_;
+  mutable std::mutex state_mutex_;  // read, tags, derived of every entry
   std::uint64_t bytes_ = 0;
   std::size_t max_messages_;
   std::uint64_t max_bytes_;

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 
 #include "store/durable.hpp"
@@ -36,8 +37,10 @@ void Spool::append(std::string_view bytes) {
   }
 }
 
-std::string Spool::read_all() const {
-  std::string out(static_cast<std::size_t>(size_), '\0');
+std::string Spool::read_all() const { return read_prefix(size_); }
+
+std::string Spool::read_prefix(std::uint64_t max) const {
+  std::string out(static_cast<std::size_t>(std::min(size_, max)), '\0');
   std::size_t off = 0;
   while (off < out.size()) {
     auto n = ::pread(fd_, out.data() + off, out.size() - off, static_cast<off_t>(off));

@@ -22,6 +22,7 @@ class Spool {
   std::uint64_t size() const { return size_; }
   const std::string& head() const { return head_; }
   std::string read_all() const;  // throws StoreError
+  std::string read_prefix(std::uint64_t max) const;  // at most `max` bytes from the start
 
  private:
   int fd_ = -1;

@@ -40,7 +40,7 @@ struct World : test::ServiceWorld<OffsetClock> {
   NoListeners listeners;
   std::function<http::ReloadResult()> reload = [] { return http::ReloadResult{false, "no file", nullptr}; };
   http::Api api{http::ApiContext{engine, clock, mail, events, transcripts, metrics, nullptr,
-                                 [this] { return reload(); }, ready, listeners, scenarios, service}};
+                                 [this] { return reload(); }, ready, listeners, scenarios, service, indexer}};
 
   struct Answer {
     unsigned status;

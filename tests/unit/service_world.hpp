@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "config/loader.hpp"
+#include "relay/indexer.hpp"
 #include "relay/service.hpp"
 
 namespace relaymock::test {
@@ -42,6 +43,7 @@ struct ServiceWorld {
   relay::Metrics metrics;
   relay::Bus bus;
   relay::Service service{relay::Deps{engine, scenarios, mail, events, transcripts, resolver, metrics, bus, clock}};
+  relay::Indexer indexer{mail, bus};
 };
 
 }  // namespace relaymock::test

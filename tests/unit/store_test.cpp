@@ -284,7 +284,7 @@ TEST(Durable, TheWriterGroupsCommitsAndIsolatesFailures) {
       // The same id twice is refused: that job alone fails.
       if (i == 1000) msg->id = "w999";
       std::string content = msg->content;
-      d.put_message_async(msg, std::move(content), nullptr, {{"user:app", 1000 + i, 1}}, {},
+      d.put_message_async(msg, std::move(content), nullptr, {{"user:app", 1000 + i, 1}}, {}, {},
                           [&, i](const Durable::Failure& e) {
                             std::lock_guard lock(m);
                             ++done;
