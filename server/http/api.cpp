@@ -8,6 +8,7 @@
 
 #include "http/provider_api.hpp"
 #include "http/route.hpp"
+#include "http/ui_auth.hpp"
 #include "smtp/sasl.hpp"
 #include "util/log.hpp"
 
@@ -42,7 +43,37 @@ std::vector<std::string> param_names(std::string_view pattern) {
   return out;
 }
 
+// Origin (or, without it, Sec-Fetch-Site) says the request comes from a
+// page of this server.
+bool same_origin(const Request& req) {
+  auto origin = req[field::origin];
+  if (!origin.empty()) {
+    std::string_view o(origin.data(), origin.size());
+    auto host = req[field::host];
+    auto scheme = o.find("://");
+    return scheme != std::string_view::npos && o.substr(scheme + 3) == std::string_view(host.data(), host.size());
+  }
+  auto site = req["Sec-Fetch-Site"];
+  return site.empty() || site == "same-origin" || site == "none";
+}
+
 }  // namespace
+
+// What every answer carries: the UI's Content-Security-Policy (scripts and
+// styles from this server only, never framed by another site), no MIME
+// sniffing, no referrer. A response that sets its own (the framed HTML of
+// a message) keeps it.
+Response secured(Response res) {
+  if (res.find(kContentSecurityPolicy) == res.end())
+    res.set(kContentSecurityPolicy,
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+            "connect-src 'self'; frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+            "frame-ancestors 'none'");
+  if (res.find(field::x_frame_options) == res.end()) res.set(field::x_frame_options, "DENY");
+  if (res.find(kContentTypeOptions) == res.end()) res.set(kContentTypeOptions, "nosniff");
+  if (res.find(kReferrerPolicy) == res.end()) res.set(kReferrerPolicy, "no-referrer");
+  return res;
+}
 
 std::optional<Response> Api::answer_before_body(const Request& header) const {
   std::string_view target(header.target().data(), header.target().size());
@@ -50,7 +81,11 @@ std::optional<Response> Api::answer_before_body(const Request& header) const {
   return std::nullopt;
 }
 
-asio::awaitable<Response> Api::handle(const Request& req, const Peer& peer) {
+asio::awaitable<Response> Api::handle(const Request& req, const Peer& peer, Takeover* takeover) {
+  co_return secured(co_await answer(req, peer, takeover));
+}
+
+asio::awaitable<Response> Api::answer(const Request& req, const Peer& peer, Takeover* takeover) {
   const unsigned v = req.version();
   std::string_view target(req.target().data(), req.target().size());
   auto qmark = target.find('?');
@@ -80,18 +115,23 @@ asio::awaitable<Response> Api::handle(const Request& req, const Peer& peer) {
     }
   }
 
-  // The admin token guards the whole control API, known paths or not.
+  // The admin token guards the whole control API, known paths or not
+  // (signing in excepted), by header or by the UI's cookie.
   std::vector<std::string_view> none;
-  if (match_route("/api/v1/*", path, none)) {
+  if (match_route("/api/v1/*", path, none) && !match_route("/api/v1/signin", path, none)) {
     auto cfg = ctx_.engine.config();
-    if (!cfg->http.admin_token.empty()) {
-      auto auth = req[field::authorization];
-      std::string expected = "Bearer " + cfg->http.admin_token;
-      if (!smtp::secure_equals(std::string_view(auth.data(), auth.size()), expected)) {
+    const auto& token = cfg->http.admin_token;
+    if (!token.empty()) {
+      if (!authorized(req, token)) {
         auto res = error_response(status::unauthorized, "missing or wrong admin token (Authorization: Bearer <token>)", v);
         res.set(field::www_authenticate, "Bearer realm=\"relaymock\"");
         co_return res;
       }
+      // A cookie goes with requests other sites make: a change it
+      // authorizes must come from the UI's own origin.
+      if (req.method() != verb::get && req.method() != verb::head && by_cookie_only(req, token) &&
+          !same_origin(req))
+        co_return error_response(status::forbidden, "a cross-site request cannot use the UI's sign-in", v);
     }
   }
   if (!known) co_return error_response(status::not_found, "no such endpoint", v);
@@ -112,7 +152,7 @@ asio::awaitable<Response> Api::handle(const Request& req, const Peer& peer) {
     params.push_back(std::move(decoded));
   }
 
-  Call call{ctx_, req, peer, path, q, std::move(params)};
+  Call call{ctx_, req, peer, path, q, std::move(params), takeover};
   std::string failure;
   try {
     co_return co_await route->handler(call);

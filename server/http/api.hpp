@@ -70,7 +70,7 @@ struct ApiContext {
 class Api {
  public:
   explicit Api(ApiContext ctx) : ctx_(std::move(ctx)) {}
-  boost::asio::awaitable<Response> handle(const Request& req, const Peer& peer = {});
+  boost::asio::awaitable<Response> handle(const Request& req, const Peer& peer = {}, Takeover* takeover = nullptr);
   // The answer to a request whose header alone settles it, before its body
   // is read (an unknown /v3/ API key); nullopt to read on.
   std::optional<Response> answer_before_body(const Request& header) const;
@@ -84,8 +84,13 @@ class Api {
   }
 
  private:
+  boost::asio::awaitable<Response> answer(const Request& req, const Peer& peer, Takeover* takeover);
   ApiContext ctx_;
 };
+
+// Adds the headers every answer carries (Content-Security-Policy, framing,
+// sniffing, referrer) where the response has not set its own.
+Response secured(Response res);
 
 // The quota cycle in the provider's email_cycle shape (/api/v1/usage and
 // /v3/stats/email_cycle).

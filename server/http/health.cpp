@@ -70,6 +70,7 @@ Handled metrics(Call& c) {
            ctx.durable->batches_written());
   }
   metric("relaymock_store_bytes", "gauge", "Bytes of captured messages held.", ctx.mail.bytes());
+  metric("relaymock_index_backlog", "gauge", "Captured messages the indexer has not read yet.", ctx.indexer.backlog());
   auto cfg = ctx.engine.config();
   auto cycle = policy::cycle_containing(ctx.clock.now(), cfg->account.cycle_day);
   metric("relaymock_quota_used", "gauge", "Recipients counted in the current quota cycle.",

@@ -143,6 +143,8 @@ struct InProgress {
   relay::Metrics& m_;
 };
 
+}  // namespace
+
 // Completes only when the client has gone (end of stream, reset, or the
 // socket closed by stop()). Anything it sends meanwhile (a pipelined
 // request) is kept in `buffer` for the next read; past a header's worth it
@@ -157,7 +159,6 @@ asio::awaitable<void> client_gone(beast::tcp_stream& stream, beast::flat_buffer&
   co_await forever.async_wait(asio::as_tuple(use_awaitable));
 }
 
-}  // namespace
 
 HttpServer::HttpServer(asio::io_context& ioc, Api& api, relay::Metrics& metrics, HttpLimits limits)
     : ioc_(ioc), api_(api), metrics_(metrics), limits_(limits) {}
@@ -304,12 +305,20 @@ asio::awaitable<void> HttpServer::serve(std::shared_ptr<Conn> c) {
     auto req = parser.release();
     stream.expires_never();  // a long-poll may wait; its client leaving or stop() ends it
     std::variant<Response, std::monostate> answered;
+    Takeover takeover;
     {
       InProgress counted(metrics_);
-      answered = co_await (api_.handle(req, peer) || client_gone(stream, buffer));
+      answered = co_await (api_.handle(req, peer, &takeover) || client_gone(stream, buffer));
     }
     budget.give_back();
     if (answered.index() == 1) break;  // the client left (or stop()): nobody to answer
+    if (takeover) {
+      // Server-sent events or a WebSocket: the connection is the handler's
+      // until it ends (the client leaves, or stop() closes the socket).
+      InProgress counted(metrics_);
+      co_await takeover(stream, buffer, req);
+      break;
+    }
     Response res = std::get<0>(std::move(answered));
     if (res.find(kDropConnection) != res.end()) break;  // a scenario's disconnect: no answer at all
     res.keep_alive(req.keep_alive());

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "util/duration.hpp"
+#include "util/hex.hpp"
 
 namespace relaymock::http {
 
@@ -178,6 +179,24 @@ std::optional<json::object> body_object(const Request& req, std::initializer_lis
       return std::nullopt;
     }
   return v.as_object();
+}
+
+std::string content_disposition(std::string_view type, std::string_view filename) {
+  std::string ascii, encoded;
+  for (unsigned char c : filename) {
+    bool plain = c >= 0x20 && c < 0x7F && c != '"' && c != '\\' && c != '/' && c != ';' && c != '%';
+    ascii += plain ? static_cast<char>(c) : '_';
+    bool attr = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+                c == '_' || c == '~';
+    if (attr) {
+      encoded += static_cast<char>(c);
+    } else {
+      encoded += '%';
+      append_hex(encoded, c, true);
+    }
+  }
+  if (ascii.size() > 200) ascii.resize(200);
+  return std::string(type) + "; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded;
 }
 
 std::string seconds_text(std::chrono::milliseconds d) {

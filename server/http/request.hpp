@@ -2,12 +2,16 @@
 // query strings, JSON bodies that refuse unknown fields, JSON responses with
 // valid UTF-8, and the control API's error shape ({"error": "..."}).
 #pragma once
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <map>
 #include <optional>
@@ -20,6 +24,23 @@ namespace beast_http = boost::beast::http;
 using Request = beast_http::request<beast_http::string_body>;
 using Response = beast_http::response<beast_http::string_body>;
 using beast_http::status;
+
+// A response that keeps the connection: server-sent events or a WebSocket.
+// The handler leaves one of these; the listener, having no other answer to
+// write, hands it the connection (the stream, what is buffered after the
+// request, the request) and closes the connection when it returns.
+using Takeover = std::function<boost::asio::awaitable<void>(boost::beast::tcp_stream&, boost::beast::flat_buffer&,
+                                                            const Request&)>;
+
+// Completes only when the client has gone (end of stream, reset, or the
+// socket closed by stop()); what it sends meanwhile stays in `buffer`.
+// Raced against a wait (a long-poll, a live stream) to end it.
+boost::asio::awaitable<void> client_gone(boost::beast::tcp_stream& stream, boost::beast::flat_buffer& buffer);
+
+// Header fields Beast 1.81 has no enum for.
+inline constexpr const char* kContentSecurityPolicy = "Content-Security-Policy";
+inline constexpr const char* kContentTypeOptions = "X-Content-Type-Options";
+inline constexpr const char* kReferrerPolicy = "Referrer-Policy";
 
 inline constexpr auto kMaxWait = std::chrono::minutes(5);
 inline constexpr std::size_t kMaxLimit = 1000;
@@ -58,6 +79,11 @@ struct Query {
 // when `optional`. nullopt and `problem` otherwise.
 std::optional<boost::json::object> body_object(const Request& req, std::initializer_list<const char*> allowed,
                                                bool optional, std::string& problem);
+
+// A Content-Disposition value with a file name any browser reads safely:
+// an ASCII fallback (quotes, backslashes and control characters replaced)
+// and RFC 5987's filename* for the name as it is.
+std::string content_disposition(std::string_view type, std::string_view filename);
 
 // "1.500" for 1500 ms.
 std::string seconds_text(std::chrono::milliseconds d);

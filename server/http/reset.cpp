@@ -27,6 +27,7 @@ Handled reset(Call& c) {
     if (want("counters")) {
       c.ctx.engine.counters().clear();
       if (c.ctx.durable) c.ctx.durable->delete_usage();
+      c.ctx.service.counters_reset();
       done.emplace_back("counters");
     }
     if (want("events")) {

@@ -25,6 +25,9 @@ struct Call {
   std::string_view path;
   Query& query;
   std::vector<std::string> params;  // the pattern's {name} segments, percent-decoded, in order
+  // Where a streaming handler leaves its takeover; null when the caller
+  // cannot hand over a connection (in-process tests).
+  Takeover* takeover = nullptr;
 
   unsigned version() const { return req.version(); }
   Response json(status st, boost::json::value v) const { return json_response(st, std::move(v), version()); }

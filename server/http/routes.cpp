@@ -13,13 +13,29 @@ std::span<const Route> routes() {
       {verb::get, "/readyz", "", r::readyz},
       {verb::get, "/metrics", "", r::metrics},
 
-      {verb::get, "/api/v1/messages", "from to subject user since limit offset wait min", r::list_messages},
+      // The web UI (its files are embedded; the page routes itself after #).
+      {verb::get, "/", "", r::ui_page},
+      {verb::get, "/assets/*", "", r::ui_page},
+      {verb::get, "/favicon.svg", "", r::ui_page},
+      {verb::get, "/api/v1/signin", "", r::signin_state},
+      {verb::post, "/api/v1/signin", "", r::signin},
+      {verb::post, "/api/v1/signout", "", r::signout},
+      {verb::get, "/api/v1/live", "", r::live},
+
+      {verb::get, "/api/v1/messages", "q tz from to subject user since limit offset wait min", r::list_messages},
+      {verb::put, "/api/v1/messages", "", r::mark_messages},
       {verb::delete_, "/api/v1/messages", "", r::delete_messages},
       {verb::get, "/api/v1/messages/{message_id}", "", r::get_message},
       {verb::delete_, "/api/v1/messages/{message_id}", "", r::delete_message},
-      {verb::get, "/api/v1/messages/{message_id}/raw", "", r::get_message_raw},
+      {verb::get, "/api/v1/messages/{message_id}/raw", "download", r::get_message_raw},
+      {verb::get, "/api/v1/messages/{message_id}/html", "remote", r::get_message_html},
+      {verb::get, "/api/v1/messages/{message_id}/part/{part_id}", "", r::get_message_part},
+      {verb::put, "/api/v1/messages/{message_id}/tags", "", r::set_message_tags},
+      {verb::get, "/api/v1/tags", "", r::list_tags},
 
-      {verb::get, "/api/v1/events", "since limit rule session wait min", r::list_events},
+      {verb::get, "/api/v1/events",
+       "since limit order rule session identity sender recipient message after before wait min", r::list_events},
+      {verb::get, "/api/v1/events/{seq}", "", r::get_event},
       {verb::get, "/api/v1/sessions/{session_id}", "", r::get_session},
 
       {verb::get, "/api/v1/listeners", "", r::list_listeners},

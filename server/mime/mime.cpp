@@ -358,6 +358,45 @@ MessageParts parse_message(std::string_view content) {
   return out;
 }
 
+namespace {
+PartContent read_part(GMimeObject* object) {
+  PartContent pc;
+  pc.type = mime_type(object);
+  Ref<GMimeStream> mem(g_mime_stream_mem_new());
+  if (GMIME_IS_MESSAGE_PART(object)) {
+    if (auto* inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(object)))
+      g_mime_object_write_to_stream(GMIME_OBJECT(inner), nullptr, mem.get());
+  } else if (GMIME_IS_PART(object)) {
+    const char* fn = g_mime_part_get_filename(GMIME_PART(object));
+    pc.name = fn ? fn : "";
+    if (auto* wrapper = g_mime_part_get_content(GMIME_PART(object)))
+      g_mime_data_wrapper_write_to_stream(wrapper, mem.get());  // transfer encoding undone
+  }
+  GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem.get()));
+  if (bytes && bytes->len) pc.bytes.assign(reinterpret_cast<const char*>(bytes->data), bytes->len);
+  return pc;
+}
+}  // namespace
+
+std::vector<std::pair<std::string, PartContent>> parts_with_content_id(std::string_view content, std::size_t max_bytes) {
+  std::vector<std::pair<std::string, PartContent>> out;
+  if (content.empty() || multipart_declarations(content) > kMaxMultiparts) return out;
+  auto msg = parse(content);
+  if (!msg) return out;
+  std::size_t total = 0;
+  auto leaf = [&](GMimeObject* object, const std::string&) {
+    auto cid = content_id_of(object);
+    if (cid.empty() || !GMIME_IS_PART(object)) return false;
+    if (total + decoded_size(GMIME_PART(object)) > max_bytes) return false;
+    auto pc = read_part(object);
+    total += pc.bytes.size();
+    out.emplace_back(std::move(cid), std::move(pc));
+    return false;
+  };
+  each_leaf(g_mime_message_get_mime_part(msg.get()), "", 0, leaf);
+  return out;
+}
+
 std::optional<PartContent> part_content(std::string_view content, std::string_view id, bool by_cid) {
   if (content.empty() || id.empty() || multipart_declarations(content) > kMaxMultiparts) return std::nullopt;
   auto msg = parse(content);
@@ -365,23 +404,8 @@ std::optional<PartContent> part_content(std::string_view content, std::string_vi
   std::optional<PartContent> found;
   auto leaf = [&](GMimeObject* object, const std::string& part_id) {
     if (by_cid ? content_id_of(object) != id : part_id != id) return false;
-    PartContent pc;
-    pc.type = mime_type(object);
-    Ref<GMimeStream> mem(g_mime_stream_mem_new());
-    if (GMIME_IS_MESSAGE_PART(object)) {
-      if (auto* inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(object)))
-        g_mime_object_write_to_stream(GMIME_OBJECT(inner), nullptr, mem.get());
-    } else if (GMIME_IS_PART(object)) {
-      const char* fn = g_mime_part_get_filename(GMIME_PART(object));
-      pc.name = fn ? fn : "";
-      if (auto* wrapper = g_mime_part_get_content(GMIME_PART(object)))
-        g_mime_data_wrapper_write_to_stream(wrapper, mem.get());  // transfer encoding undone
-    } else {
-      return false;
-    }
-    GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem.get()));
-    if (bytes && bytes->len) pc.bytes.assign(reinterpret_cast<const char*>(bytes->data), bytes->len);
-    found = std::move(pc);
+    if (!GMIME_IS_MESSAGE_PART(object) && !GMIME_IS_PART(object)) return false;
+    found = read_part(object);
     return true;
   };
   each_leaf(g_mime_message_get_mime_part(msg.get()), "", 0, leaf);

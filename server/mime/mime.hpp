@@ -104,6 +104,9 @@ struct PartContent {
   std::string bytes;
 };
 std::optional<PartContent> part_content(std::string_view content, std::string_view id, bool by_cid = false);
+// Every part with a Content-ID, in one parse, by its id; at most
+// `max_bytes` of decoded content in all (the rest left out).
+std::vector<std::pair<std::string, PartContent>> parts_with_content_id(std::string_view content, std::size_t max_bytes);
 
 // An address with its display name, as a UI shows it.
 struct NamedAddress {

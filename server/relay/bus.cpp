@@ -28,6 +28,7 @@ const char* outcome_kind_name(Outcome::Kind k) {
     case Outcome::Kind::MessagesUpdated: return "messages_updated";
     case Outcome::Kind::FaultChanged: return "fault_changed";
     case Outcome::Kind::ScenariosChanged: return "scenarios_changed";
+    case Outcome::Kind::CountersReset: return "counters_reset";
   }
   return "?";
 }

@@ -29,6 +29,7 @@ struct Outcome {
     MessagesUpdated,  // many at once (mark all read, a tag renamed)
     FaultChanged,     // a listener's fault was switched
     ScenariosChanged, // added, removed, or replaced by a reload
+    CountersReset,    // quota and rate-limit counts emptied
   };
   Kind kind;
   std::string session_id;

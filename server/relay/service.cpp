@@ -18,6 +18,7 @@ namespace {
 constexpr std::size_t kMaxEchoedName = 256;
 constexpr std::size_t kMaxEchoedReply = 4096;
 constexpr std::size_t kMaxEchoedDetail = 1024;
+constexpr std::size_t kMaxEchoedRecipients = 100;
 
 std::string identity_text(const policy::Identity& id) {
   return id.kind == policy::Identity::Kind::None ? std::string("none") : std::string(id.kind_name()) + ":" + id.name;
@@ -104,13 +105,17 @@ policy::Decision Transaction::check_rcpt(const policy::Identity& id, const Mailb
                                          std::string_view recipient) {
   // needs_lookup() set route_ for this sender when DNS matters.
   auto d = svc_.d_.engine.check_rcpt(id, sender, route_ ? &route_->second : nullptr);
+  envelope_.sender = sender.str();
   if (d.accept) {
     reserved_.add(id);
     identity_ = id;
+    if (!recipient.empty()) envelope_.recipients.emplace_back(recipient);
   } else {
     std::string detail = d.detail;
     if (!recipient.empty()) detail += "; recipient " + std::string(recipient);
-    svc_.record(RecordKind::Decision, origin_, "rcpt", d.rule, d.identity, &d.reply, std::move(detail));
+    EventEnvelope asked{envelope_.sender, {}};
+    if (!recipient.empty()) asked.recipients.emplace_back(recipient);
+    svc_.record(RecordKind::Decision, origin_, "rcpt", d.rule, d.identity, &d.reply, std::move(detail), {}, &asked);
   }
   return d;
 }
@@ -119,7 +124,7 @@ Transaction::Result Transaction::store_failed(const std::string& why) {
   reserved_.release();
   // Exim's answer when it cannot keep a message: the client may retry.
   Result r{{451, "4.3.0", "Temporary local problem - please try later"}, false, {}, "store_failed", why};
-  svc_.record(RecordKind::Decision, origin_, "data", r.rule, identity_, &r.reply, why);
+  svc_.record(RecordKind::Decision, origin_, "data", r.rule, identity_, &r.reply, why, {}, &envelope_);
   return r;
 }
 
@@ -130,9 +135,10 @@ std::optional<Transaction::Result> Transaction::begin_finish(std::shared_ptr<sto
   // what the API shows is what was checked.
   auto summary = mime::summarize(head);
   auto d = svc_.d_.engine.check_content(identity_, summary.from);
+  envelope_ = EventEnvelope{m->envelope_from, m->envelope_to};
   if (!d.accept) {
     reserved_.release();
-    svc_.record(RecordKind::Decision, origin_, "data", d.rule, d.identity, &d.reply, d.detail);
+    svc_.record(RecordKind::Decision, origin_, "data", d.rule, d.identity, &d.reply, d.detail, {}, &envelope_);
     return Result{d.reply, false, {}, d.rule};
   }
   auto now = svc_.d_.clock.now();
@@ -173,7 +179,8 @@ Transaction::Result Transaction::end_finish(const store::Durable::Failure& failu
   ok.text = fill_placeholders(ok.text, {{"id", p.id}});
   Result r{ok, true, p.id, p.rule};
   svc_.record(RecordKind::Decision, origin_, "data", p.rule, identity_, &r.reply,
-              p.detail + "; " + std::to_string(p.rcpts) + " recipient(s), " + std::to_string(p.size) + " bytes", p.id);
+              p.detail + "; " + std::to_string(p.rcpts) + " recipient(s), " + std::to_string(p.size) + " bytes", p.id,
+              &envelope_);
   svc_.d_.bus.publish({Outcome::Kind::MessageCaptured, origin_.session_id, p.id, 0});
   return r;
 }
@@ -191,7 +198,8 @@ Transaction::Result Transaction::finish(std::shared_ptr<store::Message> m, std::
 // ---- Service ----------------------------------------------------------------
 
 void Service::record(RecordKind kind, const Origin& o, std::string_view stage, std::string_view rule,
-                     const policy::Identity& id, const Reply* reply, std::string detail, std::string message_id) {
+                     const policy::Identity& id, const Reply* reply, std::string detail, std::string message_id,
+                     const EventEnvelope* envelope) {
   // LogField holds views: every value must outlive the call.
   const std::string port = std::to_string(o.port);
   const std::string identity = identity_text(id);
@@ -229,6 +237,12 @@ void Service::record(RecordKind kind, const Origin& o, std::string_view stage, s
   if (reply) e.reply = clip(reply_spec(*reply), kMaxEchoedReply);
   e.detail = detail.size() > kMaxEchoedDetail ? clip(detail, kMaxEchoedDetail) : std::move(detail);
   e.message_id = std::move(message_id);
+  if (envelope) {
+    e.sender = clip(envelope->sender, kMaxEchoedName);
+    // A thousand recipients are named by the first hundred.
+    for (std::size_t i = 0; i < envelope->recipients.size() && i < kMaxEchoedRecipients; ++i)
+      e.recipients.push_back(clip(envelope->recipients[i], kMaxEchoedName));
+  }
   const std::uint64_t seq = d_.events.append(std::move(e));
   if (reply) d_.metrics.count_reply(reply->code, std::string(rule));
   d_.bus.publish({Outcome::Kind::Decision, o.session_id, {}, seq});
@@ -253,8 +267,10 @@ std::optional<policy::Firing> Service::scenario(const Origin& o, const policy::S
   std::string detail = "scenario " + fired->name + " (" + fired->detail + ")";
   if (fired->delay) detail += "; delay " + format_duration(*fired->delay);
   if (fired->disconnect) detail += "; disconnect";
+  EventEnvelope env{std::string(facts.sender), {}};
+  for (auto r : facts.recipients) env.recipients.emplace_back(r);
   record(RecordKind::Scenario, o, stage_name(facts.stage), "scenario:" + fired->name, id,
-         fired->reply ? &*fired->reply : nullptr, std::move(detail));
+         fired->reply ? &*fired->reply : nullptr, std::move(detail), {}, env.sender.empty() && env.recipients.empty() ? nullptr : &env);
   return fired;
 }
 
@@ -330,6 +346,7 @@ std::vector<std::string> Service::rename_tag(const std::string& from, const std:
 }
 
 void Service::fault_changed() { d_.bus.publish({Outcome::Kind::FaultChanged, {}, {}, 0}); }
+void Service::counters_reset() { d_.bus.publish({Outcome::Kind::CountersReset, {}, {}, 0}); }
 void Service::scenarios_changed() { d_.bus.publish({Outcome::Kind::ScenariosChanged, {}, {}, 0}); }
 
 void Service::config_reloaded() { d_.bus.publish({Outcome::Kind::ConfigReloaded, {}, {}, 0}); }

@@ -40,6 +40,12 @@ struct Origin {
 // What an outcome is, for its log line: the event is the same for all.
 enum class RecordKind { Decision, Protocol, Scenario };
 
+// The envelope an event names, as far as its transaction had come.
+struct EventEnvelope {
+  std::string sender;
+  std::vector<std::string> recipients;
+};
+
 struct Deps {
   policy::Engine& engine;
   policy::Scenarios& scenarios;
@@ -139,6 +145,8 @@ class Transaction {
   std::optional<Pending> pending_;
   // The sender domain's DNS answer (mode system), kept for the transaction.
   std::optional<std::pair<std::string, policy::SenderRoute>> route_;
+  // The sender and the recipients accepted so far, for the events.
+  EventEnvelope envelope_;
 };
 
 class Service {
@@ -162,7 +170,8 @@ class Service {
 
   // One outcome: the event, the log line, the reply metric and the bus.
   void record(RecordKind kind, const Origin& o, std::string_view stage, std::string_view rule,
-              const policy::Identity& id, const Reply* reply, std::string detail, std::string message_id = {});
+              const policy::Identity& id, const Reply* reply, std::string detail, std::string message_id = {},
+              const EventEnvelope* envelope = nullptr);
 
   void session_opened(const Origin& o);
   void session_closed(const Origin& o);
@@ -176,6 +185,7 @@ class Service {
   void clock_moved();
   void fault_changed();
   void scenarios_changed();
+  void counters_reset();
 
   // A message's state (read, tags), as the UI and the compatible APIs
   // change it; each change is published. Return what changed.

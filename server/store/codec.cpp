@@ -125,6 +125,8 @@ json::object event_json(const Event& e) {
   o["reply"] = e.reply;
   o["detail"] = e.detail;
   if (!e.message_id.empty()) o["message_id"] = e.message_id;
+  o["sender"] = e.sender.empty() && e.recipients.empty() ? json::value(nullptr) : json::value(json::string(e.sender));
+  o["recipients"] = json_strings(e.recipients);
   return o;
 }
 
@@ -150,6 +152,8 @@ std::optional<Event> event_from_json(const json::value& v) {
   e.reply = str(o, "reply");
   e.detail = str(o, "detail");
   e.message_id = str(o, "message_id");
+  e.sender = str(o, "sender");
+  e.recipients = strings_of(o.if_contains("recipients"));
   return e;
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "store/message.hpp"
 
@@ -20,6 +21,10 @@ struct Event {
   std::string reply;   // the full reply sent, lines joined by '\n' ("550-a\n550 b")
   std::string detail;  // why
   std::string message_id;  // accepted: the message's id
+  // The envelope as far as the transaction had come: the sender, and the
+  // recipient asked (rcpt) or those accepted (data).
+  std::string sender;
+  std::vector<std::string> recipients;
 };
 
 }  // namespace relaymock::store

@@ -1,12 +1,28 @@
 #include "store/event_log.hpp"
 
+#include <algorithm>
+
+#include "util/glob.hpp"
 #include "util/log.hpp"
 #include "util/strings.hpp"
 
 namespace relaymock::store {
 
 bool EventFilter::matches(const Event& e) const {
-  return e.seq > since && (rule.empty() || e.rule == rule) && (session.empty() || e.session_id == session);
+  if (e.seq <= since) return false;
+  if (!rule.empty() && !(is_glob(rule) ? glob_match(rule, e.rule) : e.rule == rule)) return false;
+  if (!session.empty() && e.session_id != session) return false;
+  if (!identity.empty() && e.identity_name != identity && e.identity_kind + ":" + e.identity_name != identity)
+    return false;
+  if (!sender.empty() && !address_filter_matches(sender, e.sender)) return false;
+  if (!recipient.empty() && std::none_of(e.recipients.begin(), e.recipients.end(), [&](const std::string& r) {
+        return address_filter_matches(recipient, r);
+      }))
+    return false;
+  if (!message.empty() && e.message_id != message) return false;
+  if (after && e.time < *after) return false;
+  if (before && e.time >= *before) return false;
+  return true;
 }
 
 EventLog::EventLog(std::size_t capacity, Durable* durable, std::uint64_t max_bytes)
@@ -25,7 +41,12 @@ EventLog::EventLog(std::size_t capacity, Durable* durable, std::uint64_t max_byt
 
 std::uint64_t EventLog::size_of(const Event& e) {
   return sizeof(Event) + e.session_id.size() + e.client_ip.size() + e.stage.size() + e.rule.size() +
-         e.identity_kind.size() + e.identity_name.size() + e.reply.size() + e.detail.size() + e.message_id.size();
+         e.identity_kind.size() + e.identity_name.size() + e.reply.size() + e.detail.size() + e.message_id.size() +
+         e.sender.size() + [&] {
+           std::uint64_t n = 0;
+           for (const auto& r : e.recipients) n += r.size() + sizeof(std::string);
+           return n;
+         }();
 }
 
 std::uint64_t EventLog::append(Event e) {
@@ -65,16 +86,19 @@ std::optional<Event> EventLog::get(std::uint64_t seq) const {
   return e;
 }
 
-std::vector<Event> EventLog::query(const EventFilter& f, std::size_t limit, std::size_t* total) const {
+std::vector<Event> EventLog::query(const EventFilter& f, std::size_t limit, std::size_t* total, bool newest_first) const {
   std::lock_guard lock(mutex_);
   std::vector<Event> out;
   std::size_t n = 0;
-  // Oldest first from `since`, so a client can page forward by the last seq it saw.
-  for (const auto& e : events_) {
-    if (!f.matches(e)) continue;
+  auto take = [&](const Event& e) {
+    if (!f.matches(e)) return;
     ++n;
     if (out.size() < limit) out.push_back(e);
-  }
+  };
+  if (newest_first)
+    for (auto it = events_.rbegin(); it != events_.rend(); ++it) take(*it);
+  else
+    for (const auto& e : events_) take(e);
   if (total) *total = n;
   return out;
 }

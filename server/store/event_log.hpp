@@ -19,8 +19,13 @@ namespace relaymock::store {
 
 struct EventFilter {
   std::uint64_t since = 0;  // seq > since
-  std::string rule;
+  std::string rule;         // exactly, or a glob ("sender_*")
   std::string session;
+  std::string identity;     // the identity's name, or kind:name ("user:app")
+  std::string sender;       // an address, or a glob, as the messages filter takes it
+  std::string recipient;    // any of the event's recipients
+  std::string message;      // the message id an acceptance carries
+  std::optional<TimePoint> after, before;  // time >= after, time < before
   bool matches(const Event& e) const;
 };
 
@@ -35,7 +40,10 @@ class EventLog {
   std::uint64_t bytes() const;
   // What one event costs, as counted against max_bytes.
   static std::uint64_t size_of(const Event& e);
-  std::vector<Event> query(const EventFilter& f, std::size_t limit, std::size_t* total = nullptr) const;
+  // Oldest first (so a client can page forward by the last seq it saw), or
+  // with `newest_first` the newest `limit` of them, newest first.
+  std::vector<Event> query(const EventFilter& f, std::size_t limit, std::size_t* total = nullptr,
+                           bool newest_first = false) const;
   // One event by its sequence number, if still kept.
   std::optional<Event> get(std::uint64_t seq) const;
   void clear();

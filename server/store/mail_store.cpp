@@ -19,14 +19,7 @@ bool icontains(std::string_view hay, std::string_view needle) {
   return it != hay.end();
 }
 
-// An address filter: a glob when it has * or ?, else the whole address, the
-// local part with case and the domain without (as the account rules compare).
-bool address_matches(std::string_view filter, std::string_view addr) {
-  if (is_glob(filter)) return glob_match(filter, addr);
-  auto fa = filter.rfind('@'), aa = addr.rfind('@');
-  if (fa == std::string_view::npos || aa == std::string_view::npos) return iequals(filter, addr);
-  return filter.substr(0, fa) == addr.substr(0, aa) && iequals(filter.substr(fa), addr.substr(aa));
-}
+bool address_matches(std::string_view filter, std::string_view addr) { return address_filter_matches(filter, addr); }
 
 bool any_matches(const std::vector<std::string>& v, std::string_view filter) {
   return std::any_of(v.begin(), v.end(), [&](const std::string& s) { return address_matches(filter, s); });

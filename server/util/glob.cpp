@@ -25,4 +25,11 @@ bool glob_match(std::string_view p, std::string_view t) {
   return pi == p.size();
 }
 
+bool address_filter_matches(std::string_view filter, std::string_view addr) {
+  if (is_glob(filter)) return glob_match(filter, addr);
+  auto fa = filter.rfind('@'), aa = addr.rfind('@');
+  if (fa == std::string_view::npos || aa == std::string_view::npos) return iequals(filter, addr);
+  return filter.substr(0, fa) == addr.substr(0, aa) && iequals(filter.substr(fa), addr.substr(aa));
+}
+
 }  // namespace relaymock

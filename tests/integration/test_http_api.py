@@ -168,7 +168,8 @@ def test_message_detail_decodes_mime(relay):
     assert ["X-Folded", "one two"] in m["headers"]
     assert m["text"] == "Café au lait"  # the CRLF before a boundary belongs to the boundary
     assert m["html"] == "<p>Café</p>"
-    assert m["attachments"] == [{"name": "résumé.pdf", "type": "application/pdf", "size": 10}]
+    assert m["attachments"] == [{"name": "résumé.pdf", "type": "application/pdf", "size": 10, "part_id": "2",
+                                 "content_id": None, "inline": False}]
     assert m["mail_parameters"] == {"body": None, "smtputf8": False, "ret": None, "envid": None}
 
 
@@ -304,7 +305,7 @@ def test_admin_token(make_relay):
     ("GET", "/nothing", None, 404, "no such endpoint"),
     ("GET", "/api/v1/messages/no-such-id", None, 404, "no message with id 'no-such-id'"),
     ("GET", "/api/v1/messages/no-such-id/raw", None, 404, "no message with id"),
-    ("PUT", "/api/v1/messages", None, 405, "method not allowed"),
+    ("PATCH", "/api/v1/messages", None, 405, "method not allowed"),
     ("GET", "/api/v1/reset", None, 405, "use POST"),
     ("POST", "/api/v1/clock", "{not json", 400, "malformed JSON"),
     ("POST", "/api/v1/clock", "[1, 2]", 400, "must be a JSON object"),

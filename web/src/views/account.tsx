@@ -1,0 +1,167 @@
+// The account as the relay enforces it now: identities and their status,
+// every rate limit as a gauge (used, held by open transactions, when it
+// frees), the monthly quota, verified domains and senders, restricted
+// senders. Read again whenever something can change it.
+import { useEffect, useState } from 'preact/hooks';
+import { AccountConfig, get, RateLimit, Usage } from '../api';
+import { Gauge } from '../components/gauge';
+import { dateTime } from '../format';
+import { useDebounced } from '../hooks';
+import { onLive } from '../live';
+
+const rate = (r: RateLimit | null) => (r ? `${r.count} per ${r.per}` : 'unlimited');
+
+export function Account() {
+  const [cfg, setCfg] = useState<AccountConfig | null>(null);
+  const [usage, setUsage] = useState<Usage | null>(null);
+  const [error, setError] = useState('');
+
+  const load = async () => {
+    try {
+      const [c, u] = await Promise.all([get<AccountConfig>('/api/v1/config'), get<Usage>('/api/v1/usage')]);
+      setCfg(c);
+      setUsage(u);
+      setError('');
+    } catch (e) {
+      setError(String((e as Error).message || e));
+    }
+  };
+  const reload = useDebounced(load, 300);
+  useEffect(() => {
+    load();
+    const offs = (['event', 'clock', 'config', 'counters', 'resync'] as const).map((k) => onLive(k, () => reload()));
+    // Limits also free as time passes.
+    const t = setInterval(load, 15_000);
+    return () => {
+      offs.forEach((f) => f());
+      clearInterval(t);
+    };
+  }, []);
+
+  if (error)
+    return (
+      <p class="error" role="alert">
+        {error}
+      </p>
+    );
+  if (!cfg || !usage) return <p class="muted">Loading…</p>;
+  const a = cfg.account;
+  const limitOf = (kind: string, name: string) => usage.rate_limits.find((r) => r.kind === kind && r.name === name);
+  return (
+    <div class="account page" tabIndex={0} role="region" aria-label="Account">
+      <h1>Account</h1>
+      <p class="muted">
+        As the config <code>{cfg.source}</code> says, and as the relay counts now. Status:{' '}
+        <strong class={a.status === 'active' ? 'ok-text' : 'bad-text'}>{a.status}</strong>.
+      </p>
+      <section aria-labelledby="quota-h" class="card">
+        <h2 id="quota-h">Monthly quota</h2>
+        <Gauge
+          label="quota"
+          used={usage.cycle_used}
+          max={usage.cycle_max}
+          note={`Cycle ${dateTime(usage.cycle_start)} to ${dateTime(usage.cycle_end)} (renews on day ${a.quota.cycle_day}).${
+            usage.cycle_remaining !== null ? ` ${usage.cycle_remaining.toLocaleString()} left.` : ' No quota set.'
+          }`}
+        />
+      </section>
+      <section aria-labelledby="limits-h" class="card">
+        <h2 id="limits-h">Rate limits</h2>
+        {usage.rate_limits.length ? (
+          usage.rate_limits.map((r) => (
+            <Gauge
+              key={`${r.kind}:${r.name}`}
+              label={`${r.kind}:${r.name}`}
+              used={r.used}
+              held={r.in_open_transactions}
+              max={r.count}
+              note={`${r.count} per ${r.per}.${r.resets_at ? ` The oldest frees at ${dateTime(r.resets_at)}.` : ' Nothing counted now.'}`}
+            />
+          ))
+        ) : (
+          <p class="muted">No identity has a rate limit.</p>
+        )}
+      </section>
+      <section aria-labelledby="users-h" class="card">
+        <h2 id="users-h">SMTP users</h2>
+        <Table
+          head={['Username', 'Status', 'Rate limit', 'Used now']}
+          rows={cfg.smtp_users.map((u) => [
+            u.username,
+            <Status s={u.status} />,
+            rate(u.rate_limit),
+            usedText(limitOf('user', u.username)),
+          ])}
+          empty="No SMTP users."
+        />
+      </section>
+      <section aria-labelledby="ips-h" class="card">
+        <h2 id="ips-h">IP authentication</h2>
+        <Table
+          head={['Address or range', 'Status', 'Rate limit', 'Used now']}
+          rows={cfg.ip_auth.map((e) => [e.ip, <Status s={e.status} />, rate(e.rate_limit), usedText(limitOf('ip', e.ip))])}
+          empty="No IP entries: every client must authenticate."
+        />
+      </section>
+      <section aria-labelledby="keys-h" class="card">
+        <h2 id="keys-h">API keys</h2>
+        <Table
+          head={['Name', 'Status', 'Rate limit', 'Used now']}
+          rows={cfg.api_keys.map((k) => [k.name, <Status s={k.status} />, rate(k.rate_limit), usedText(limitOf('api_key', k.name))])}
+          empty="No API keys."
+        />
+      </section>
+      <section aria-labelledby="senders-h" class="card">
+        <h2 id="senders-h">Senders</h2>
+        <dl class="facts">
+          <dt>Verified domains</dt>
+          <dd>{a.verified_domains.length ? a.verified_domains.join(', ') : 'none'}</dd>
+          <dt>Verified senders</dt>
+          <dd>{a.verified_senders.length ? a.verified_senders.join(', ') : 'none'}</dd>
+          <dt>Restrict senders</dt>
+          <dd>
+            {a.restrict_senders.mode}
+            {a.restrict_senders.entries.length ? `: ${a.restrict_senders.entries.join(', ')}` : ''}
+          </dd>
+          <dt>Blank sender (MAIL FROM:&lt;&gt;)</dt>
+          <dd>{a.allow_blank_sender ? 'allowed' : 'refused'}</dd>
+        </dl>
+      </section>
+    </div>
+  );
+}
+
+function usedText(r?: Usage['rate_limits'][number]) {
+  if (!r) return '—';
+  return `${r.used}${r.in_open_transactions ? ` + ${r.in_open_transactions} held` : ''} of ${r.count}`;
+}
+
+function Status({ s }: { s: string }) {
+  return <span class={`pill ${s === 'allowed' ? 'good' : s === 'blocked' ? 'bad' : 'warn'}`}>{s}</span>;
+}
+
+function Table({ head, rows, empty }: { head: string[]; rows: (string | preact.JSX.Element)[][]; empty: string }) {
+  if (!rows.length) return <p class="muted">{empty}</p>;
+  return (
+    <table class="grid">
+      <thead>
+        <tr>
+          {head.map((h) => (
+            <th key={h} scope="col">
+              {h}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((r, i) => (
+          <tr key={i}>
+            {r.map((c, j) => (
+              <td key={j}>{c}</td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
