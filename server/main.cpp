@@ -27,6 +27,8 @@
 #include <vector>
 
 #include "config/loader.hpp"
+#include "util/errors.hpp"
+#include "util/password.hpp"
 #include "util/dates.hpp"
 #include "util/log.hpp"
 #include "net/server.hpp"
@@ -34,6 +36,13 @@
 #include "policy/engine.hpp"
 #include "http/api.hpp"
 #include "http/http_server.hpp"
+#include "http/compat_ids.hpp"
+#include "http/mailhog.hpp"
+#include "http/mailpit.hpp"
+#include "http/route.hpp"
+#include <boost/asio/thread_pool.hpp>
+#include <fstream>
+#include <sstream>
 #include "relay/indexer.hpp"
 #include "relay/service.hpp"
 #include "smtp/message_id.hpp"
@@ -79,6 +88,21 @@ class ServerListeners final : public http::Listeners {
  private:
   net::Server& s_;
 };
+
+// A password file for a compatible door's basic auth, or a StartupError
+// that names the file and the line.
+PasswordFile load_password_file(const std::string& path, const char* what) {
+  if (path.empty()) return PasswordFile{};
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw StartupError(std::string(what) + ": cannot read " + path + ": " + std::strerror(errno));
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string error;
+  auto parsed = PasswordFile::parse(text.str(), error);
+  if (!parsed) throw StartupError(std::string(what) + ": " + path + ": " + error);
+  if (parsed->empty()) throw StartupError(std::string(what) + ": " + path + " holds no user");
+  return std::move(*parsed);
+}
 
 int check_config(const std::string& path) {
   auto res = config::load_config_file(path);
@@ -309,8 +333,13 @@ int run(const std::optional<std::string>& path) {
 
   std::atomic<bool> ready{false};
   ServerListeners listeners(server);
-  http::Api api(http::ApiContext{engine, clock, *mail, *events, transcripts, metrics, durable.get(), reload, ready,
-                                  listeners, scenarios, service, indexer});
+  // Work a request must not do on the HTTP thread (thumbnails, relaying,
+  // link checks): two threads, at low priority for the OS like the indexer's.
+  boost::asio::thread_pool workers(2);
+  http::ApiContext api_context{engine, clock, *mail, *events, transcripts, metrics, durable.get(), reload, ready,
+                               listeners, scenarios, service, indexer, &workers};
+  http::Api api(api_context);
+
   http::HttpLimits http_limits{cfg->http.max_connections, cfg->http.max_connections_per_ip,
                                cfg->http.max_body_bytes_in_flight};
   {
@@ -321,8 +350,43 @@ int run(const std::optional<std::string>& path) {
           static_cast<std::uint32_t>(std::min<rlim_t>(http_limits.max_connections, std::max<rlim_t>(lim.rlim_cur / 4, 4)));
   }
   http::HttpServer http_server(http_ioc, api, metrics, http_limits);
+  // The compatible doors, each on a listener of its own.
+  std::vector<std::unique_ptr<http::Api>> compat_apis;
+  std::vector<std::pair<std::unique_ptr<http::HttpServer>, config::ListenAddress>> compat_servers;
+  try {
+    if (cfg->compat.mailpit.listen.enabled) {
+      const auto& mp = cfg->compat.mailpit;
+      std::shared_ptr<PasswordFile> auth;
+      if (!mp.ui_auth_file.empty() || !mp.ui_auth.empty()) {
+        auth = std::make_shared<PasswordFile>(load_password_file(mp.ui_auth_file, "compat.mailpit.ui_auth_file"));
+        for (const auto& [user, pass] : mp.ui_auth) auth->add_plain(user, pass);
+      }
+      mail->add_aliaser([](const std::string& id) { return http::mailpit_id(id); });
+      compat_apis.push_back(std::make_unique<http::Api>(
+          api_context, http::Door{http::Door::Kind::Mailpit, http::mailpit::routes(), auth, "Login"}));
+      compat_servers.emplace_back(std::make_unique<http::HttpServer>(http_ioc, *compat_apis.back(), metrics, http_limits),
+                                  mp.listen);
+    }
+    if (cfg->compat.mailhog.listen.enabled) {
+      const auto& mh = cfg->compat.mailhog;
+      std::shared_ptr<PasswordFile> auth;
+      if (!mh.auth_file.empty())
+        auth = std::make_shared<PasswordFile>(load_password_file(mh.auth_file, "compat.mailhog.auth_file"));
+      // MailHog's ids end in its hostname as it was at start.
+      mail->add_aliaser([host = mh.hostname](const std::string& id) { return http::mailhog_id(id, host); });
+      compat_apis.push_back(std::make_unique<http::Api>(
+          api_context, http::Door{http::Door::Kind::MailHog, http::mailhog::routes(), auth, "MailHog"}));
+      compat_servers.emplace_back(std::make_unique<http::HttpServer>(http_ioc, *compat_apis.back(), metrics, http_limits),
+                                  mh.listen);
+      if (mh.jim) http::mailhog::invite_jim(api_context);
+    }
+  } catch (const StartupError& e) {
+    std::cerr << "relaymock: " << e.what() << "\n";
+    return 1;
+  }
   try {
     if (cfg->http.enabled) http_server.bind(cfg->http.host, cfg->http.port);
+    for (auto& [srv, at] : compat_servers) srv->bind(at.host, at.port);
     server.bind();
   } catch (const StartupError& e) {
     std::cerr << "relaymock: " << e.what() << "\n";
@@ -344,6 +408,7 @@ int run(const std::optional<std::string>& path) {
         signals.cancel();
         ready = false;
         http_server.stop();
+        for (auto& cs : compat_servers) cs.first->stop();
         // Whatever is still open after the grace period (and the final 421 write) is cut.
         hard_stop.expires_after(kShutdownGrace + 2s);
         hard_stop.async_wait([&](const boost::system::error_code& e) {
@@ -365,6 +430,7 @@ int run(const std::optional<std::string>& path) {
                       {"sha256", tls.fingerprint}});
   server.start();
   http_server.start();
+  for (auto& cs : compat_servers) cs.first->start();
   ready = true;
   std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> keep_running;
   std::vector<std::thread> threads;
@@ -378,6 +444,7 @@ int run(const std::optional<std::string>& path) {
   keep_running.clear();  // the others end when their last handler has run
   for (auto& t : threads) t.join();
   http_thread.join();
+  workers.join();
   logger().info("stopped");
   return 0;
 }

@@ -28,6 +28,11 @@ struct Fault {
   Kind kind = Kind::None;
   Millis delay{0};                  // slow_greeting
   std::uint64_t bytes_per_second = 0;  // throttle
+  // throttle: each connection gets a rate drawn from bytes_per_second..up_to
+  // (0: exactly bytes_per_second), and only with this chance (MailHog's Jim
+  // affects a link's speed so); the others run at full speed.
+  std::uint64_t up_to = 0;
+  double chance = 1.0;
   bool operator==(const Fault&) const = default;
 };
 const char* fault_kind_name(Fault::Kind k);
@@ -146,6 +151,57 @@ struct Http {
   std::uint64_t max_body_bytes_in_flight = 268435456;
 };
 
+// An HTTP listener's address: "host:port" ("[::1]:8025"), or "off".
+struct ListenAddress {
+  std::string text = "off";
+  std::string host;
+  std::uint16_t port = 0;
+  bool enabled = false;
+};
+
+// Where a compatible API's release relays a message (Mailpit's
+// --smtp-relay-config): an SMTP server, through libcurl.
+struct Relay {
+  std::string host;  // empty: release is off
+  std::uint16_t port = 25;
+  bool starttls = false;  // require STARTTLS
+  bool tls = false;       // implicit TLS (smtps)
+  bool allow_insecure = false;  // do not verify the server's certificate
+  std::string username, password;
+  std::optional<Pattern> allowed_recipients;  // RE2; absent: any
+  std::optional<Pattern> blocked_recipients;  // RE2; absent: none
+  std::string override_from;   // the envelope sender released mail goes out as
+  std::string return_path;     // sets Return-Path on released mail
+};
+
+// Mailpit's API v1 on a listener of its own.
+struct MailpitCompat {
+  ListenAddress listen;
+  std::string ui_auth_file;  // htpasswd (bcrypt), as --ui-auth-file
+  std::vector<std::pair<std::string, std::string>> ui_auth;  // user, password (MP_UI_AUTH)
+  std::string send_as;       // POST /api/v1/send submits as this SMTP user; empty: the client's ip_auth entry
+  bool chaos = false;        // --enable-chaos: /api/v1/chaos answers
+  std::string spamassassin;  // host:port of spamd; empty: /sa-check answers as Mailpit without it
+  Relay relay;
+  std::string label;         // --label, shown by /api/v1/webui
+  // --allow-internal-http-requests: /link-check may ask loopback and
+  // private addresses (off: they are refused, as in Mailpit).
+  bool allow_internal_http_requests = false;
+};
+
+// MailHog's API on a listener of its own.
+struct MailhogCompat {
+  ListenAddress listen;
+  std::string auth_file;  // -auth-file: user:bcrypt lines
+  std::string hostname = "mailhog.example";  // -hostname: the part after @ in MailHog's ids
+  bool jim = false;       // -invite-jim: Jim starts enabled
+};
+
+struct Compat {
+  MailpitCompat mailpit;
+  MailhogCompat mailhog;
+};
+
 // A scripted outcome: at a stage, for what it matches, reply, delay or
 // disconnect instead of (before) the normal answer. Runs before the rules.
 
@@ -202,6 +258,7 @@ struct Config {
   Storage storage;
   Log log;
   std::vector<Scenario> scenarios;
+  Compat compat;
   std::string source;  // file name, or "<default>"
 };
 

@@ -79,7 +79,16 @@ const char* fault_kind_name(Fault::Kind k) {
 
 std::string fault_text(const Fault& f) {
   if (f.kind == Fault::Kind::SlowGreeting) return "slow_greeting: " + format_duration(f.delay);
-  if (f.kind == Fault::Kind::Throttle) return "throttle: " + std::to_string(f.bytes_per_second);
+  if (f.kind == Fault::Kind::Throttle) {
+    std::string t = "throttle: " + std::to_string(f.bytes_per_second);
+    if (f.up_to > f.bytes_per_second) t += ", up_to: " + std::to_string(f.up_to);
+    if (f.chance < 1.0) {
+      std::ostringstream c;
+      c << f.chance;
+      t += ", chance: " + c.str();
+    }
+    return t;
+  }
   return fault_kind_name(f.kind);
 }
 
@@ -327,7 +336,8 @@ void read_server(Reader& r, const YAML::Node& n, Server& s) {
 }
 
 // fault: none | refuse | reset | blackhole | close_after_greeting |
-// tls_handshake_fail | { slow_greeting: DURATION } | { throttle: BYTES_PER_S }
+// tls_handshake_fail | { slow_greeting: DURATION } | { throttle: BYTES_PER_S,
+// up_to: BYTES_PER_S, chance: 0..1 }
 void read_fault(Reader& r, const YAML::Node& n, const std::string& what, Fault& out) {
   if (!Reader::present(n)) return;
   const std::string hint = what + " must be one of none, refuse, reset, blackhole, close_after_greeting, "
@@ -346,18 +356,31 @@ void read_fault(Reader& r, const YAML::Node& n, const std::string& what, Fault& 
     r.error(n, hint + ", not '" + n.Scalar() + "'");
     return;
   }
-  if (!n.IsMap() || n.size() != 1) {
+  const bool throttle = n.IsMap() && Reader::present(n["throttle"]);
+  if (!n.IsMap() || (!throttle && n.size() != 1)) {
     r.error(n, hint);
     return;
   }
-  if (!r.map(n, what, {"slow_greeting", "throttle"})) return;
+  if (!r.map(n, what, throttle ? Keys{"throttle", "up_to", "chance"} : Keys{"slow_greeting", "throttle"})) return;
   Fault f;
-  if (Reader::present(n["slow_greeting"])) {
+  if (!throttle) {
     f.kind = Fault::Kind::SlowGreeting;
     r.duration(n["slow_greeting"], what + ".slow_greeting", f.delay);
   } else {
     f.kind = Fault::Kind::Throttle;
     r.integer(n["throttle"], what + ".throttle", f.bytes_per_second, 1, 1'000'000'000);
+    r.integer(n["up_to"], what + ".up_to", f.up_to, 1, 1'000'000'000);
+    if (Reader::present(n["up_to"]) && f.up_to < f.bytes_per_second)
+      r.error(n["up_to"], what + ".up_to must be at least the throttle rate (" + std::to_string(f.bytes_per_second) + ")");
+    if (Reader::present(n["chance"]) && r.scalar(n["chance"], what + ".chance")) {
+      const std::string& s = n["chance"].Scalar();
+      char* end = nullptr;
+      double c = std::strtod(s.c_str(), &end);
+      if (s.empty() || *end != '\0' || !(c > 0.0 && c <= 1.0))
+        r.error(n["chance"], what + ".chance must be a number above 0 and at most 1, not '" + s + "'");
+      else
+        f.chance = c;
+    }
   }
   out = f;
 }
@@ -754,19 +777,25 @@ void read_replies(Reader& r, const YAML::Node& n, std::map<std::string, Reply>& 
   }
 }
 
-void read_http(Reader& r, const YAML::Node& n, Http& h) {
-  if (!r.map(n, "http", {"listen", "admin_token", "max_connections", "max_connections_per_ip", "max_body_bytes_in_flight"}))
-    return;
-  r.string(n["admin_token"], "http.admin_token", h.admin_token);
-  r.integer(n["max_connections"], "http.max_connections", h.max_connections, 1, 100'000);
-  r.integer(n["max_connections_per_ip"], "http.max_connections_per_ip", h.max_connections_per_ip, 1, 100'000);
-  r.integer(n["max_body_bytes_in_flight"], "http.max_body_bytes_in_flight", h.max_body_bytes_in_flight,
-            std::uint64_t(72) * 1024 * 1024, std::uint64_t(1) << 40);
-  if (!Reader::present(n["listen"]) || !r.scalar(n["listen"], "http.listen")) return;
-  std::string text = n["listen"].Scalar();
-  h.listen = text;
+// n[a][b] without yaml-cpp's InvalidNode when n[a] is absent: the deepest
+// node there is (for an error's line and column).
+YAML::Node deepest(const YAML::Node& n, std::initializer_list<const char*> keys) {
+  YAML::Node at = n;
+  for (const char* k : keys) {
+    if (!at.IsDefined() || !at.IsMap()) return at;
+    YAML::Node next = at[k];
+    if (!next.IsDefined()) return at;
+    at = next;
+  }
+  return at;
+}
+
+// "host:port" ("[::1]:8025"), or "off".
+void read_listen(Reader& r, const YAML::Node& n, const std::string& what, const char* example, ListenAddress& out) {
+  if (!Reader::present(n) || !r.scalar(n, what)) return;
+  std::string text = n.Scalar();
   if (text == "off") {
-    h.enabled = false;
+    out = ListenAddress{};
     return;
   }
   std::string host, port;
@@ -784,12 +813,113 @@ void read_http(Reader& r, const YAML::Node& n, Http& h) {
             port.find_first_not_of("0123456789") == std::string::npos && parse_ip(host).has_value();
   long p = ok ? std::stol(port) : 0;
   if (!ok || p < 1 || p > 65535) {
-    r.error(n["listen"], "http.listen must be an IP address and port such as 127.0.0.1:8080, 0.0.0.0:8080 or "
-                         "[::1]:8080 (or off), not '" + text + "'");
+    r.error(n, what + " must be an IP address and port such as " + example + ", 0.0.0.0:" +
+                   std::string(example).substr(std::string(example).rfind(':') + 1) + " or [::1]:" +
+                   std::string(example).substr(std::string(example).rfind(':') + 1) + " (or off), not '" + text + "'");
     return;
   }
-  h.host = host;
-  h.port = static_cast<std::uint16_t>(p);
+  out.text = text;
+  out.host = host;
+  out.port = static_cast<std::uint16_t>(p);
+  out.enabled = true;
+}
+
+void read_pattern(Reader& r, const YAML::Node& n, const std::string& what, std::optional<Pattern>& out) {
+  if (!Reader::present(n) || !r.scalar(n, what)) return;
+  std::string why;
+  auto p = Pattern::compile(n.Scalar(), why);
+  if (!p) {
+    r.error(n, what + " is not a usable regular expression: " + why);
+    return;
+  }
+  out = std::move(p);
+}
+
+void read_relay(Reader& r, const YAML::Node& n, const std::string& where, Relay& out) {
+  if (!r.map(n, where, {"host", "port", "starttls", "tls", "allow_insecure", "username", "password",
+                        "allowed_recipients", "blocked_recipients", "override_from", "return_path"}))
+    return;
+  r.string(n["host"], where + ".host", out.host, false);
+  r.integer(n["port"], where + ".port", out.port, 1, 65535);
+  r.boolean(n["starttls"], where + ".starttls", out.starttls);
+  r.boolean(n["tls"], where + ".tls", out.tls);
+  r.boolean(n["allow_insecure"], where + ".allow_insecure", out.allow_insecure);
+  r.string(n["username"], where + ".username", out.username);
+  r.string(n["password"], where + ".password", out.password);
+  read_pattern(r, n["allowed_recipients"], where + ".allowed_recipients", out.allowed_recipients);
+  read_pattern(r, n["blocked_recipients"], where + ".blocked_recipients", out.blocked_recipients);
+  r.string(n["override_from"], where + ".override_from", out.override_from);
+  r.string(n["return_path"], where + ".return_path", out.return_path);
+  if (out.starttls && out.tls) r.error(n["tls"], where + ": starttls and tls exclude each other");
+  if (!Reader::present(n["host"])) r.error(n, where + " needs a host (the SMTP server to relay to)");
+  for (const char* k : {"override_from", "return_path"})
+    if (Reader::present(n[k]) && !parse_plain_address(n[k].Scalar()))
+      r.error(n[k], where + "." + k + " must be an address such as relay@example.com");
+}
+
+void read_compat(Reader& r, const YAML::Node& n, Compat& c) {
+  if (!r.map(n, "compat", {"mailpit", "mailhog"})) return;
+  const YAML::Node mp = n["mailpit"];
+  if (r.map(mp, "compat.mailpit",
+            {"listen", "ui_auth_file", "ui_auth", "send_as", "chaos", "spamassassin", "relay", "label",
+             "allow_internal_http_requests"})) {
+    auto& m = c.mailpit;
+    read_listen(r, mp["listen"], "compat.mailpit.listen", "127.0.0.1:8025", m.listen);
+    r.string(mp["ui_auth_file"], "compat.mailpit.ui_auth_file", m.ui_auth_file, false);
+    if (r.list(mp["ui_auth"], "compat.mailpit.ui_auth")) {
+      for (const auto& e : mp["ui_auth"]) {
+        if (!r.scalar(e, "compat.mailpit.ui_auth[]")) continue;
+        auto colon = e.Scalar().find(':');
+        if (colon == std::string::npos || colon == 0 || colon + 1 == e.Scalar().size())
+          r.error(e, "compat.mailpit.ui_auth entries are \"user:password\"");
+        else
+          m.ui_auth.emplace_back(e.Scalar().substr(0, colon), e.Scalar().substr(colon + 1));
+      }
+    }
+    r.string(mp["send_as"], "compat.mailpit.send_as", m.send_as);
+    r.boolean(mp["chaos"], "compat.mailpit.chaos", m.chaos);
+    r.string(mp["spamassassin"], "compat.mailpit.spamassassin", m.spamassassin);
+    if (Reader::present(mp["spamassassin"])) {
+      ListenAddress sa;
+      read_listen(r, mp["spamassassin"], "compat.mailpit.spamassassin", "127.0.0.1:783", sa);
+    }
+    if (Reader::present(mp["relay"])) read_relay(r, mp["relay"], "compat.mailpit.relay", m.relay);
+    r.string(mp["label"], "compat.mailpit.label", m.label);
+    r.boolean(mp["allow_internal_http_requests"], "compat.mailpit.allow_internal_http_requests",
+              m.allow_internal_http_requests);
+  }
+  const YAML::Node mh = n["mailhog"];
+  if (r.map(mh, "compat.mailhog", {"listen", "auth_file", "hostname", "jim"})) {
+    auto& m = c.mailhog;
+    read_listen(r, mh["listen"], "compat.mailhog.listen", "127.0.0.1:8025", m.listen);
+    r.string(mh["auth_file"], "compat.mailhog.auth_file", m.auth_file, false);
+    r.string(mh["hostname"], "compat.mailhog.hostname", m.hostname, false);
+    if (Reader::present(mh["hostname"]) && !valid_domain(m.hostname))
+      r.error(mh["hostname"], "compat.mailhog.hostname must be a host name such as mailhog.example");
+    r.boolean(mh["jim"], "compat.mailhog.jim", m.jim);
+  }
+  if (c.mailpit.listen.enabled && c.mailhog.listen.enabled && c.mailpit.listen.port == c.mailhog.listen.port)
+    r.error(deepest(n, {"mailhog", "listen"}), "compat.mailhog.listen and compat.mailpit.listen use the same port");
+}
+
+void read_http(Reader& r, const YAML::Node& n, Http& h) {
+  if (!r.map(n, "http", {"listen", "admin_token", "max_connections", "max_connections_per_ip", "max_body_bytes_in_flight"}))
+    return;
+  r.string(n["admin_token"], "http.admin_token", h.admin_token);
+  r.integer(n["max_connections"], "http.max_connections", h.max_connections, 1, 100'000);
+  r.integer(n["max_connections_per_ip"], "http.max_connections_per_ip", h.max_connections_per_ip, 1, 100'000);
+  r.integer(n["max_body_bytes_in_flight"], "http.max_body_bytes_in_flight", h.max_body_bytes_in_flight,
+            std::uint64_t(72) * 1024 * 1024, std::uint64_t(1) << 40);
+  ListenAddress l;
+  l.text = h.listen;
+  l.host = h.host;
+  l.port = h.port;
+  l.enabled = h.enabled;
+  read_listen(r, n["listen"], "http.listen", "127.0.0.1:8080", l);
+  h.listen = l.text;
+  h.host = l.host;
+  h.port = l.port;
+  h.enabled = l.enabled;
 }
 
 // A durable store keeps each message as one SQLite blob, which holds at
@@ -804,6 +934,22 @@ void check_store_holds_messages(Reader& r, const YAML::Node& root, const Config&
           "server.max_message_size " + std::to_string(c.server.max_message_size) +
               " is more than a durable store holds in one message (" + std::to_string(kMaxDurableMessage) +
               " bytes, SQLite's limit for a blob); lower it, or leave storage.path empty to keep messages in memory");
+}
+
+// The HTTP listeners (control, Mailpit, MailHog) and the SMTP ones on
+// distinct ports.
+void check_ports_apart(Reader& r, const YAML::Node& root, const Config& c) {
+  const YAML::Node compat = deepest(root, {"compat"});
+  auto clash = [&](const ListenAddress& l, const YAML::Node& where, const char* name) {
+    if (!l.enabled) return;
+    if (c.http.enabled && c.http.port == l.port)
+      r.error(where, std::string(name) + " uses the port of http.listen (" + std::to_string(l.port) + ")");
+    for (const auto& s : c.server.listeners)
+      if (s.port == l.port)
+        r.error(where, std::string(name) + " uses the port of an SMTP listener (" + std::to_string(l.port) + ")");
+  };
+  clash(c.compat.mailpit.listen, deepest(compat, {"mailpit", "listen"}), "compat.mailpit.listen");
+  clash(c.compat.mailhog.listen, deepest(compat, {"mailhog", "listen"}), "compat.mailhog.listen");
 }
 
 void read_storage(Reader& r, const YAML::Node& n, Storage& s) {
@@ -847,11 +993,14 @@ LoadResult load_config_text(std::string_view yaml, const std::string& source, bo
     return res;
   }
   Reader r(res.problems);
+  // A reader that asks yaml-cpp for something a file's shape does not have
+  // is a bug here, but the file still gets an error, never a crash.
+  try {
   if (root.IsNull() || !root.IsDefined()) {
     // An empty file is a valid config: every default, nothing granted.
   } else if (r.map(root, "the top level",
                    {"server", "tls", "account", "smtp_users", "ip_auth", "api_keys", "sender_verification", "replies",
-                    "http", "storage", "log", "scenarios"})) {
+                    "http", "storage", "log", "scenarios", "compat"})) {
     read_server(r, root["server"], res.config.server);
     read_tls(r, root["tls"], res.config.tls, check_files);
     read_account(r, root["account"], res.config.account);
@@ -864,7 +1013,12 @@ LoadResult load_config_text(std::string_view yaml, const std::string& source, bo
     read_storage(r, root["storage"], res.config.storage);
     read_log(r, root["log"], res.config.log);
     read_scenarios(r, root["scenarios"], res.config.scenarios);
+    read_compat(r, root["compat"], res.config.compat);
     check_store_holds_messages(r, root, res.config);
+    check_ports_apart(r, root, res.config);
+  }
+  } catch (const YAML::Exception& e) {
+    res.problems.push_back({e.mark.line + 1, e.mark.column + 1, "the config could not be read here: " + e.msg});
   }
   if (res.config.server.hostname.empty()) res.config.server.hostname = machine_name();
   std::stable_sort(res.problems.begin(), res.problems.end(), [](const Problem& a, const Problem& b) {

@@ -10,6 +10,8 @@
 #include "http/route.hpp"
 #include "http/ui_auth.hpp"
 #include "smtp/sasl.hpp"
+#include "util/base64.hpp"
+#include "util/strings.hpp"
 #include "util/log.hpp"
 
 namespace relaymock::http {
@@ -75,9 +77,42 @@ Response secured(Response res) {
   return res;
 }
 
+Api::Api(ApiContext ctx) : Api(std::move(ctx), control_door()) {}
+Api::Api(ApiContext ctx, const Door& door) : ctx_(std::move(ctx)), door_(std::make_unique<Door>(door)) {}
+Api::~Api() = default;
+
+Door control_door() { return Door{Door::Kind::Control, routes(), nullptr, "relaymock"}; }
+
+namespace {
+
+// What Go's net/http answers for a missing route or a wrong method (Mailpit
+// and MailHog are Go servers), plain text.
+Response go_text(status st, std::string body, unsigned v) {
+  return make_response(st, std::move(body), "text/plain; charset=utf-8", v);
+}
+
+std::string_view header_of(const Request& req, beast_http::field f) {
+  auto v = req[f];
+  return std::string_view(v.data(), v.size());
+}
+
+// Basic auth's user and password, if the request carries them.
+std::optional<std::pair<std::string, std::string>> basic_credentials(const Request& req) {
+  auto auth = header_of(req, field::authorization);
+  if (auth.size() < 7 || !istarts_with(auth, "Basic ")) return std::nullopt;
+  auto decoded = base64_decode(trim(auth.substr(6)));
+  if (!decoded) return std::nullopt;
+  auto colon = decoded->find(':');
+  if (colon == std::string::npos) return std::nullopt;
+  return std::make_pair(decoded->substr(0, colon), decoded->substr(colon + 1));
+}
+
+}  // namespace
+
 std::optional<Response> Api::answer_before_body(const Request& header) const {
   std::string_view target(header.target().data(), header.target().size());
-  if (target.substr(0, 4) == "/v3/" && header.method() == verb::post) return provider_answer_before_body(ctx_, header);
+  if (door_->kind == Door::Kind::Control && target.substr(0, 4) == "/v3/" && header.method() == verb::post)
+    return provider_answer_before_body(ctx_, header);
   return std::nullopt;
 }
 
@@ -97,11 +132,21 @@ asio::awaitable<Response> Api::answer(const Request& req, const Peer& peer, Take
     q.values = std::move(*parsed);
   }
 
+  const bool control = door_->kind == Door::Kind::Control;
+  if (door_->basic_auth) {
+    auto creds = basic_credentials(req);
+    if (!creds || !door_->basic_auth->check(creds->first, creds->second)) {
+      auto res = go_text(status::unauthorized, "Unauthorised.\n", v);
+      res.set(field::www_authenticate, std::string("Basic realm=\"") + door_->realm + "\"");
+      co_return res;
+    }
+  }
+
   const Route* route = nullptr;
   std::vector<std::string_view> raw, found_raw;
   std::string allow;
   bool known = false;
-  for (const auto& r : routes()) {
+  for (const auto& r : door_->routes) {
     if (!match_route(r.pattern, path, raw)) continue;
     known = true;
     if (r.method == verb::unknown || r.method == req.method()) {
@@ -118,7 +163,7 @@ asio::awaitable<Response> Api::answer(const Request& req, const Peer& peer, Take
   // The admin token guards the whole control API, known paths or not
   // (signing in excepted), by header or by the UI's cookie.
   std::vector<std::string_view> none;
-  if (match_route("/api/v1/*", path, none) && !match_route("/api/v1/signin", path, none)) {
+  if (control && match_route("/api/v1/*", path, none) && !match_route("/api/v1/signin", path, none)) {
     auto cfg = ctx_.engine.config();
     const auto& token = cfg->http.admin_token;
     if (!token.empty()) {
@@ -134,9 +179,12 @@ asio::awaitable<Response> Api::answer(const Request& req, const Peer& peer, Take
         co_return error_response(status::forbidden, "a cross-site request cannot use the UI's sign-in", v);
     }
   }
-  if (!known) co_return error_response(status::not_found, "no such endpoint", v);
+  if (!known)
+    co_return control ? error_response(status::not_found, "no such endpoint", v)
+                      : go_text(status::not_found, "404 page not found\n", v);
   if (!route) {
-    auto res = error_response(status::method_not_allowed, "method not allowed; use " + allow, v);
+    auto res = control ? error_response(status::method_not_allowed, "method not allowed; use " + allow, v)
+                       : go_text(status::method_not_allowed, "Method Not Allowed\n", v);
     res.set(field::allow, allow);
     co_return res;
   }
@@ -162,6 +210,7 @@ asio::awaitable<Response> Api::answer(const Request& req, const Peer& peer, Take
   // A store that failed (a locked file, a full disk) still gets the client an answer.
   logger().error("request failed", {{"method", std::string(beast_http::to_string(req.method()))},
                                     {"path", std::string(path)}, {"error", failure}});
+  if (!control) co_return go_text(status::bad_request, failure, v);  // Mailpit's httpError
   co_return error_response(status::internal_server_error, "the request failed: " + failure, v);
 }
 

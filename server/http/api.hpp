@@ -4,6 +4,7 @@
 #pragma once
 #include <atomic>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <functional>
 #include <memory>
 #include <string>
@@ -65,27 +66,36 @@ struct ApiContext {
   relay::Service& service;
   // What the UI and the search grammar read out of each message.
   relay::Indexer& indexer;
+  // Where blocking work goes (http/offload.hpp); null: done inline.
+  boost::asio::thread_pool* workers = nullptr;
 };
+
+struct Door;
 
 class Api {
  public:
-  explicit Api(ApiContext ctx) : ctx_(std::move(ctx)) {}
+  // The control API (the route table of routes.cpp), or another door.
+  explicit Api(ApiContext ctx);
+  Api(ApiContext ctx, const Door& door);
+  ~Api();
   boost::asio::awaitable<Response> handle(const Request& req, const Peer& peer = {}, Takeover* takeover = nullptr);
   // The answer to a request whose header alone settles it, before its body
   // is read (an unknown /v3/ API key); nullopt to read on.
   std::optional<Response> answer_before_body(const Request& header) const;
 
   // Request bodies: the control API takes small JSON; the provider's /v3/
-  // takes whole messages (50 MB as base64, plus JSON).
+  // and Mailpit's /api/v1/send take whole messages (50 MB as base64, plus JSON).
   static constexpr std::size_t kMaxBody = 1024 * 1024;
   static constexpr std::size_t kMaxProviderBody = 72 * 1024 * 1024;
   static std::size_t max_body(std::string_view target) {
-    return target.substr(0, 4) == "/v3/" ? kMaxProviderBody : kMaxBody;
+    // Mailpit's /api/v1/send carries attachments as base64 too.
+    return target.substr(0, 4) == "/v3/" || target.substr(0, 12) == "/api/v1/send" ? kMaxProviderBody : kMaxBody;
   }
 
  private:
   boost::asio::awaitable<Response> answer(const Request& req, const Peer& peer, Takeover* takeover);
   ApiContext ctx_;
+  std::unique_ptr<Door> door_;
 };
 
 // Adds the headers every answer carries (Content-Security-Policy, framing,

@@ -19,7 +19,12 @@ json::value rate(const std::optional<config::RateLimit>& r) {
 
 json::value fault_json(const config::Fault& f) {
   if (f.kind == config::Fault::Kind::SlowGreeting) return json::object{{"slow_greeting", format_duration(f.delay)}};
-  if (f.kind == config::Fault::Kind::Throttle) return json::object{{"throttle", f.bytes_per_second}};
+  if (f.kind == config::Fault::Kind::Throttle) {
+    json::object o{{"throttle", f.bytes_per_second}};
+    if (f.up_to > f.bytes_per_second) o["up_to"] = f.up_to;
+    if (f.chance < 1.0) o["chance"] = f.chance;
+    return o;
+  }
   return json::string(config::fault_kind_name(f.kind));
 }
 

@@ -1,4 +1,5 @@
 #include "http/provider_api.hpp"
+#include "util/random.hpp"
 
 #include "http/resources.hpp"
 
@@ -89,14 +90,6 @@ std::string uuid4() {
   std::snprintf(out, sizeof out, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
                 static_cast<unsigned>((a >> 16) & 0xFFFF), static_cast<unsigned>(a & 0xFFFF),
                 static_cast<unsigned>(b >> 48), static_cast<unsigned long long>(b & 0xFFFFFFFFFFFFull));
-  return out;
-}
-
-std::string boundary_token() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  char out[48];
-  std::snprintf(out, sizeof out, "=_relaymock_%016llx%08llx", static_cast<unsigned long long>(rng()),
-                static_cast<unsigned long long>(rng() & 0xFFFFFFFFull));
   return out;
 }
 
@@ -464,7 +457,7 @@ asio::awaitable<Response> provider_api(ApiContext& ctx, const Request& req, cons
     m.message_id = smtp::make_message_id(ctx.clock.now()) + "@" + cfg->server.hostname;
     m.date = rfc5322_date(ctx.clock.now());
     planned_id = m.message_id.substr(0, m.message_id.find('@'));
-    s.content = mime::build_message(m, boundary_token);
+    s.content = mime::build_message(m, mime_boundary);
   } else {
     auto* me = body.if_contains("mime_email");
     if (!me || !me->is_string() || me->as_string().empty())

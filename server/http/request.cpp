@@ -199,6 +199,21 @@ std::string content_disposition(std::string_view type, std::string_view filename
   return std::string(type) + "; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded;
 }
 
+std::string path_escape(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                std::string_view("-_.~!$&'()*+,;=:@").find(static_cast<char>(c)) != std::string_view::npos;
+    if (keep) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      append_hex(out, c, true);
+    }
+  }
+  return out;
+}
+
 std::string seconds_text(std::chrono::milliseconds d) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.3f", static_cast<double>(d.count()) / 1000.0);

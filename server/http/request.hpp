@@ -85,6 +85,10 @@ std::optional<boost::json::object> body_object(const Request& req, std::initiali
 // and RFC 5987's filename* for the name as it is.
 std::string content_disposition(std::string_view type, std::string_view filename);
 
+// Go's url.PathEscape: everything but unreserved characters and
+// !$&'()*+,;=:@ percent-encoded.
+std::string path_escape(std::string_view s);
+
 // "1.500" for 1500 ms.
 std::string seconds_text(std::chrono::milliseconds d);
 

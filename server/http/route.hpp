@@ -7,6 +7,7 @@
 #pragma once
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/value.hpp>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -14,6 +15,7 @@
 
 #include "http/api.hpp"
 #include "http/request.hpp"
+#include "util/password.hpp"
 
 namespace relaymock::http {
 
@@ -44,6 +46,21 @@ struct Route {
 };
 
 std::span<const Route> routes();
+
+// One HTTP API as a listener serves it: its route table and how it words
+// what is the same for every route (a missing route, a wrong method, a
+// refused sign-in). The control API answers JSON; Mailpit and MailHog
+// answer as they do.
+struct Door {
+  enum class Kind { Control, Mailpit, MailHog };
+  Kind kind = Kind::Control;
+  std::span<const Route> routes;
+  // Basic auth (Mailpit's --ui-auth-file / MP_UI_AUTH, MailHog's
+  // -auth-file); null: open. The control API uses http.admin_token instead.
+  std::shared_ptr<const PasswordFile> basic_auth;
+  const char* realm = "Login";
+};
+Door control_door();
 
 // Whether `path` fits `pattern`; the raw {name} segments go to `params`.
 bool match_route(std::string_view pattern, std::string_view path, std::vector<std::string_view>& params);

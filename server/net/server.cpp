@@ -156,6 +156,15 @@ ConnectionSetup Server::setup_for(const config::Listener& l) {
   s.mode = l.tls;
   s.timeouts = cfg_->server.timeouts;
   s.fault = l.fault;
+  if (s.fault.kind == config::Fault::Kind::Throttle && (s.fault.chance < 1.0 || s.fault.up_to > s.fault.bytes_per_second)) {
+    // This connection's draw: throttled or not, and at what rate.
+    const double u = static_cast<double>(random_u64() >> 11) * 0x1.0p-53;
+    if (u >= s.fault.chance) {
+      s.fault = config::Fault{};
+    } else if (s.fault.up_to > s.fault.bytes_per_second) {
+      s.fault.bytes_per_second += random_u64() % (s.fault.up_to - s.fault.bytes_per_second + 1);
+    }
+  }
   s.date = [&clock = clock_] { return rfc5322_date(clock.now()); };
   return s;
 }

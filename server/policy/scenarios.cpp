@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "util/address.hpp"
+#include "util/reply.hpp"
 #include "mime/mime.hpp"
 #include "util/cidr.hpp"
 #include "util/glob.hpp"
@@ -74,7 +75,15 @@ std::optional<Firing> Scenarios::fire(const StageFacts& facts) {
     }
     if (!fires) continue;
     ++st.fired;
-    return Firing{s.name, s.reply, s.delay, s.disconnect, why};
+    // A reply may name what it refuses: {sender}, {recipient} (at rcpt, the
+    // one asked; later, the first), {ip}, {user}.
+    auto reply = s.reply;
+    if (reply) {
+      std::string_view rcpt = facts.recipients.empty() ? std::string_view() : facts.recipients.front();
+      reply->text = fill_placeholders(reply->text, {{"sender", facts.sender}, {"recipient", rcpt},
+                                                    {"ip", facts.client_ip}, {"user", facts.user}});
+    }
+    return Firing{s.name, std::move(reply), s.delay, s.disconnect, why};
   }
   return std::nullopt;
 }

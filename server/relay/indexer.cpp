@@ -83,6 +83,9 @@ std::shared_ptr<const store::Derived> derive(const store::Message& m, std::strin
   d->cc = all_named(raw, "Cc");
   d->reply_to = all_named(raw, "Reply-To");
   d->bcc = all_named(raw, "Bcc");
+  d->bcc_from_header = d->bcc.size();
+  d->has_bcc_header = !mime::header_values(raw, "Bcc").empty();
+  d->has_return_path_header = !mime::header_values(raw, "Return-Path").empty();
   // Envelope recipients no header names were blind copies.
   for (const auto& r : m.envelope_to) {
     auto named_in = [&](const std::vector<store::NamedAddress>& v) {

@@ -2,6 +2,7 @@
 // id under a mutex (a handful of distinct keys).
 #pragma once
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -18,6 +19,10 @@ struct Metrics {
   std::atomic<std::uint64_t> messages_accepted_total{0};
   std::atomic<std::uint64_t> recipients_accepted_total{0};
   std::atomic<std::uint64_t> bytes_received_total{0};
+  std::atomic<std::uint64_t> accepted_bytes_total{0};     // of accepted messages
+  std::atomic<std::uint64_t> decisions_refused_total{0};  // refusals by a rule or scenario
+  std::atomic<std::uint64_t> messages_deleted_total{0};
+  const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::atomic<std::int64_t> http_connections_open{0};
   std::atomic<std::int64_t> http_requests_in_progress{0};
   std::atomic<std::uint64_t> http_connections_refused_total{0};

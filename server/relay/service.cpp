@@ -175,6 +175,7 @@ Transaction::Result Transaction::end_finish(const store::Durable::Failure& failu
   reserved_.commit();
   svc_.d_.metrics.messages_accepted_total++;
   svc_.d_.metrics.recipients_accepted_total += p.rcpts;
+  svc_.d_.metrics.accepted_bytes_total += p.size;
   Reply ok = svc_.d_.engine.config()->success.message;
   ok.text = fill_placeholders(ok.text, {{"id", p.id}});
   Result r{ok, true, p.id, p.rule};
@@ -245,6 +246,7 @@ void Service::record(RecordKind kind, const Origin& o, std::string_view stage, s
   }
   const std::uint64_t seq = d_.events.append(std::move(e));
   if (reply) d_.metrics.count_reply(reply->code, std::string(rule));
+  if (reply && reply->code >= 400 && kind != RecordKind::Protocol) d_.metrics.decisions_refused_total++;
   d_.bus.publish({Outcome::Kind::Decision, o.session_id, {}, seq});
 }
 
@@ -293,6 +295,7 @@ void Service::transcript(const std::string& session, char dir, std::string_view 
 
 bool Service::remove_message(const std::string& id) {
   if (!d_.mail.remove(id)) return false;
+  d_.metrics.messages_deleted_total++;
   d_.bus.publish({Outcome::Kind::MessageDeleted, {}, id, 0});
   return true;
 }
@@ -300,6 +303,7 @@ bool Service::remove_message(const std::string& id) {
 std::size_t Service::clear_messages() {
   auto n = d_.mail.size();
   d_.mail.clear();
+  d_.metrics.messages_deleted_total += n;
   d_.bus.publish({Outcome::Kind::MessagesCleared, {}, {}, 0});
   return n;
 }

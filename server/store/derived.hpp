@@ -27,7 +27,10 @@ struct Derived {
   // The Bcc header's addresses, then the envelope recipients that no To, Cc
   // or Bcc header names (as a submission server would have seen them).
   std::vector<NamedAddress> bcc;
-  std::string return_path;
+  std::size_t bcc_from_header = 0;  // the first ones of bcc
+  bool has_bcc_header = false;
+  std::string return_path;          // the header's, else the envelope sender
+  bool has_return_path_header = false;
   std::uint32_t attachments = 0;  // parts with a filename or Content-Disposition: attachment
   std::uint32_t inlines = 0;      // inline parts with a Content-ID (cid: images)
   bool has_text = false, has_html = false;

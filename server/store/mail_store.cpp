@@ -76,8 +76,22 @@ std::vector<std::string> MailStore::evictions_for(std::uint64_t size) const {
 
 void MailStore::drop(std::deque<std::shared_ptr<Entry>>::iterator it) {
   bytes_ -= (*it)->message->size;
+  for (const auto& a : aliasers_) aliases_.erase(a((*it)->message->id));
   by_id_.erase((*it)->message->id);
   messages_.erase(it);
+}
+
+void MailStore::add_aliaser(Aliaser a) {
+  std::lock_guard lock(mutex_);
+  for (const auto& e : messages_) aliases_[a(e->message->id)] = e->message->id;
+  aliasers_.push_back(std::move(a));
+}
+
+std::optional<std::string> MailStore::resolve_alias(const std::string& alias) const {
+  std::lock_guard lock(mutex_);
+  auto it = aliases_.find(alias);
+  if (it == aliases_.end()) return std::nullopt;
+  return it->second;
 }
 
 std::vector<std::string> MailStore::keep(std::shared_ptr<Entry> e, const std::vector<std::string>& evict) {
@@ -93,6 +107,7 @@ std::vector<std::string> MailStore::keep(std::shared_ptr<Entry> e, const std::ve
   }
   bytes_ += e->message->size;
   by_id_[e->message->id] = e;
+  for (const auto& a : aliasers_) aliases_[a(e->message->id)] = e->message->id;
   messages_.push_back(std::move(e));
   // Messages committed side by side each counted without the others.
   while (messages_.size() > 1 && (messages_.size() > max_messages_ || bytes_ > max_bytes_)) {
@@ -262,6 +277,7 @@ void MailStore::clear() {
     std::lock_guard lock(mutex_);
     messages_.clear();
     by_id_.clear();
+    aliases_.clear();
     bytes_ = 0;
     ++generation_;
   };

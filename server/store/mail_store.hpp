@@ -124,6 +124,13 @@ class MailStore {
   // Ids still without derived data, oldest first.
   std::vector<std::string> not_derived() const;
 
+  // Other names a message goes by, each made from its id (Mailpit's and
+  // MailHog's id shapes, for their compatible APIs); set at start.
+  using Aliaser = std::function<std::string(const std::string& id)>;
+  void add_aliaser(Aliaser a);
+  // The id an alias names, if a kept message has it.
+  std::optional<std::string> resolve_alias(const std::string& alias) const;
+
   std::size_t size() const;
   std::uint64_t bytes() const;
   // Bumped on every change: long-polls watch it.
@@ -149,6 +156,8 @@ class MailStore {
   mutable std::mutex mutex_;  // the list, its index and the byte count
   std::deque<std::shared_ptr<Entry>> messages_;
   std::unordered_map<std::string, std::shared_ptr<Entry>> by_id_;
+  std::vector<Aliaser> aliasers_;
+  std::unordered_map<std::string, std::string> aliases_;  // alias -> id
   mutable std::mutex state_mutex_;  // read, tags, derived of every entry
   std::uint64_t bytes_ = 0;
   std::size_t max_messages_;

@@ -35,6 +35,22 @@ TEST(Config, ProviderPortsFileIsValid) {
   EXPECT_EQ(res.config.server.listeners.size(), 8u);
 }
 
+TEST(Config, CompatProfilesAreValid) {
+  for (const char* f : {"/config/mailpit.yaml", "/config/mailhog.yaml"}) {
+    auto res = load_config_file(std::string(RELAYMOCK_SOURCE_DIR) + f);
+    EXPECT_TRUE(res.ok()) << f << "\n" << res.format(f);
+  }
+  // One door alone is read whole (the other's absence once threw inside yaml-cpp).
+  auto one = load_config_text("compat:\n  mailpit:\n    listen: 127.0.0.1:9025\n", "t.yaml");
+  ASSERT_TRUE(one.ok()) << one.format("t.yaml");
+  EXPECT_EQ(one.config.compat.mailpit.listen.port, 9025);
+  EXPECT_FALSE(one.config.compat.mailhog.listen.enabled);
+  auto other = load_config_text("compat:\n  mailhog: { listen: \"[::1]:9026\", jim: true }\n", "t.yaml");
+  ASSERT_TRUE(other.ok()) << other.format("t.yaml");
+  EXPECT_EQ(other.config.compat.mailhog.listen.host, "::1");
+  EXPECT_TRUE(other.config.compat.mailhog.jim);
+}
+
 TEST(Config, AFileReplacesTheDefaultAsAWhole) {
   auto res = load_config_text("server:\n  hostname: mx.example\n", "t.yaml");
   ASSERT_TRUE(res.ok()) << res.format("t.yaml");

@@ -158,3 +158,14 @@ TEST(Scenarios, PatternsAreRe2) {
   EXPECT_FALSE(Pattern::compile("(unclosed", error));
   EXPECT_EQ(error, "missing ): (unclosed");
 }
+
+TEST(Scenarios, RepliesNameWhatTheyRefuse) {
+  auto s = scenario("jim", Stage::Rcpt);
+  s.reply = Reply{550, "", "Invalid recipient {recipient} from {sender} at {ip}; {other} stays"};
+  policy::Scenarios book({s});
+  auto f = facts(Stage::Rcpt);
+  f.recipients = {"r@example.org"};
+  auto fired = book.fire(f);
+  ASSERT_TRUE(fired && fired->reply);
+  EXPECT_EQ(fired->reply->text, "Invalid recipient r@example.org from a@example.com at 10.1.2.3; {other} stays");
+}
