@@ -25,11 +25,15 @@ bool decodable(std::string_view type) {
          type == "image/webp" || type == "image/x-ms-bmp";
 }
 
-// Refuses a picture too large to decode before its pixels are allocated.
+// Refuses a picture too large to decode before its pixels are allocated: a
+// size of 0x0 makes the loaders stop ("Transformed PNG has zero width or
+// height"); 1x1 did not, because the PNG loader allocates the full size and
+// scales at the end (30 GB for a 100000-pixel square, which a host that
+// overcommits hands out and then dies scaling).
 void on_size(GdkPixbufLoader* loader, int w, int h, gpointer too_large) {
   if (static_cast<double>(w) * h > kMaxPixels) {
     *static_cast<bool*>(too_large) = true;
-    gdk_pixbuf_loader_set_size(loader, 1, 1);
+    gdk_pixbuf_loader_set_size(loader, 0, 0);
   }
 }
 
