@@ -199,7 +199,12 @@ asio::awaitable<void> Connection::run() {
     set_deadline(setup_.timeouts.command);
     std::uint64_t seen = 0;
     bool was_content = false;
-    bool ok = co_await flush();
+    // PIPECONNECT (advertised, as Exim does): a client that sent its EHLO
+    // before the greeting gets the greeting and the EHLO reply in one write,
+    // so the greeting waits for the input already here. Only cleartext
+    // counts, so the read below never waits for a client that waits for us.
+    bool early = !implicit && fault != Fault::CloseAfterGreeting && !session_->closing() && io_->input_waiting();
+    bool ok = early || co_await flush();
     if (fault == Fault::CloseAfterGreeting) ok = false;
     while (ok && !session_->closing()) {
       if (shutting_ && !session_->in_content()) {

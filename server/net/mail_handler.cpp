@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/as_tuple.hpp>
 
+#include "smtp/message_id.hpp"
 #include "util/log.hpp"
 
 namespace relaymock::net {
@@ -50,6 +51,7 @@ std::optional<smtp::Scripted> MailHandler::script(const smtp::SessionView& v, co
       for (const auto& r : f.env->rcpts) rcpts.push_back(r.mailbox.str());
   }
   for (const auto& r : rcpts) facts.recipients.push_back(r);
+  if (f.prdr) facts.prdr = f.rcpt ? policy::StageFacts::Prdr::EachRecipient : policy::StageFacts::Prdr::WholeMessage;
   // A spooled message keeps its header section in the spool's head.
   facts.content = spool_ && f.point == Stage::EndOfData ? std::string_view(spool_->head()) : f.content;
   auto fired = svc_.scenario(origin(v), facts, identity(v));
@@ -151,6 +153,7 @@ std::optional<Reply> MailHandler::deliver(const smtp::SessionView& v, const smtp
     return r;
   }
   auto msg = std::make_shared<store::Message>();
+  msg->id = env.planned_id;  // PRDR named it already; empty: the store's
   msg->helo = v.helo;
   msg->envelope_from = env.from.str();
   for (const auto& r : env.rcpts) {
@@ -201,6 +204,13 @@ Reply MailHandler::delivered(const smtp::SessionView& v) {
   auto result = tx(v).end_finish(failure);
   end_transaction();
   return result.reply;
+}
+
+std::string MailHandler::new_message_id() { return smtp::make_message_id(svc_.clock().now()); }
+
+void MailHandler::refuse_recipient(const smtp::SessionView& v, const smtp::Envelope&, const smtp::Recipient& r,
+                                   const Reply&) {
+  tx(v).drop_recipient(r.mailbox.str());
 }
 
 void MailHandler::abandon(const smtp::SessionView&, const smtp::Envelope&) { end_transaction(); }

@@ -25,6 +25,8 @@ class MailHandler final : public smtp::Handler {
   std::optional<Reply> check_rcpt(const smtp::SessionView&, const smtp::Envelope&, const smtp::Recipient&) override;
   std::optional<Reply> deliver(const smtp::SessionView&, const smtp::Envelope&, std::string& content) override;
   Reply delivered(const smtp::SessionView&) override;
+  std::string new_message_id() override;
+  void refuse_recipient(const smtp::SessionView&, const smtp::Envelope&, const smtp::Recipient&, const Reply&) override;
   void abandon(const smtp::SessionView&, const smtp::Envelope&) override;
   void protocol_reply(const smtp::SessionView&, Stage, std::string_view rule, const Reply&) override;
   void transcript(char dir, std::string_view line) override;

@@ -26,6 +26,11 @@ std::uint16_t SocketTransport::local_port() {
   return socket_.local_endpoint(ec).port();
 }
 
+bool SocketTransport::input_waiting() {
+  boost::system::error_code ec;
+  return !tls_ && socket_.available(ec) > 0 && !ec;
+}
+
 // Reads right after a readiness wait, so that the caller's buffer can be
 // per thread and an idle connection holds no read buffer at all.
 asio::awaitable<std::size_t> SocketTransport::read(char* buf, std::size_t room, boost::system::error_code& ec) {

@@ -29,6 +29,8 @@ class Transport {
   virtual boost::asio::awaitable<void> write(std::string_view bytes, boost::system::error_code& ec) = 0;
   // The TLS handshake as the server; later reads and writes go through it.
   virtual boost::asio::awaitable<void> start_tls(SSL_CTX* ctx, boost::system::error_code& ec) = 0;
+  // Cleartext bytes have arrived and not been read yet (never counts TLS).
+  virtual bool input_waiting() { return false; }
   // Ends a pending read or write (with operation_aborted), from the connection's executor.
   virtual void cancel() = 0;
   virtual void close() = 0;
@@ -46,6 +48,7 @@ class SocketTransport final : public Transport {
   boost::asio::awaitable<std::size_t> read(char* buf, std::size_t room, boost::system::error_code& ec) override;
   boost::asio::awaitable<void> write(std::string_view bytes, boost::system::error_code& ec) override;
   boost::asio::awaitable<void> start_tls(SSL_CTX* ctx, boost::system::error_code& ec) override;
+  bool input_waiting() override;
   void cancel() override;
   void close() override;
   void reset() override;

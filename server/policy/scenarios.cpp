@@ -14,6 +14,8 @@ namespace {
 bool matches(const config::Scenario& s, const StageFacts& f) {
   if (s.stage != f.stage) return false;
   const auto& m = s.match;
+  if (f.prdr != StageFacts::Prdr::Off && m.recipient.empty() != (f.prdr == StageFacts::Prdr::WholeMessage))
+    return false;
   if (m.ip) {
     auto ip = parse_ip(f.client_ip);
     if (!ip || !m.ip->contains(*ip)) return false;

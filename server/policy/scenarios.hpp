@@ -25,6 +25,9 @@ struct StageFacts {
   std::string_view sender;    // envelope sender
   std::vector<std::string_view> recipients;  // rcpt: the one asked; later: all accepted
   std::string_view content;   // end_of_data: the message (its header section is read)
+  // end_of_data under PRDR: asked per recipient, where only scenarios that
+  // match a recipient answer, then for the whole message, where those don't.
+  enum class Prdr { Off, EachRecipient, WholeMessage } prdr = Prdr::Off;
 };
 
 struct Firing {

@@ -1,5 +1,6 @@
 #include "relay/service.hpp"
 
+#include <algorithm>
 #include <future>
 
 #include "config/config.hpp"
@@ -52,6 +53,15 @@ void Reservation::add(const policy::Identity& id) {
       return;
     }
   held_.emplace_back(id, 1);
+}
+
+void Reservation::release_one(const policy::Identity& id) {
+  for (auto& [held, n] : held_)
+    if (held.key() == id.key() && n > 0) {
+      engine_.release(held, 1);
+      --n;
+      return;
+    }
 }
 
 void Reservation::commit() {
@@ -118,6 +128,12 @@ policy::Decision Transaction::check_rcpt(const policy::Identity& id, const Mailb
     svc_.record(RecordKind::Decision, origin_, "rcpt", d.rule, d.identity, &d.reply, std::move(detail), {}, &asked);
   }
   return d;
+}
+
+void Transaction::drop_recipient(std::string_view recipient) {
+  reserved_.release_one(identity_);
+  auto& r = envelope_.recipients;
+  if (auto it = std::find(r.begin(), r.end(), recipient); it != r.end()) r.erase(it);
 }
 
 Transaction::Result Transaction::store_failed(const std::string& why) {

@@ -72,6 +72,8 @@ class Reservation {
 
   // The engine reserved one recipient for `id` (check_rcpt accepted).
   void add(const policy::Identity& id);
+  // Gives back one recipient held for `id` (PRDR refused it after the data).
+  void release_one(const policy::Identity& id);
   void commit();
   void release();
   std::uint64_t count() const;
@@ -125,6 +127,10 @@ class Transaction {
   Result end_finish(const store::Durable::Failure& failure);
   // The message could not be received whole (spooling failed): 451.
   Result store_failed(const std::string& why);
+
+  // PRDR refused an accepted recipient after the data: its reservation goes
+  // back and the events of the message no longer name it.
+  void drop_recipient(std::string_view recipient);
 
   // Ends the transaction without a message (RSET, refusal, disconnect).
   void abandon() { reserved_.release(); }

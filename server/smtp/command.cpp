@@ -106,6 +106,7 @@ bool take_mail_param(std::string_view w, MailParams& p) {
     return false;
   }
   if (iequals(name, "SMTPUTF8") && !value) { p.smtputf8 = true; return true; }
+  if (iequals(name, "PRDR") && !value) { p.prdr = true; return true; }
   if (iequals(name, "RET") && value) {
     for (auto b : {"FULL", "HDRS"})
       if (iequals(*value, b)) { p.ret = b; return true; }

@@ -33,6 +33,7 @@ struct MailParams {
   std::string ret;             // "FULL" | "HDRS" | ""
   std::string envid;
   std::optional<std::string> auth;  // AUTH=<mailbox> as given
+  bool prdr = false;                // per-recipient data responses (Exim's PRDR)
 };
 
 // Parameters given with RCPT TO (RFC 3461).

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstring>
 
+#include "smtp/message_id.hpp"
 #include "smtp/sasl.hpp"
 #include "util/base64.hpp"
 #include "util/strings.hpp"
@@ -48,6 +49,8 @@ Session::Session(const Settings& settings, Handler& handler, ClientInfo client)
 }
 
 Session::~Session() = default;
+
+std::string Handler::new_message_id() { return make_message_id(std::chrono::system_clock::now()); }
 
 SessionView Session::view() const { return SessionView{client_, helo_, auth_user_, tls_}; }
 
@@ -391,10 +394,11 @@ void Session::cmd_helo(const Command& c) {
   }
   std::string text = first;
   text += "\nSIZE " + std::to_string(settings_.limits.max_message_size);
-  text += "\n8BITMIME\nDSN\nPIPELINING\nAUTH CRAM-MD5 PLAIN LOGIN\nCHUNKING";
+  // Exim's order, as in the provider's 2024 transcript.
+  text += "\n8BITMIME\nDSN\nPIPELINING\nPIPECONNECT\nAUTH CRAM-MD5 PLAIN LOGIN\nCHUNKING";
   if (settings_.enhanced_codes) text += "\nENHANCEDSTATUSCODES";
   if (settings_.starttls_offered && !tls_) text += "\nSTARTTLS";
-  text += "\nSMTPUTF8\nHELP";
+  text += "\nPRDR\nSMTPUTF8\nHELP";
   // RFC 2034: EHLO lines carry no enhanced code.
   emit(Reply{250, "", text}, nullptr, false);
 }
@@ -521,11 +525,52 @@ void Session::finish_data() {
     reset_transaction(true);
     return;
   }
-  if (scripted({Stage::EndOfData, &tx_->env, nullptr, tx_->content})) {
+  if (!prdr_recipients()) return;
+  if (scripted({Stage::EndOfData, &tx_->env, nullptr, tx_->content, {}, tx_->prdr != Transaction::Prdr::Off})) {
     reset_transaction(true);
     return;
   }
   start_delivery(false);
+}
+
+// Exim's PRDR (receive.c), asked for at MAIL and used when two or more
+// recipients were accepted: 353, then one reply per recipient in RCPT order
+// (a scenario matching that recipient may refuse it: "mailbox full" for one
+// of them), then the message's own checks and one final reply for those kept.
+bool Session::prdr_recipients() {
+  auto& env = tx_->env;
+  if (!env.params.prdr || env.rcpts.size() < 2) return true;
+  env.planned_id = handler_.new_message_id();
+  say_success(settings_.replies.prdr_start);
+  std::vector<Recipient> kept;
+  for (const auto& r : env.rcpts) {
+    auto s = handler_.script(view(), {Stage::EndOfData, &env, &r, tx_->content, {}, true});
+    if (s) delay_ += s->delay;
+    if (s && s->reply && !s->reply->positive()) {
+      say(*s->reply);
+      handler_.refuse_recipient(view(), env, r, *s->reply);
+    } else if (s && s->reply) {
+      say(*s->reply);
+      kept.push_back(r);
+    } else if (!s || !s->disconnect) {
+      say_success(settings_.replies.prdr_rcpt, r.mailbox.str());
+      kept.push_back(r);
+    }
+    if (s && s->disconnect) {
+      closing_ = true;
+      reset_transaction(true);
+      return false;
+    }
+  }
+  if (kept.empty()) {
+    say(Reply{550, "5.0.0", "id=" + env.planned_id + " message rejected for all recipients"},
+        {Stage::Data, "prdr_refused"});
+    reset_transaction(true);
+    return false;
+  }
+  tx_->prdr = kept.size() == env.rcpts.size() ? Transaction::Prdr::AllKept : Transaction::Prdr::SomeKept;
+  env.rcpts = std::move(kept);
+  return true;
 }
 
 void Session::start_delivery(bool bdat) {
@@ -539,7 +584,13 @@ void Session::start_delivery(bool bdat) {
 }
 
 void Session::end_delivery(Reply r, bool bdat) {
-  if (bdat && r.positive()) {
+  if (tx_->prdr != Transaction::Prdr::Off && r.positive()) {
+    // Exim's final PRDR reply stands alone: no BDAT chunk line before it.
+    const Reply& tmpl = tx_->prdr == Transaction::Prdr::AllKept ? settings_.replies.prdr_message
+                                                                  : settings_.replies.prdr_message_some;
+    r = tmpl;
+    r.text = fill_placeholders(tmpl.text, {{"id", tx_->env.planned_id}, {"host", settings_.hostname}});
+  } else if (bdat && r.positive()) {
     r.text = " " + std::to_string(bdat_chunk_size_) + " byte chunk, total " + std::to_string(tx_->bdat_total) +
              "\n" + r.text;
   }
@@ -597,7 +648,8 @@ void Session::finish_bdat_chunk() {
     reset_transaction(true);
     return;
   }
-  if (scripted({Stage::EndOfData, &tx_->env, nullptr, tx_->content})) {
+  if (!prdr_recipients()) return;
+  if (scripted({Stage::EndOfData, &tx_->env, nullptr, tx_->content, {}, tx_->prdr != Transaction::Prdr::Off})) {
     reset_transaction(true);
     return;
   }

@@ -63,6 +63,9 @@ struct Envelope {
   MailParams params;
   std::vector<Recipient> rcpts;  // accepted recipients only
   bool bdat = false;             // content arrives by BDAT rather than DATA
+  // The id the message will carry, when the session needs it before the
+  // delivery (PRDR names it in its final reply); empty: the store picks one.
+  std::string planned_id;
 };
 
 // What the handler sees of the session when it decides.
@@ -89,6 +92,9 @@ struct ScriptFacts {
   const Recipient* rcpt = nullptr;  // rcpt: the one asked
   std::string_view content;         // end_of_data: what is held here (see Handler::spool)
   std::string_view user;            // auth: the username tried
+  // end_of_data under PRDR: asked once per recipient (`rcpt` set), then for
+  // the whole message (`rcpt` null, `env` holding the recipients kept).
+  bool prdr = false;
 };
 
 // What the script does: wait, then answer instead of the command and/or close.
@@ -118,6 +124,11 @@ class Handler {
   // durable commit): the session pauses, the caller waits for it and calls
   // Session::resume(), which asks delivered() for the reply.
   virtual std::optional<Reply> deliver(const SessionView&, const Envelope&, std::string& content) = 0;
+  // A new message id (PRDR's final reply names it before the delivery).
+  virtual std::string new_message_id();
+  // PRDR refused one recipient of the message (with `r`): it will not be
+  // delivered to, and what was reserved for it is released.
+  virtual void refuse_recipient(const SessionView&, const Envelope&, const Recipient&, const Reply& /*r*/) {}
   virtual Reply delivered(const SessionView&) { return Reply{451, "4.3.0", "Temporary local problem - please try later"}; }
   // Content is arriving and `chunk` (the content since the last call) has
   // reached Session::kSpoolChunk bytes: the handler may keep it elsewhere and
@@ -148,6 +159,8 @@ struct Transaction {
   std::optional<std::string> rcpt_rejection;  // text of the last refused RCPT
   bool rcpt_rejections_same = true;
   std::uint64_t rcpt_rejections = 0;
+  // PRDR ran: the final 250 says whether every recipient was kept.
+  enum class Prdr { Off, AllKept, SomeKept } prdr = Prdr::Off;
 };
 
 class Session {
@@ -253,6 +266,8 @@ class Session {
   void finish_data();
   void finish_bdat_chunk();
   void start_delivery(bool bdat);
+  // Exim's PRDR after the data; false when the transaction ended in it.
+  bool prdr_recipients();
   void end_delivery(Reply r, bool bdat);
   void auth_check(AuthAttempt attempt);
 

@@ -11,6 +11,10 @@ const std::vector<SuccessReplies::Id>& SuccessReplies::ids() {
       {"auth_succeeded", "auth", &SuccessReplies::auth},
       {"starttls_ready", "starttls", &SuccessReplies::starttls},
       {"quit", "quit", &SuccessReplies::quit},
+      {"prdr_start", "data", &SuccessReplies::prdr_start},
+      {"prdr_rcpt_accepted", "data", &SuccessReplies::prdr_rcpt},
+      {"prdr_message_accepted", "data", &SuccessReplies::prdr_message},
+      {"prdr_message_accepted_some", "data", &SuccessReplies::prdr_message_some},
   };
   return table;
 }

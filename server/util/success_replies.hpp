@@ -19,6 +19,12 @@ struct SuccessReplies {
   Reply auth{235, "2.7.0", "Authentication succeeded"};
   Reply starttls{220, "2.0.0", "TLS go ahead"};
   Reply quit{221, "2.0.0", "{host} closing connection"};
+  // PRDR (MAIL ... PRDR with two or more recipients), in Exim's words
+  // (receive.c): after the data, then one per recipient, then the message.
+  Reply prdr_start{353, "", "PRDR content analysis beginning"};
+  Reply prdr_rcpt{250, "2.1.5", "PRDR R=<{addr}> acceptance"};
+  Reply prdr_message{250, "2.0.0", "id={id} message accepted"};
+  Reply prdr_message_some{250, "2.0.0", "id={id} message accepted for some recipients"};
 
   struct Id {
     const char* name;   // the key in `replies:`

@@ -11,6 +11,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size < 2) return 0;
   relaymock::test::Harness h;
   h.handler.refused_rcpts = {"refused@b.c"};
+  h.handler.prdr_refuse = {"full@b.c"};  // PRDR refuses it after the data
   h.handler.pause_rcpts = data[0] & 1;
   h.handler.spooling = data[0] & 2;
   h.settings.limits.max_message_size = 4096;

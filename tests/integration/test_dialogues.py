@@ -5,6 +5,7 @@ import fnmatch
 import glob
 import os
 import socket
+import ssl
 
 import pytest
 
@@ -31,13 +32,13 @@ def parse(path):
             if section != "dialogue" or not line.strip() or line.startswith("#"):
                 continue
             kind, sep, text = line.partition(":")
-            assert sep and kind in ("C", "R", "S", "S..."), f"{path}:{number}: not a dialogue line: {line!r}"
+            assert sep and kind in ("C", "R", "S", "S...", "TLS"), f"{path}:{number}: not a dialogue line: {line!r}"
             steps.append((number, kind, text[1:] if text.startswith(" ") else text))
     return "\n".join(config), steps
 
 
 def matches(pattern, got):
-    if pattern.endswith("*"):
+    if "*" in pattern:
         return fnmatch.fnmatchcase(got, pattern.replace("[", "[[]"))
     return got == pattern
 
@@ -73,6 +74,13 @@ def test_dialogue(path):
             if pending:
                 wire.send(b"".join(pending))
                 pending = []
+            if kind == "TLS":  # the handshake, after the server's 220 TLS go ahead
+                assert not wire.buf, f"{where}: bytes before the handshake: {wire.buf!r}"
+                ctx = ssl.create_default_context()
+                ctx.check_hostname = False
+                ctx.verify_mode = ssl.CERT_NONE
+                wire.sock = ctx.wrap_socket(wire.sock)
+                continue
             if text == "<closed>":
                 assert wire.closed(), f"{where}: connection still open"
                 continue

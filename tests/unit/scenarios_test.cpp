@@ -169,3 +169,30 @@ TEST(Scenarios, RepliesNameWhatTheyRefuse) {
   ASSERT_TRUE(fired && fired->reply);
   EXPECT_EQ(fired->reply->text, "Invalid recipient r@example.org from a@example.com at 10.1.2.3; {other} stays");
 }
+
+TEST(Scenarios, UnderPrdrRecipientScenariosAnswerPerRecipientAndTheOthersForTheMessage) {
+  auto full = scenario("full", Stage::EndOfData);
+  full.match.recipient = "b@*";
+  full.reply = Reply{552, "", "mailbox full"};
+  auto all = scenario("all", Stage::EndOfData);
+  all.every = 1;
+  policy::Scenarios book({full, all});
+  auto each = [&](std::string_view rcpt) {
+    auto f = facts(Stage::EndOfData);
+    f.recipients = {rcpt};
+    f.prdr = policy::StageFacts::Prdr::EachRecipient;
+    auto fired = book.fire(f);
+    return fired ? fired->name : std::string("-");
+  };
+  EXPECT_EQ(each("a@x"), "-");  // "all" matches no single recipient
+  EXPECT_EQ(each("b@x"), "full");
+  auto whole = facts(Stage::EndOfData);
+  whole.recipients = {"a@x", "b@x"};
+  whole.prdr = policy::StageFacts::Prdr::WholeMessage;
+  auto fired = book.fire(whole);
+  ASSERT_TRUE(fired);
+  EXPECT_EQ(fired->name, "all");  // "full" was asked already, per recipient
+  // Without PRDR, a recipient scenario refuses the whole message, as before.
+  whole.prdr = policy::StageFacts::Prdr::Off;
+  EXPECT_EQ(book.fire(whole)->name, "full");
+}

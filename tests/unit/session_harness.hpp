@@ -62,10 +62,25 @@ struct FakeHandler : smtp::Handler {
   std::optional<Stage> script_at;
   smtp::Scripted scripted_outcome;
   std::vector<Stage> script_points;
+  // PRDR: recipients a per-recipient question refuses, and what was asked.
+  std::set<std::string> prdr_refuse;
+  std::vector<std::string> prdr_asked;    // per recipient, then "*" for the message
+  std::vector<std::string> prdr_refused;  // refuse_recipient() calls
   std::optional<smtp::Scripted> script(const smtp::SessionView&, const smtp::ScriptFacts& f) override {
     script_points.push_back(f.point);
+    if (f.prdr) {
+      prdr_asked.push_back(f.rcpt ? f.rcpt->mailbox.str() : "*");
+      if (f.rcpt && prdr_refuse.count(f.rcpt->mailbox.str()))
+        return smtp::Scripted{{}, Reply{550, "", "mailbox full"}, false};
+      if (f.rcpt) return std::nullopt;
+    }
     if (script_at && *script_at == f.point) return scripted_outcome;
     return std::nullopt;
+  }
+  std::string new_message_id() override { return "1wvlsG-7tiG0Lhs7a5-PRDR"; }
+  void refuse_recipient(const smtp::SessionView&, const smtp::Envelope&, const smtp::Recipient& r,
+                        const Reply&) override {
+    prdr_refused.push_back(r.mailbox.str());
   }
   std::vector<Stage> stages;               // and the stage of each
   void protocol_reply(const smtp::SessionView&, Stage stage, std::string_view rule, const Reply&) override {

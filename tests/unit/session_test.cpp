@@ -19,9 +19,11 @@ const char* kEhlo =
     "250-8BITMIME\r\n"
     "250-DSN\r\n"
     "250-PIPELINING\r\n"
+    "250-PIPECONNECT\r\n"
     "250-AUTH CRAM-MD5 PLAIN LOGIN\r\n"
     "250-CHUNKING\r\n"
     "250-STARTTLS\r\n"
+    "250-PRDR\r\n"
     "250-SMTPUTF8\r\n"
     "250 HELP\r\n";
 
@@ -370,6 +372,77 @@ TEST(Session, BdatChunks) {
   EXPECT_EQ(h.send("BDAT 3 LAST\r\n\ncd"), "250- 3 byte chunk, total 9\r\n250 OK id=1wvlsG-7tiG0Lhs7a5-fDer\r\n");
   ASSERT_EQ(h.handler.delivered.size(), 1u);
   EXPECT_EQ(h.handler.delivered[0], "ab\r\n.\r\ncd");  // no unstuffing, no end marker in BDAT
+}
+
+TEST(Session, PrdrAnswersEachRecipientThenTheMessage) {
+  Harness h;
+  h.send("EHLO c.example\r\n");
+  EXPECT_EQ(h.send("MAIL FROM:<a@b.c> PRDR\r\n"), "250 sender ok.\r\n");
+  h.send("RCPT TO:<x@b.c>\r\nRCPT TO:<y@b.c>\r\nDATA\r\n");
+  EXPECT_EQ(h.send("Subject: s\r\n\r\nbody\r\n.\r\n"),
+            "353 PRDR content analysis beginning\r\n"
+            "250 PRDR R=<x@b.c> acceptance\r\n"
+            "250 PRDR R=<y@b.c> acceptance\r\n"
+            "250 id=1wvlsG-7tiG0Lhs7a5-PRDR message accepted\r\n");
+  ASSERT_EQ(h.handler.envelopes.size(), 1u);
+  EXPECT_EQ(h.handler.envelopes[0].rcpts.size(), 2u);
+  EXPECT_EQ(h.handler.envelopes[0].planned_id, "1wvlsG-7tiG0Lhs7a5-PRDR");
+  EXPECT_EQ(h.handler.prdr_asked, (std::vector<std::string>{"x@b.c", "y@b.c", "*"}));
+}
+
+TEST(Session, PrdrRefusesOneRecipientAndDeliversToTheOthers) {
+  Harness h;
+  h.handler.prdr_refuse = {"y@b.c"};
+  h.send("EHLO c.example\r\nMAIL FROM:<a@b.c> PRDR\r\nRCPT TO:<x@b.c>\r\nRCPT TO:<y@b.c>\r\n"
+         "RCPT TO:<z@b.c>\r\nDATA\r\n");
+  EXPECT_EQ(h.send("body\r\n.\r\n"),
+            "353 PRDR content analysis beginning\r\n"
+            "250 PRDR R=<x@b.c> acceptance\r\n"
+            "550 mailbox full\r\n"
+            "250 PRDR R=<z@b.c> acceptance\r\n"
+            "250 id=1wvlsG-7tiG0Lhs7a5-PRDR message accepted for some recipients\r\n");
+  ASSERT_EQ(h.handler.envelopes.size(), 1u);
+  ASSERT_EQ(h.handler.envelopes[0].rcpts.size(), 2u);
+  EXPECT_EQ(h.handler.envelopes[0].rcpts[1].mailbox.str(), "z@b.c");
+  EXPECT_EQ(h.handler.prdr_refused, (std::vector<std::string>{"y@b.c"}));
+  // The session goes on as after any message.
+  EXPECT_EQ(h.send("MAIL FROM:<a@b.c>\r\n"), "250 sender ok.\r\n");
+}
+
+TEST(Session, PrdrRefusingEveryRecipientRefusesTheMessage) {
+  Harness h;
+  h.handler.prdr_refuse = {"x@b.c", "y@b.c"};
+  h.send("EHLO c.example\r\nMAIL FROM:<a@b.c> PRDR\r\nRCPT TO:<x@b.c>\r\nRCPT TO:<y@b.c>\r\nDATA\r\n");
+  EXPECT_EQ(h.send("body\r\n.\r\n"),
+            "353 PRDR content analysis beginning\r\n550 mailbox full\r\n550 mailbox full\r\n"
+            "550 id=1wvlsG-7tiG0Lhs7a5-PRDR message rejected for all recipients\r\n");
+  EXPECT_TRUE(h.handler.envelopes.empty());
+  EXPECT_EQ(h.handler.abandoned, 1);
+  EXPECT_EQ(h.handler.rules.back(), "prdr_refused");
+  // The message-wide question is not asked once nobody is left.
+  EXPECT_EQ(h.handler.prdr_asked, (std::vector<std::string>{"x@b.c", "y@b.c"}));
+}
+
+TEST(Session, PrdrWithOneRecipientOrWithoutTheParameterIsTheUsualReply) {
+  Harness h;
+  h.send("EHLO c.example\r\nMAIL FROM:<a@b.c> prdr\r\nRCPT TO:<x@b.c>\r\nDATA\r\n");
+  EXPECT_EQ(h.send("body\r\n.\r\n"), "250 OK id=1wvlsG-7tiG0Lhs7a5-fDer\r\n");
+  EXPECT_TRUE(h.handler.prdr_asked.empty());
+  h.send("MAIL FROM:<a@b.c>\r\nRCPT TO:<x@b.c>\r\nRCPT TO:<y@b.c>\r\nDATA\r\n");
+  EXPECT_EQ(h.send("body\r\n.\r\n"), "250 OK id=1wvlsG-7tiG0Lhs7a5-fDer\r\n");
+  EXPECT_EQ(h.send("MAIL FROM:<a@b.c> PRDR=1\r\n"),
+            "501 <a@b.c> PRDR=1: malformed address: PRDR=1 may not follow <a@b.c> \r\n");
+}
+
+TEST(Session, PrdrAfterBdatLast) {
+  Harness h;
+  h.handler.prdr_refuse = {"x@b.c"};
+  h.send("EHLO c.example\r\nMAIL FROM:<a@b.c> PRDR\r\nRCPT TO:<x@b.c>\r\nRCPT TO:<y@b.c>\r\n");
+  EXPECT_EQ(h.send("BDAT 2 LAST\r\nab"),
+            "353 PRDR content analysis beginning\r\n550 mailbox full\r\n250 PRDR R=<y@b.c> acceptance\r\n"
+            "250 id=1wvlsG-7tiG0Lhs7a5-PRDR message accepted for some recipients\r\n");
+  ASSERT_EQ(h.handler.delivered.size(), 1u);
+  EXPECT_EQ(h.handler.delivered[0], "ab");
 }
 
 TEST(Session, BdatErrors) {
