@@ -40,6 +40,15 @@ std::string stored_form(const store::Message& m, std::string_view raw, const sto
 // The bytes stored_form adds, without reading the message.
 std::size_t stored_extra(const store::Message& m, const store::Derived& d);
 
+// The message an {ID} names, read whole and in its stored form; nullopt
+// with the answer Mailpit gives (see resolve; 404 when it is gone).
+struct Loaded {
+  store::Listed listed;
+  std::shared_ptr<const store::Derived> derived;
+  std::string stored;
+};
+std::optional<Loaded> load(Call& c, std::optional<Response>& failed, bool latest_is_plain_404 = true);
+
 boost::json::object summary_json(const store::Listed& l, const store::Derived& d);
 // GET /api/v1/message/{ID}: read from the stored form.
 boost::json::object message_json(const store::Listed& l, const store::Derived& d, std::string_view stored);

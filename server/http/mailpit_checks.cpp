@@ -16,21 +16,11 @@ namespace json = boost::json;
 
 namespace {
 
-struct Loaded {
-  std::string stored;
-};
-
+// The stored form of the message an {ID} names (see load).
 std::optional<std::string> stored_message(Call& c, std::optional<Response>& failed) {
-  auto id = resolve(c, c.params[0], failed);
-  if (!id) return std::nullopt;
-  auto l = c.ctx.mail.listed(*id);
-  auto raw = l ? c.ctx.mail.content(*id) : std::nullopt;
-  auto d = l ? c.ctx.indexer.ensure(*id) : nullptr;
-  if (!l || !raw || !d) {
-    failed = not_found(c);
-    return std::nullopt;
-  }
-  return stored_form(*l->message, *raw, *d);
+  auto m = load(c, failed);
+  if (!m) return std::nullopt;
+  return std::move(m->stored);
 }
 
 // Mailpit's round1dm: down to one decimal place.

@@ -14,16 +14,7 @@ namespace relaymock::http::mailpit {
 namespace json = boost::json;
 using beast_http::field;
 
-namespace {
-
-struct Loaded {
-  store::Listed listed;
-  std::shared_ptr<const store::Derived> derived;
-  std::string stored;  // the stored form
-};
-
-// The message an {ID} names, read whole; a response when there is none.
-std::optional<Loaded> load(Call& c, std::optional<Response>& failed, bool latest_is_plain_404 = true) {
+std::optional<Loaded> load(Call& c, std::optional<Response>& failed, bool latest_is_plain_404) {
   auto id = resolve(c, c.params[0], failed, latest_is_plain_404);
   if (!id) return std::nullopt;
   auto l = c.ctx.mail.listed(*id);
@@ -36,6 +27,8 @@ std::optional<Loaded> load(Call& c, std::optional<Response>& failed, bool latest
   auto stored = stored_form(*l->message, *raw, *d);
   return Loaded{std::move(*l), std::move(d), std::move(stored)};
 }
+
+namespace {
 
 // net/textproto's canonical header key: "message-id" -> "Message-Id".
 std::string canonical_key(std::string_view k) {

@@ -38,12 +38,8 @@ Handled release(Call& c) {
   const auto& relay = cfg->compat.mailpit.relay;
   if (relay.host.empty()) co_return not_found(c);  // no relay: no route
   std::optional<Response> failed;
-  auto id = resolve(c, c.params[0], failed);
-  if (!id) co_return std::move(*failed);
-  auto listed = c.ctx.mail.listed(*id);
-  auto raw = listed ? c.ctx.mail.content(*id) : std::nullopt;
-  auto derived = listed ? c.ctx.indexer.ensure(*id) : nullptr;
-  if (!listed || !raw || !derived) co_return not_found(c);
+  auto loaded = load(c, failed);
+  if (!loaded) co_return std::move(*failed);
 
   GoBody body(c.req.body());
   if (!body.ok()) co_return text_error(c, body.error());
@@ -71,7 +67,7 @@ Handled release(Call& c) {
     co_return text_error(c, std::string("Failed: ") + plural(blocked.size()) + " found on blocklist: " + joined(blocked));
   if (to.empty()) co_return text_error(c, "No valid addresses found");
 
-  std::string msg = stored_form(*listed->message, *raw, *derived);
+  std::string msg = std::move(loaded->stored);
   auto headers = mime::raw_headers(msg);
   auto from_list = mime::address_list(mime::header_value(headers, "From"));
   if (from_list.empty()) co_return text_error(c, "No From header found");
