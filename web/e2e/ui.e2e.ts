@@ -197,8 +197,9 @@ describe('inbox', () => {
       await page!.getByRole('button', { name: 'Show remote images' }).click();
       await expect(frame.locator('#pixel')).toBeDefined();
       await page!.waitForFunction(() => true);
-      // Loaded as soon as the frame reloads; a loaded machine (the suite runs in parallel) takes longer.
-      for (let i = 0; i < 200 && !trap.hits.includes('/pixel.gif'); i++) await page!.waitForTimeout(100);
+      // Loaded as soon as the frame reloads; a loaded machine (the suite runs in parallel, under
+      // ThreadSanitizer too) has taken over 20 s.
+      for (let i = 0; i < 600 && !trap.hits.includes('/pixel.gif'); i++) await page!.waitForTimeout(100);
       expect(trap.hits).toContain('/pixel.gif');
       expect(trap.hits.filter((h) => ['/script', '/onerror', '/refresh', '/form'].some((x) => h.startsWith(x)))).toEqual([]);
       expect(errors).toEqual([]);
