@@ -156,6 +156,19 @@ def http_request(port, method, path, body=None, token=None, timeout=30, raw=Fals
         return int(code), out.decode("utf-8", "replace")
 
 
+def listening(port):
+    """Whether something listens on the IPv4 port, seen in /proc/net/tcp
+    without connecting (a connection would be a session: it could use up a
+    connect scenario)."""
+    with open("/proc/net/tcp") as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            if fields[1].endswith(f":{port:04X}") and fields[3] == "0A":
+                return True
+    return False
+
+
 def port_open(port):
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.2):

@@ -211,6 +211,12 @@ scenarios:
   - {{ name: slow-mail, stage: mail, match: {{ sender: "slow@*" }}, delay: 1s }}
   - {{ name: no-urgent, stage: end_of_data, match: {{ header: {{ Subject: "^URGENT" }} }}, reply: "554 5.7.1 urgent mail refused" }}
 """, listeners=())
+    # The harness waited for the HTTP port only; this listener may bind a moment later (seen under TSan).
+    from conftest import listening
+    for _ in range(200):
+        if listening(port):
+            break
+        time.sleep(0.05)
     with pytest.raises(smtplib.SMTPConnectError) as e:
         smtplib.SMTP("127.0.0.1", port, timeout=5)
     assert e.value.smtp_code == 421
