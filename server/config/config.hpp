@@ -43,6 +43,7 @@ struct Listener {
   std::uint16_t port = 0;
   TlsMode tls = TlsMode::StartTls;
   Fault fault;
+  std::string profile;  // another provider's face (config/profiles.hpp); empty: server.profile
   int line = 0;  // where it was written, for startup errors
 };
 
@@ -64,7 +65,9 @@ struct Server {
   std::uint32_t threads = 0;
   Timeouts timeouts;
   bool enhanced_status_codes = false;
-  bool provider_banner = false;  // server.banner: provider (Exim's greeting) | relaymock
+  bool provider_banner = false;  // server.banner: provider (the profile's greeting) | relaymock
+  std::string profile = "smtp2go";  // whose face the SMTP listeners show (config/profiles.hpp)
+  std::string region = "us-east-1";  // {region} in the ses profile's replies
 };
 
 struct Tls {

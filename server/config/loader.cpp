@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "config/rules.hpp"
+#include "config/profiles.hpp"
 #include "util/address.hpp"
 #include "util/strings.hpp"
 
@@ -93,9 +94,9 @@ std::string fault_text(const Fault& f) {
 }
 
 std::vector<Listener> default_listeners() {
-  return {{"0.0.0.0", 2525, TlsMode::StartTls, {}, 0},
-          {"0.0.0.0", 8025, TlsMode::StartTls, {}, 0},
-          {"0.0.0.0", 8465, TlsMode::Implicit, {}, 0}};
+  return {{"0.0.0.0", 2525, TlsMode::StartTls, {}, {}, 0},
+          {"0.0.0.0", 8025, TlsMode::StartTls, {}, {}, 0},
+          {"0.0.0.0", 8465, TlsMode::Implicit, {}, {}, 0}};
 }
 
 const std::vector<std::string>& known_reply_ids() {
@@ -286,11 +287,26 @@ bool read_domain(Reader& r, const YAML::Node& n, const std::string& what, std::s
 
 void read_fault(Reader& r, const YAML::Node& n, const std::string& what, Fault& out);
 
+void read_profile(Reader& r, const YAML::Node& n, const std::string& what, std::string& out) {
+  if (!Reader::present(n) || !r.scalar(n, what)) return;
+  if (!find_profile(n.Scalar())) {
+    r.error(n, what + " must be one of " + profile_names() + ", not '" + n.Scalar() + "'");
+    return;
+  }
+  out = n.Scalar();
+}
+
 void read_server(Reader& r, const YAML::Node& n, Server& s) {
   if (!r.map(n, "server",
              {"hostname", "listeners", "max_message_size", "max_recipients", "max_connections",
-              "max_connections_per_ip", "threads", "timeouts", "enhanced_status_codes", "banner"}))
+              "max_connections_per_ip", "threads", "timeouts", "enhanced_status_codes", "banner", "profile",
+              "region"}))
     return;
+  read_profile(r, n["profile"], "server.profile", s.profile);
+  r.string(n["region"], "server.region", s.region);
+  if (s.region.empty() || s.region.size() > 64 ||
+      s.region.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != std::string::npos)
+    r.error(n["region"], "server.region must be a region name like us-east-1, not '" + s.region + "'");
   r.choice(n["banner"], "server.banner", s.provider_banner, {{"relaymock", false}, {"provider", true}});
   r.string(n["hostname"], "server.hostname", s.hostname);
   if (!s.hostname.empty() && !valid_domain(s.hostname))
@@ -302,7 +318,7 @@ void read_server(Reader& r, const YAML::Node& n, Server& s) {
       int i = 0;
       for (const auto& l : n["listeners"]) {
         std::string where = "server.listeners[" + std::to_string(i++) + "]";
-        if (!r.map(l, where, {"address", "port", "tls", "fault"})) {
+        if (!r.map(l, where, {"address", "port", "tls", "fault", "profile"})) {
           if (!Reader::present(l)) r.error(l, where + " must not be empty");
           continue;
         }
@@ -315,6 +331,7 @@ void read_server(Reader& r, const YAML::Node& n, Server& s) {
         r.choice(l["tls"], where + ".tls", li.tls,
                  {{"none", TlsMode::None}, {"starttls", TlsMode::StartTls}, {"implicit", TlsMode::Implicit}});
         read_fault(r, l["fault"], where + ".fault", li.fault);
+        read_profile(r, l["profile"], where + ".profile", li.profile);
         if (li.port && !ports.insert(li.port).second)
           r.error(l["port"], "duplicate port " + std::to_string(li.port) + " in server.listeners");
         s.listeners.push_back(li);

@@ -29,8 +29,10 @@ json::value fault_json(const config::Fault& f) {
 }
 
 json::object listener_json(const config::Listener& l) {
-  return json::object{{"address", l.address}, {"port", l.port}, {"tls", config::tls_mode_name(l.tls)},
-                      {"fault", fault_json(l.fault)}};
+  json::object o{{"address", l.address}, {"port", l.port}, {"tls", config::tls_mode_name(l.tls)},
+                 {"fault", fault_json(l.fault)}};
+  if (!l.profile.empty()) o["profile"] = l.profile;  // else server.profile
+  return o;
 }
 
 json::object scenario_json(const config::Scenario& s) {
@@ -76,7 +78,9 @@ json::object config_json(const config::Config& c) {
                                 {"data", format_duration(c.server.timeouts.data)},
                                 {"tls_handshake", format_duration(c.server.timeouts.tls_handshake)}}},
       {"enhanced_status_codes", c.server.enhanced_status_codes},
-      {"banner", c.server.provider_banner ? "provider" : "relaymock"}};
+      {"banner", c.server.provider_banner ? "provider" : "relaymock"},
+      {"profile", c.server.profile},
+      {"region", c.server.region}};
   o["tls"] = json::object{{"certificate", c.tls.certificate},
                           {"private_key", c.tls.private_key.empty() ? "" : "***"},
                           {"directory", c.tls.directory}};

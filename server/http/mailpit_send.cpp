@@ -175,10 +175,13 @@ Handled send(Call& c) {
     co_return json_error(c, std::string("error building message: ") + e.what());
   }
   const auto& send_as = cfg->compat.mailpit.send_as;
-  auto identity = c.ctx.service.identify(send_as.empty() ? std::nullopt : std::optional<std::string>(send_as), c.peer.ip);
+  // The server's profile decides, as on its SMTP listeners.
+  const config::Profile* profile = config::find_profile(cfg->server.profile);
+  auto identity = c.ctx.service.identify(send_as.empty() ? std::nullopt : std::optional<std::string>(send_as), c.peer.ip,
+                                         profile);
   auto sender = parse_plain_address(from.email);
-  relay::Submission sub{{"mailpit-" + random_token(12), c.peer.ip, c.peer.port, false}, identity, *sender, rcpts,
-                        std::move(content)};
+  relay::Submission sub{{"mailpit-" + random_token(12), c.peer.ip, c.peer.port, false, profile}, identity, *sender,
+                        rcpts, std::move(content)};
   auto result = co_await relay::submit(c.ctx.service, std::move(sub));
   if (result.disconnect) {
     auto res = make_response(status::internal_server_error, "", "text/plain", c.version());

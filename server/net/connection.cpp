@@ -169,7 +169,7 @@ asio::awaitable<void> Connection::run() {
   // as a timeout during a slow greeting, and the first command got 421.
   set_deadline(setup_.timeouts.command);
   asio::co_spawn(io_->executor(), watchdog(), asio::detached);
-  handler_.opened(client_ip_, local_port, setup_.mode == config::TlsMode::Implicit);
+  handler_.opened(client_ip_, local_port, setup_.mode == config::TlsMode::Implicit, setup_.profile);
   services_.session_opened(handler_.origin());
 
   bool implicit = setup_.mode == config::TlsMode::Implicit;
@@ -203,7 +203,7 @@ asio::awaitable<void> Connection::run() {
     // before the greeting gets the greeting and the EHLO reply in one write,
     // so the greeting waits for the input already here. Only cleartext
     // counts, so the read below never waits for a client that waits for us.
-    bool early = !implicit && fault != Fault::CloseAfterGreeting && !session_->closing() && io_->input_waiting();
+    bool early = settings.offers("PIPECONNECT") && !implicit && fault != Fault::CloseAfterGreeting && !session_->closing() && io_->input_waiting();
     bool ok = early || co_await flush();
     if (fault == Fault::CloseAfterGreeting) ok = false;
     while (ok && !session_->closing()) {

@@ -25,6 +25,7 @@ namespace asio = boost::asio;
 // What a connection needs from its listener, fixed for its lifetime.
 struct ConnectionSetup {
   std::shared_ptr<const smtp::Settings> settings;
+  const config::Profile* profile = nullptr;  // the listener's (a static table entry)
   std::shared_ptr<asio::ssl::context> tls;
   config::TlsMode mode = config::TlsMode::None;
   config::Timeouts timeouts;

@@ -11,7 +11,8 @@
 
 namespace relaymock::net {
 
-void MailHandler::opened(const std::string& client_ip, std::uint16_t port, bool tls) {
+void MailHandler::opened(const std::string& client_ip, std::uint16_t port, bool tls, const config::Profile* profile) {
+  origin_.profile = profile;
   origin_.client_ip = client_ip;
   origin_.port = port;
   origin_.tls = tls;
@@ -65,6 +66,12 @@ std::optional<smtp::Scripted> MailHandler::script(const smtp::SessionView& v, co
 
 std::optional<Reply> MailHandler::authenticate(const smtp::SessionView& v, const smtp::AuthAttempt& attempt) {
   return svc_.authenticate(origin(v), attempt);
+}
+
+std::optional<Reply> MailHandler::check_mail(const smtp::SessionView& v, const smtp::Envelope& env) {
+  auto d = svc_.check_mail(origin(v), identity(v), env.from);
+  if (d.accept) return std::nullopt;
+  return d.reply;
 }
 
 bool MailHandler::rcpt_ready(const smtp::SessionView& v, const smtp::Envelope& env) {

@@ -21,6 +21,7 @@ class MailHandler final : public smtp::Handler {
 
   std::optional<smtp::Scripted> script(const smtp::SessionView&, const smtp::ScriptFacts&) override;
   std::optional<Reply> authenticate(const smtp::SessionView&, const smtp::AuthAttempt&) override;
+  std::optional<Reply> check_mail(const smtp::SessionView&, const smtp::Envelope&) override;
   bool rcpt_ready(const smtp::SessionView&, const smtp::Envelope&) override;
   std::optional<Reply> check_rcpt(const smtp::SessionView&, const smtp::Envelope&, const smtp::Recipient&) override;
   std::optional<Reply> deliver(const smtp::SessionView&, const smtp::Envelope&, std::string& content) override;
@@ -35,7 +36,7 @@ class MailHandler final : public smtp::Handler {
   const std::string& session_id() const { return origin_.session_id; }
   const relay::Origin& origin() const { return origin_; }
   // The connection's facts, once known (before the session starts).
-  void opened(const std::string& client_ip, std::uint16_t port, bool tls);
+  void opened(const std::string& client_ip, std::uint16_t port, bool tls, const config::Profile* profile = nullptr);
   // After rcpt_ready() said no: the DNS answer it is waiting for. After
   // deliver() said "later": the store's commit (never cut short: what the
   // store decided is what the client must hear).
@@ -43,7 +44,9 @@ class MailHandler final : public smtp::Handler {
 
  private:
   const relay::Origin& origin(const smtp::SessionView& v);
-  policy::Identity identity(const smtp::SessionView& v) const { return svc_.identify(v.auth_user, v.client.ip); }
+  policy::Identity identity(const smtp::SessionView& v) const {
+    return svc_.identify(v.auth_user, v.client.ip, origin_.profile);
+  }
   relay::Transaction& tx(const smtp::SessionView& v);
   void end_transaction();
 

@@ -28,20 +28,40 @@ Server::Server(std::vector<asio::io_context*> contexts, std::shared_ptr<const co
   reload(std::move(cfg));
 }
 
+namespace {
+
+// A session's settings on a listener of `mode` under profile `p`.
+std::shared_ptr<const smtp::Settings> make_settings(const config::Config& cfg, config::TlsMode mode,
+                                                    const config::Profile& p) {
+  auto s = std::make_shared<smtp::Settings>();
+  s->hostname = cfg.server.hostname;
+  s->version = RELAYMOCK_VERSION;
+  s->limits.max_message_size = cfg.server.max_message_size;
+  s->limits.max_recipients = cfg.server.max_recipients;
+  s->starttls_offered = mode == config::TlsMode::StartTls;
+  s->enhanced_codes = p.enhanced_codes.value_or(cfg.server.enhanced_status_codes);
+  s->provider_banner = cfg.server.provider_banner;
+  s->replies = config::success_replies(cfg, &p);
+  if (p.name != "smtp2go") {
+    const config::Profile& generic = *config::find_profile("generic");
+    if (cfg.server.provider_banner) s->greeting = std::string(p.greeting.empty() ? generic.greeting : p.greeting);
+    s->ehlo_first = std::string(p.ehlo_first.empty() ? generic.ehlo_first : p.ehlo_first);
+    const auto& keywords = p.ehlo.empty() ? generic.ehlo : p.ehlo;
+    s->ehlo.assign(keywords.begin(), keywords.end());
+    if (auto r = config::profile_reply(p, "size_exceeded")) s->size_exceeded = r->reply;
+    if (auto r = config::profile_reply(p, "too_many_recipients")) s->too_many_recipients = r->reply;
+  }
+  return s;
+}
+
+}  // namespace
+
 void Server::reload(std::shared_ptr<const config::Config> cfg) {
   std::lock_guard lock(mutex_);
-  for (auto mode : {config::TlsMode::None, config::TlsMode::StartTls, config::TlsMode::Implicit}) {
-    auto s = std::make_shared<smtp::Settings>();
-    s->hostname = cfg->server.hostname;
-    s->version = RELAYMOCK_VERSION;
-    s->limits.max_message_size = cfg->server.max_message_size;
-    s->limits.max_recipients = cfg->server.max_recipients;
-    s->starttls_offered = mode == config::TlsMode::StartTls;
-    s->enhanced_codes = cfg->server.enhanced_status_codes;
-    s->provider_banner = cfg->server.provider_banner;
-    s->replies = cfg->success;
-    settings_[mode] = std::move(s);
-  }
+  settings_.clear();
+  for (const auto& p : config::profiles())
+    for (auto mode : {config::TlsMode::None, config::TlsMode::StartTls, config::TlsMode::Implicit})
+      settings_[{mode, std::string(p.name)}] = make_settings(*cfg, mode, p);
   cfg_ = std::move(cfg);
 }
 
@@ -151,7 +171,15 @@ void Server::start() {
 ConnectionSetup Server::setup_for(const config::Listener& l) {
   std::lock_guard lock(mutex_);
   ConnectionSetup s;
-  s.settings = settings_[l.tls];
+  // The profile as the current config says (a reload may change it; the
+  // listener itself stays as bound).
+  std::string profile = l.profile;
+  for (const auto& now : cfg_->server.listeners)
+    if (now.port == l.port) profile = now.profile;
+  if (profile.empty()) profile = cfg_->server.profile;
+  s.profile = config::find_profile(profile);
+  if (!s.profile) s.profile = &config::default_profile();
+  s.settings = settings_[{l.tls, std::string(s.profile->name)}];
   s.tls = tls_.context;
   s.mode = l.tls;
   s.timeouts = cfg_->server.timeouts;

@@ -77,7 +77,8 @@ class Server {
 
   mutable std::mutex mutex_;  // guards everything below
   std::shared_ptr<const config::Config> cfg_;
-  std::map<config::TlsMode, std::shared_ptr<const smtp::Settings>> settings_;
+  // By listener mode and profile name.
+  std::map<std::pair<config::TlsMode, std::string>, std::shared_ptr<const smtp::Settings>> settings_;
   std::map<std::string, std::uint32_t> per_ip_;
   std::uint32_t active_ = 0;
   std::map<std::uint64_t, std::weak_ptr<Connection>> connections_;  // by session number

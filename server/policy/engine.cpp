@@ -118,7 +118,7 @@ std::shared_ptr<const config::Config> Engine::config() const {
 }
 
 Decision Engine::reject(const config::Config& cfg, std::string_view rule, const Identity& id, std::string detail,
-                        Substitutions subs) const {
+                        Substitutions subs, const config::Profile* profile) const {
   Decision d;
   d.rule = std::string(rule);
   d.accept = false;
@@ -126,20 +126,29 @@ Decision Engine::reject(const config::Config& cfg, std::string_view rule, const 
   d.detail = std::move(detail);
   Reply tmpl;
   std::optional<Reply> api_tmpl;  // an override in replies: serves both doors
+  std::optional<config::ResolvedReply> face = profile ? config::profile_reply(*profile, rule) : std::nullopt;
+  if (face) {
+    d.detail += std::string("; profile ") + std::string(profile->name) +
+                (face->fallback ? ": the generic text (" : ": its text (") + std::string(face->source) + ")";
+  }
   if (auto it = cfg.replies.find(d.rule); it != cfg.replies.end()) {
     tmpl = it->second;
+  } else if (face) {
+    tmpl = face->reply;
   } else if (const auto* info = config::find_rule(rule)) {
     parse_reply_text(info->text, tmpl);
     if (Reply api; !info->api_text.empty() && parse_reply_text(info->api_text, api)) api_tmpl = std::move(api);
   }
   if (subs.user.empty() && id.kind == Identity::Kind::User) subs.user = id.name;
   if (subs.ip.empty() && id.kind == Identity::Kind::Ip) subs.ip = id.name;
+  // SES names the region upper-cased ("in region US-EAST-1").
+  if (subs.region.empty()) subs.region = ascii_upper(cfg.server.region);
   d.reply = expand(tmpl, subs);
   if (api_tmpl) d.api_reply = expand(*api_tmpl, subs);
   return d;
 }
 
-Decision Engine::authenticate(const smtp::AuthAttempt& a) const {
+Decision Engine::authenticate(const smtp::AuthAttempt& a, const config::Profile* profile) const {
   auto cfg = config();
   const config::SmtpUser* user = nullptr;
   for (const auto& u : cfg->smtp_users)
@@ -165,10 +174,11 @@ Decision Engine::authenticate(const smtp::AuthAttempt& a) const {
   return reject(*cfg, "auth_failed", id,
                 user ? "wrong password for smtp_users entry " + a.user + " (" + a.mechanism + ")"
                      : "no smtp_users entry named '" + shown + "' (" + a.mechanism + ")",
-                {"", "", shown, ""});
+                {"", "", shown, ""}, profile);
 }
 
-Identity Engine::identify(const std::optional<std::string>& auth_user, std::string_view client_ip) const {
+Identity Engine::identify(const std::optional<std::string>& auth_user, std::string_view client_ip,
+                          const config::Profile* profile) const {
   auto cfg = config();
   Identity id;
   if (auth_user) {
@@ -187,6 +197,7 @@ Identity Engine::identify(const std::optional<std::string>& auth_user, std::stri
     id.status = config::Status::Blocked;
     return id;
   }
+  if (profile && !profile->ip_auth) return id;
   auto ip = parse_ip(client_ip);
   if (!ip) return id;
   const config::IpAuth* best = nullptr;
@@ -215,7 +226,8 @@ std::optional<Identity> Engine::identify_api_key(std::string_view key) const {
   return id;
 }
 
-std::optional<std::string> Engine::route_domain(const Mailbox& sender) const {
+std::optional<std::string> Engine::route_domain(const Mailbox& sender, const config::Profile* profile) const {
+  if (profile && !config::profile_has_rule(*profile, "sender_unroutable_domain")) return std::nullopt;
   auto cfg = config();
   const auto& sv = cfg->sender_verification;
   if (sv.mode != config::VerifyMode::System || sender.null()) return std::nullopt;
@@ -224,15 +236,22 @@ std::optional<std::string> Engine::route_domain(const Mailbox& sender) const {
   return domain;
 }
 
-Decision Engine::check_rcpt(const Identity& id, const Mailbox& sender, const SenderRoute* route) const {
+Decision Engine::check_rcpt(const Identity& id, const Mailbox& sender, const SenderRoute* route,
+                            const config::Profile* profile) const {
   auto cfg = config();
+  auto has = [profile](std::string_view rule) { return !profile || config::profile_has_rule(*profile, rule); };
+  auto reject = [&](const config::Config& c, std::string_view rule, const Identity& who, std::string detail,
+                    Substitutions subs = {}) {
+    if (subs.addr.empty()) subs.addr = sender.str();  // {addr} in any rule's text (SES's names the sender)
+    return this->reject(c, rule, who, std::move(detail), std::move(subs), profile);
+  };
   const auto& acct = cfg->account;
   const std::string addr = normal_address(sender);
   const std::string domain = ascii_lower(sender.domain);
 
   if (id.kind == Identity::Kind::None)
     return reject(*cfg, "relay_denied", id, "not authenticated and the client address matches no ip_auth entry");
-  if (id.kind == Identity::Kind::User && (acct.closed || id.status == config::Status::Blocked))
+  if (id.kind == Identity::Kind::User && has("user_not_allowed") && (acct.closed || id.status == config::Status::Blocked))
     return reject(*cfg, "user_not_allowed", id,
                   acct.closed ? "account.status is closed" : "smtp_users entry " + id.name + " has status blocked");
   if (id.kind == Identity::Kind::Ip && (acct.closed || id.status == config::Status::Blocked))
@@ -241,11 +260,11 @@ Decision Engine::check_rcpt(const Identity& id, const Mailbox& sender, const Sen
   if (id.kind == Identity::Kind::ApiKey && (acct.closed || id.status == config::Status::Blocked))
     return reject(*cfg, "api_key_not_allowed", id,
                   acct.closed ? "account.status is closed" : "api_keys entry " + id.name + " has status blocked");
-  if (sender.null() && !acct.allow_blank_sender)
+  if (has("blank_sender") && sender.null() && !acct.allow_blank_sender)
     return reject(*cfg, "blank_sender", id, "MAIL FROM:<> and account.allow_blank_sender is false");
 
   const auto& sv = cfg->sender_verification;
-  if (!sender.null() && sv.mode != config::VerifyMode::Off) {
+  if (has("sender_unroutable_domain") && !sender.null() && sv.mode != config::VerifyMode::Off) {
     Substitutions subs{sender.str(), "", "", ""};
     if (auto why = static_unroutable(sv, domain))
       return reject(*cfg, "sender_unroutable_domain", id, *why, subs);
@@ -261,7 +280,7 @@ Decision Engine::check_rcpt(const Identity& id, const Mailbox& sender, const Sen
                     "sender " + addr + " is listed in sender_verification.unknown_addresses", subs);
   }
 
-  if (acct.restrict_mode != config::RestrictMode::Disabled) {
+  if (has("sender_not_allowed") && acct.restrict_mode != config::RestrictMode::Disabled) {
     bool listed = contains(acct.restrict_entries, addr) || contains(acct.restrict_entries, domain);
     bool allowlist = acct.restrict_mode == config::RestrictMode::Allowlist;
     if (listed != allowlist)
@@ -273,7 +292,8 @@ Decision Engine::check_rcpt(const Identity& id, const Mailbox& sender, const Sen
 
   auto now = clock_.now();
   auto cycle = cycle_containing(now, acct.cycle_day);
-  auto check = counters_.reserve(id.key(), id.rate_limit, acct.monthly_quota, cycle, now);
+  auto check = counters_.reserve(id.key(), has("user_rate_limited") ? id.rate_limit : std::nullopt,
+                                 has("quota_exhausted") ? acct.monthly_quota : std::nullopt, cycle, now);
   auto counts = [&](const char* what) {
     return std::string(what) + ": " + std::to_string(check.used) + " accepted + " + std::to_string(check.reserved) +
            " in open transactions + 1 would exceed " + std::to_string(check.limit);
@@ -295,14 +315,30 @@ Decision Engine::check_rcpt(const Identity& id, const Mailbox& sender, const Sen
   return d;
 }
 
+Decision Engine::check_mail(const Identity& id, const config::Profile* profile) const {
+  Decision d;
+  d.rule = "mail_ok";
+  d.identity = id;
+  if (!profile || id.kind != Identity::Kind::None) return d;
+  auto face = config::profile_reply(*profile, "relay_denied");
+  if (!face || face->stage != Stage::Mail) return d;
+  return reject(*config(), "relay_denied", id,
+                "not authenticated and the client address matches no ip_auth entry (refused at MAIL)", {}, profile);
+}
+
 Decision Engine::check_content(const Identity& id, std::string_view content) const {
   return check_content(id, mime::from_header(content));
 }
 
-Decision Engine::check_content(const Identity& id, const mime::From& from_header) const {
+Decision Engine::check_content(const Identity& id, const mime::From& from_header, const config::Profile* profile) const {
   auto cfg = config();
   const auto& acct = cfg->account;
-  if (acct.restrict_mode == config::RestrictMode::Disabled) {
+  bool has_rule = !profile || config::profile_has_rule(*profile, "from_header_unverified");
+  // Under SMTP2GO's restrict_senders the verified senders do not apply; a
+  // provider without restrict_senders always checks them.
+  bool restricted = acct.restrict_mode != config::RestrictMode::Disabled &&
+                    (!profile || config::profile_has_rule(*profile, "sender_not_allowed"));
+  if (has_rule && !restricted) {
     // The same From reader as the store's, so the API shows what was checked.
     const auto& from = from_header.mailbox;
     std::string domain = from ? ascii_lower(from->domain) : std::string();
@@ -313,16 +349,16 @@ Decision Engine::check_content(const Identity& id, const mime::From& from_header
                                       list_text(acct.verified_domains) + " and the address is not in verified_senders " +
                                       list_text(acct.verified_senders)
                                 : std::string("the message has no parsable From: header address");
-      return reject(*cfg, "from_header_unverified", id, detail, {"", domain, "", ""});
+      return reject(*cfg, "from_header_unverified", id, detail, {"", domain, "", "", addr, ""}, profile);
     }
   }
   Decision d;
   d.identity = id;
   d.rule = id.status == config::Status::Sandbox ? "accepted_sandbox" : "accepted";
-  d.detail = acct.restrict_mode == config::RestrictMode::Disabled
-                 ? "From header address is verified"
-                 : std::string("restrict_senders is ") + config::restrict_mode_name(acct.restrict_mode) +
-                       ": verified senders do not apply";
+  d.detail = !has_rule     ? "profile " + std::string(profile->name) + " has no From header rule"
+             : !restricted ? std::string("From header address is verified")
+                           : std::string("restrict_senders is ") + config::restrict_mode_name(acct.restrict_mode) +
+                                 ": verified senders do not apply";
   if (id.status == config::Status::Sandbox) d.detail += "; sandbox: captured, never delivered";
   return d;
 }

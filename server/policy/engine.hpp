@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "config/config.hpp"
+#include "config/profiles.hpp"
 #include "util/clock.hpp"
 #include "mime/mime.hpp"
 #include "policy/counters.hpp"
@@ -51,11 +52,15 @@ class Engine {
   std::shared_ptr<const config::Config> config() const;
 
   // Bad user and bad password take the same path and time.
-  Decision authenticate(const smtp::AuthAttempt& attempt) const;
+  // Every check takes the profile whose face answers (null: smtp2go): its
+  // texts, its stages and the rules it has (config/profiles.hpp).
+  Decision authenticate(const smtp::AuthAttempt& attempt, const config::Profile* profile = nullptr) const;
 
   // An authenticated SMTP user; else the most specific ip_auth entry
   // containing the client address; else none.
-  Identity identify(const std::optional<std::string>& auth_user, std::string_view client_ip) const;
+  // A profile without ip_auth (the other providers) relays for no address.
+  Identity identify(const std::optional<std::string>& auth_user, std::string_view client_ip,
+                    const config::Profile* profile = nullptr) const;
 
   // The api_keys entry with this key (compared in constant time), if any.
   std::optional<Identity> identify_api_key(std::string_view key) const;
@@ -64,16 +69,20 @@ class Engine {
   // the caller later commits or releases what it reserved.
   // In sender_verification.mode system, `route` is what DNS said about the
   // domain that route_domain() named; without it the DNS step is skipped.
-  Decision check_rcpt(const Identity& id, const Mailbox& sender, const SenderRoute* route = nullptr) const;
+  Decision check_rcpt(const Identity& id, const Mailbox& sender, const SenderRoute* route = nullptr,
+                      const config::Profile* profile = nullptr) const;
+  // MAIL stage: the rules a profile sends before any recipient (Brevo's
+  // "Please authenticate first"); accepts under the others.
+  Decision check_mail(const Identity& id, const config::Profile* profile) const;
 
   // The domain whose DNS answer check_rcpt needs for this sender: only in
   // mode system, and only when no static rule decides first.
-  std::optional<std::string> route_domain(const Mailbox& sender) const;
+  std::optional<std::string> route_domain(const Mailbox& sender, const config::Profile* profile = nullptr) const;
 
   // End of DATA: the From header rule, then accepted / accepted_sandbox.
   Decision check_content(const Identity& id, std::string_view content) const;
   // The same, on a From already read (mime::summarize) by the caller.
-  Decision check_content(const Identity& id, const mime::From& from) const;
+  Decision check_content(const Identity& id, const mime::From& from, const config::Profile* profile = nullptr) const;
 
   void commit(const Identity& id, std::uint64_t recipients) const;
   // Durable mode at startup: counts recipients accepted at `at` for a counter
@@ -91,7 +100,7 @@ class Engine {
 
  private:
   Decision reject(const config::Config& cfg, std::string_view rule, const Identity& id, std::string detail,
-                  Substitutions subs = {}) const;
+                  Substitutions subs = {}, const config::Profile* profile = nullptr) const;
 
   std::shared_ptr<const config::Config> cfg_;
   mutable std::mutex cfg_mutex_;

@@ -10,9 +10,10 @@
 
 namespace relaymock::policy {
 
-// Fills placeholders ({addr}, {domain}, {user}, {ip}) in a reply.
+// Fills placeholders ({addr}, {domain}, {user}, {ip}, {from}: the From
+// header address, {region}: server.region) in a reply.
 struct Substitutions {
-  std::string addr, domain, user, ip;
+  std::string addr, domain, user, ip, from, region;
 };
 Reply expand(const Reply& tmpl, const Substitutions& subs);
 

@@ -93,7 +93,7 @@ Transaction::Transaction(Service& svc, Origin origin)
     : svc_(svc), origin_(std::move(origin)), reserved_(svc.d_.engine) {}
 
 std::optional<std::string> Transaction::needs_lookup(const Mailbox& sender) {
-  auto domain = svc_.d_.engine.route_domain(sender);
+  auto domain = svc_.d_.engine.route_domain(sender, origin_.profile);
   if (!domain || (route_ && route_->first == *domain)) return std::nullopt;
   if (auto hit = svc_.d_.resolver.cached(*domain)) {
     route_.emplace(*domain, *hit);
@@ -114,7 +114,7 @@ boost::asio::awaitable<void> Transaction::lookup(std::string domain) {
 policy::Decision Transaction::check_rcpt(const policy::Identity& id, const Mailbox& sender,
                                          std::string_view recipient) {
   // needs_lookup() set route_ for this sender when DNS matters.
-  auto d = svc_.d_.engine.check_rcpt(id, sender, route_ ? &route_->second : nullptr);
+  auto d = svc_.d_.engine.check_rcpt(id, sender, route_ ? &route_->second : nullptr, origin_.profile);
   envelope_.sender = sender.str();
   if (d.accept) {
     reserved_.add(id);
@@ -150,7 +150,7 @@ std::optional<Transaction::Result> Transaction::begin_finish(std::shared_ptr<sto
   // One read of the header section serves the From rule and the store, so
   // what the API shows is what was checked.
   auto summary = mime::summarize(head);
-  auto d = svc_.d_.engine.check_content(identity_, summary.from);
+  auto d = svc_.d_.engine.check_content(identity_, summary.from, origin_.profile);
   envelope_ = EventEnvelope{m->envelope_from, m->envelope_to};
   if (!d.accept) {
     reserved_.release();
@@ -192,7 +192,7 @@ Transaction::Result Transaction::end_finish(const store::Durable::Failure& failu
   svc_.d_.metrics.messages_accepted_total++;
   svc_.d_.metrics.recipients_accepted_total += p.rcpts;
   svc_.d_.metrics.accepted_bytes_total += p.size;
-  Reply ok = svc_.d_.engine.config()->success.message;
+  Reply ok = config::success_replies(*svc_.d_.engine.config(), origin_.profile).message;
   ok.text = fill_placeholders(ok.text, {{"id", p.id}});
   Result r{ok, true, p.id, p.rule};
   svc_.record(RecordKind::Decision, origin_, "data", p.rule, identity_, &r.reply,
@@ -266,8 +266,17 @@ void Service::record(RecordKind kind, const Origin& o, std::string_view stage, s
   d_.bus.publish({Outcome::Kind::Decision, o.session_id, {}, seq});
 }
 
+policy::Decision Service::check_mail(const Origin& o, const policy::Identity& id, const Mailbox& sender) {
+  auto d = d_.engine.check_mail(id, o.profile);
+  if (!d.accept) {
+    EventEnvelope asked{sender.str(), {}};
+    record(RecordKind::Decision, o, "mail", d.rule, d.identity, &d.reply, d.detail, {}, &asked);
+  }
+  return d;
+}
+
 std::optional<Reply> Service::authenticate(const Origin& o, const smtp::AuthAttempt& attempt) {
-  auto d = d_.engine.authenticate(attempt);
+  auto d = d_.engine.authenticate(attempt, o.profile);
   // The username is logged; the password or digest never is.
   if (!d.accept) {
     record(RecordKind::Decision, o, "auth", d.rule, d.identity, &d.reply, d.detail);

@@ -35,6 +35,8 @@ struct Origin {
   std::string client_ip;
   std::uint16_t port = 0;  // the listener's
   bool tls = false;
+  // Whose face answers (config/profiles.hpp, a static entry); null: smtp2go.
+  const config::Profile* profile = nullptr;
 };
 
 // What an outcome is, for its log line: the event is the same for all.
@@ -160,8 +162,9 @@ class Service {
   explicit Service(Deps deps) : d_(deps) {}
 
   // An SMTP user, else the most specific ip_auth entry, else none.
-  policy::Identity identify(const std::optional<std::string>& auth_user, std::string_view client_ip) const {
-    return d_.engine.identify(auth_user, client_ip);
+  policy::Identity identify(const std::optional<std::string>& auth_user, std::string_view client_ip,
+                            const config::Profile* profile = nullptr) const {
+    return d_.engine.identify(auth_user, client_ip, profile);
   }
   std::optional<policy::Identity> identify_api_key(std::string_view key) const {
     return d_.engine.identify_api_key(key);
@@ -169,6 +172,8 @@ class Service {
 
   // AUTH: nullopt to accept, else the reply (recorded).
   std::optional<Reply> authenticate(const Origin& o, const smtp::AuthAttempt& attempt);
+  // MAIL: a refusal the origin's profile sends before any recipient (recorded).
+  policy::Decision check_mail(const Origin& o, const policy::Identity& id, const Mailbox& sender);
 
   // The first scenario that fires for these facts, recorded as its event
   // under `id`.

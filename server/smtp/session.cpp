@@ -50,6 +50,26 @@ Session::Session(const Settings& settings, Handler& handler, ClientInfo client)
 
 Session::~Session() = default;
 
+bool Settings::offers(std::string_view keyword) const {
+  for (const auto& k : ehlo)
+    if (std::string_view(k).substr(0, k.find(' ')) == keyword) return true;
+  return false;
+}
+
+bool Settings::offers_auth(std::string_view mechanism) const {
+  for (const auto& k : ehlo) {
+    if (k.rfind("AUTH ", 0) != 0) continue;
+    std::string_view rest = std::string_view(k).substr(5);
+    while (!rest.empty()) {
+      auto sp = rest.find(' ');
+      if (rest.substr(0, sp) == mechanism) return true;
+      if (sp == std::string_view::npos) break;
+      rest.remove_prefix(sp + 1);
+    }
+  }
+  return false;
+}
+
 std::string Handler::new_message_id() { return make_message_id(std::chrono::system_clock::now()); }
 
 SessionView Session::view() const { return SessionView{client_, helo_, auth_user_, tls_}; }
@@ -71,9 +91,14 @@ void Session::greet(std::string_view date) {
     note_sent(mark);
     return;
   }
-  std::string text = settings_.hostname + (settings_.provider_banner ? " ESMTP Exim 4.97.1-S2G"
-                                                                     : " ESMTP relaymock " + settings_.version);
-  if (!date.empty()) text += " " + std::string(date);
+  std::string text;
+  if (!settings_.greeting.empty()) {
+    text = fill_placeholders(settings_.greeting, {{"host", settings_.hostname}, {"version", settings_.version}});
+  } else {
+    text = settings_.hostname + (settings_.provider_banner ? " ESMTP Exim 4.97.1-S2G"
+                                                           : " ESMTP relaymock " + settings_.version);
+    if (!date.empty()) text += " " + std::string(date);
+  }
   // RFC 2034: the greeting carries no enhanced code.
   emit(Reply{220, "", text}, nullptr, false);
   note_sent(mark);
@@ -387,18 +412,20 @@ void Session::cmd_helo(const Command& c) {
   helo_ = std::string(arg);
   greeted_ = true;
   ehlo_ = extended;
-  std::string first = settings_.hostname + " Hello " + helo_ + " [" + client_.ip + "]";
+  std::string first =
+      fill_placeholders(settings_.ehlo_first, {{"host", settings_.hostname}, {"helo", helo_}, {"ip", client_.ip}});
   if (!extended) {
     emit(Reply{250, "", first}, nullptr, false);
     return;
   }
+  // The profile's order (smtp2go: Exim's, as in the provider's 2024 transcript).
   std::string text = first;
-  text += "\nSIZE " + std::to_string(settings_.limits.max_message_size);
-  // Exim's order, as in the provider's 2024 transcript.
-  text += "\n8BITMIME\nDSN\nPIPELINING\nPIPECONNECT\nAUTH CRAM-MD5 PLAIN LOGIN\nCHUNKING";
-  if (settings_.enhanced_codes) text += "\nENHANCEDSTATUSCODES";
-  if (settings_.starttls_offered && !tls_) text += "\nSTARTTLS";
-  text += "\nPRDR\nSMTPUTF8\nHELP";
+  for (const auto& k : settings_.ehlo) {
+    if (k == "SIZE") text += "\nSIZE " + std::to_string(settings_.limits.max_message_size);
+    else if (k == "ENHANCEDSTATUSCODES") { if (settings_.enhanced_codes) text += "\n" + k; }
+    else if (k == "STARTTLS") { if (settings_.starttls_offered && !tls_) text += "\n" + k; }
+    else text += "\n" + k;
+  }
   // RFC 2034: EHLO lines carry no enhanced code.
   emit(Reply{250, "", text}, nullptr, false);
 }
@@ -423,9 +450,13 @@ void Session::cmd_mail(const Command& c) {
     protocol_error(Stage::Mail, "syntax_error", 501, "5.1.7", parsed.error);
     return;
   }
+  if (params.prdr && !settings_.offers("PRDR")) {
+    // A server without PRDR (Postfix's words for an option it does not know).
+    protocol_error(Stage::Mail, "syntax_error", 555, "5.5.4", "Unsupported option: PRDR");
+    return;
+  }
   if (params.size && *params.size > settings_.limits.max_message_size) {
-    Reply r{552, "5.3.4", "Message size exceeds maximum permitted"};
-    say(r, {Stage::Mail, "size_exceeded"});
+    say(settings_.size_exceeded, {Stage::Mail, "size_exceeded"});
     return;
   }
   Envelope env;
@@ -461,8 +492,7 @@ void Session::rcpt(std::string_view arg, bool scripted_already) {
   }
   rcpt.mailbox = std::move(*parsed.mailbox);
   if (tx_->env.rcpts.size() >= settings_.limits.max_recipients) {
-    Reply r{452, "4.5.3", "too many recipients"};
-    say(r, {Stage::Rcpt, "too_many_recipients"});
+    say(settings_.too_many_recipients, {Stage::Rcpt, "too_many_recipients"});
     return;
   }
   if (!scripted_already && scripted({*row(Verb::Rcpt).script, &tx_->env, &rcpt})) return;
@@ -520,8 +550,7 @@ void Session::finish_data() {
   mode_ = Mode::Command;
   handler_.transcript('C', "<message content, " + std::to_string(tx_->dot.size()) + " bytes, then .>");
   if (tx_->dot.size() > settings_.limits.max_message_size) {
-    Reply r{552, "5.3.4", "Message size exceeds maximum permitted"};
-    say(r, {Stage::Data, "size_exceeded"});
+    say(settings_.size_exceeded, {Stage::Data, "size_exceeded"});
     reset_transaction(true);
     return;
   }
@@ -599,6 +628,10 @@ void Session::end_delivery(Reply r, bool bdat) {
 }
 
 void Session::cmd_bdat(const Command& c) {
+  if (!settings_.offers("CHUNKING")) {
+    cmd_unknown(c);  // as a server without CHUNKING: the chunk's bytes follow as commands
+    return;
+  }
   std::string_view arg = c.arg;
   auto parsed = parse_bdat_arg(arg);
   if (!parsed.ok) {
@@ -643,8 +676,7 @@ void Session::finish_bdat_chunk() {
   }
   tx_->bdat_started = false;
   if (tx_->bdat_total > settings_.limits.max_message_size) {
-    Reply r{552, "5.3.4", "Message size exceeds maximum permitted"};
-    say(r, {Stage::Data, "size_exceeded"});
+    say(settings_.size_exceeded, {Stage::Data, "size_exceeded"});
     reset_transaction(true);
     return;
   }
@@ -735,8 +767,11 @@ void Session::cmd_auth(const Command& c) {
     protocol_error(Stage::Auth, "syntax_error", 501, "5.5.2", "AUTH command must name a mechanism");
     return;
   }
-  auth_mech_.clear();
-  for (char c : mech) auth_mech_ += (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+  auth_mech_ = ascii_upper(mech);
+  if (!settings_.offers_auth(auth_mech_)) {
+    unsupported_mechanism(mech);
+    return;
+  }
 
   if (auth_mech_ == "PLAIN") {
     auth_step_ = AuthStep::PlainResponse;
@@ -779,6 +814,10 @@ void Session::cmd_auth(const Command& c) {
     say(334, "", base64_encode(auth_challenge_));
     return;
   }
+  unsupported_mechanism(mech);
+}
+
+void Session::unsupported_mechanism(std::string_view mech) {
   protocol_error(Stage::Auth, "unsupported_mechanism", 504, "5.5.4",
                  std::string(mech) + " authentication mechanism not supported");
 }

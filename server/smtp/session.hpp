@@ -44,6 +44,22 @@ struct Settings {
   // byte, instead of relaymock and its version.
   bool provider_banner = false;
   SuccessReplies replies;
+  // Another provider's face (config/profiles.hpp): its greeting (empty:
+  // relaymock's or, with provider_banner, Exim's, with the date), the EHLO
+  // reply's first line ({host} {helo} {ip}) and keywords in order. SIZE gets
+  // the size; STARTTLS and ENHANCEDSTATUSCODES appear where they apply. A
+  // command or parameter whose keyword is not listed (PIPECONNECT, PRDR,
+  // CHUNKING, an AUTH mechanism) is answered as by a server without it.
+  std::string greeting;
+  std::string ehlo_first = "{host} Hello {helo} [{ip}]";
+  std::vector<std::string> ehlo = {"SIZE", "8BITMIME", "DSN", "PIPELINING", "PIPECONNECT",
+                                   "AUTH CRAM-MD5 PLAIN LOGIN", "CHUNKING", "ENHANCEDSTATUSCODES",
+                                   "STARTTLS", "PRDR", "SMTPUTF8", "HELP"};
+  Reply size_exceeded{552, "5.3.4", "Message size exceeds maximum permitted"};
+  Reply too_many_recipients{452, "4.5.3", "too many recipients"};
+
+  bool offers(std::string_view keyword) const;
+  bool offers_auth(std::string_view mechanism) const;  // upper case
 };
 
 struct ClientInfo {
@@ -259,6 +275,7 @@ class Session {
   void cmd_expn(const Command& c);
   void cmd_help(const Command& c);
   void cmd_starttls(const Command& c);
+  void unsupported_mechanism(std::string_view mech);
   void cmd_auth(const Command& c);
   void cmd_unknown(const Command& c);
   void rcpt(std::string_view arg, bool scripted_already);

@@ -12,6 +12,11 @@ inline std::string ascii_lower(std::string_view s) {
   for (auto& c : out) c = ascii_lower(c);
   return out;
 }
+inline std::string ascii_upper(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
+  return out;
+}
 inline bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i)

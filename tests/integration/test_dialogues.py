@@ -18,13 +18,16 @@ assert len(FILES) >= 15, f"expected the dialogue files in tests/dialogues, found
 
 
 def parse(path):
-    """(config text, [(line number, kind, text)]) with kind C, R, S or S..."""
-    config, steps, section = [], [], None
+    """(config text, [[(line number, kind, text)], ...]) with kind C, R, S or
+    S...: one list per dialogue section, each its own connection."""
+    config, dialogues, section = [], [], None
     with open(path) as f:
         for number, raw in enumerate(f, 1):
             line = raw.rstrip("\n")
             if line.startswith("--- "):
                 section = line[4:].strip()
+                if section == "dialogue":
+                    dialogues.append([])
                 continue
             if section == "config":
                 config.append(line)
@@ -33,8 +36,9 @@ def parse(path):
                 continue
             kind, sep, text = line.partition(":")
             assert sep and kind in ("C", "R", "S", "S...", "TLS"), f"{path}:{number}: not a dialogue line: {line!r}"
-            steps.append((number, kind, text[1:] if text.startswith(" ") else text))
-    return "\n".join(config), steps
+            dialogues[-1].append((number, kind, text[1:] if text.startswith(" ") else text))
+    assert dialogues and all(dialogues), f"{path}: a dialogue section is missing or empty"
+    return "\n".join(config), dialogues
 
 
 def matches(pattern, got):
@@ -57,8 +61,17 @@ def nothing_more(wire, where):
 @pytest.mark.parametrize("path", FILES, ids=[os.path.basename(f) for f in FILES])
 def test_dialogue(path):
     name = os.path.basename(path)
-    config, steps = parse(path)
+    config, dialogues = parse(path)
     relay = Relay(config)
+    try:
+        # One server, one connection per dialogue, in the file's order.
+        for steps in dialogues:
+            run_dialogue(relay, name, steps)
+    finally:
+        relay.stop()
+
+
+def run_dialogue(relay, name, steps):
     wire = None
     try:
         wire = Wire(relay.ports["starttls"])
@@ -95,8 +108,7 @@ def test_dialogue(path):
             assert matches(text, got), f"{where}: expected {text!r}, got {got!r}"
         if pending:  # trailing C: lines are sent too
             wire.send(b"".join(pending))
-        nothing_more(wire, name)
+        nothing_more(wire, f"{name}:{steps[-1][0]}")
     finally:
         if wire:
             wire.close()
-        relay.stop()

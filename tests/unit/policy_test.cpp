@@ -365,3 +365,75 @@ TEST(Policy, QuotaHistoryIsPerDayAndBounded) {
   EXPECT_EQ(c.quota_used(policy::cycle_containing(at(2026, 12, 16), 15)), 4u);
   EXPECT_EQ(c.quota_used(policy::cycle_containing(at(2026, 12, 16), 16)), 0u);
 }
+
+// ---- Profiles (config/profiles.hpp) ------------------------------------------
+
+TEST(Profiles, EveryReplyIdIsKnownAndEveryRuleHasAFallback) {
+  const auto* generic = config::find_profile("generic");
+  ASSERT_NE(generic, nullptr);
+  std::vector<std::string_view> ids = {"size_exceeded", "too_many_recipients"};
+  for (const auto& r : config::rules()) ids.push_back(r.id);
+  for (const auto& s : SuccessReplies::ids())
+    if (std::string_view(s.name).rfind("prdr_", 0) != 0) ids.push_back(s.name);
+  for (const auto& p : config::profiles()) {
+    for (const auto& r : p.replies) {
+      EXPECT_NE(std::find(ids.begin(), ids.end(), r.id), ids.end()) << p.name << ": " << r.id;
+      Reply parsed;
+      EXPECT_TRUE(parse_reply_text(r.text, parsed)) << p.name << ": " << r.text;
+      EXPECT_FALSE(r.source.empty()) << p.name << ": " << r.id;
+    }
+    for (auto rule : p.rules) EXPECT_NE(config::find_rule(rule), nullptr) << p.name << ": " << rule;
+    if (p.name == "smtp2go") continue;
+    // Whatever the provider documents or not, each id has a text.
+    for (auto id : ids) EXPECT_TRUE(config::profile_reply(p, id).has_value()) << p.name << ": " << id;
+  }
+}
+
+TEST(Profiles, TextsKeepTheirEnhancedCodeOnlyWhereTheProviderSendsOne) {
+  auto brevo = config::profile_reply(*config::find_profile("brevo"), "auth_failed");
+  ASSERT_TRUE(brevo);
+  EXPECT_EQ(brevo->reply.code, 535);
+  EXPECT_EQ(brevo->reply.enhanced, "5.7.0");
+  EXPECT_EQ(brevo->reply.text, "Invalid login or password");
+  EXPECT_FALSE(brevo->fallback);
+  // SES sends none: the generic fallback loses its code too.
+  auto ses = config::profile_reply(*config::find_profile("ses"), "sender_not_allowed");
+  ASSERT_TRUE(ses);
+  EXPECT_TRUE(ses->fallback);
+  EXPECT_EQ(ses->reply.enhanced, "");
+  EXPECT_EQ(ses->reply.text, "<{addr}>: Sender address rejected: Access denied");
+  EXPECT_FALSE(config::profile_reply(config::default_profile(), "auth_failed").has_value());
+}
+
+TEST(Profiles, RulesAProviderDoesNotHaveAreNotChecked) {
+  Fixture f(R"(
+account: { verified_domains: [example.com], restrict_senders: { mode: allowlist, entries: [only@example.com] } }
+smtp_users: [{ username: app, password: secret }]
+ip_auth: [{ ip: 192.0.2.0/24 }]
+replies: { relay_denied: "550 pinned for every profile" }
+)");
+  const auto* ses = config::find_profile("ses");
+  // SMTP2GO: the ip_auth entry relays; the allowlist refuses.
+  auto id = f.engine->identify(std::nullopt, "192.0.2.7");
+  EXPECT_EQ(id.kind, Identity::Kind::Ip);
+  EXPECT_EQ(f.engine->check_rcpt(id, *parse_plain_address("a@example.com")).rule, "sender_not_allowed");
+  // SES: no relaying for an address (and a replies: override serves it too)...
+  auto none = f.engine->identify(std::nullopt, "192.0.2.7", ses);
+  EXPECT_EQ(none.kind, Identity::Kind::None);
+  auto d = f.engine->check_rcpt(none, *parse_plain_address("a@example.com"), nullptr, ses);
+  EXPECT_EQ(d.rule, "relay_denied");
+  EXPECT_EQ(d.reply.text, "pinned for every profile");
+  EXPECT_NE(d.detail.find("profile ses"), std::string::npos) << d.detail;
+  // ...and no restrict_senders: an authenticated user sends, the From rule applies.
+  auto user = f.engine->identify(std::string("app"), "192.0.2.7", ses);
+  EXPECT_TRUE(f.engine->check_rcpt(user, *parse_plain_address("a@example.com"), nullptr, ses).accept);
+  f.engine->release(user, 1);
+  auto content = f.engine->check_content(user, mime::from_header("From: a@other.org\r\n\r\n"), ses);
+  EXPECT_EQ(content.rule, "from_header_unverified");
+  EXPECT_EQ(content.reply.code, 554);
+  EXPECT_NE(content.reply.text.find("in region US-EAST-1: a@other.org"), std::string::npos) << content.reply.text;
+  // Brevo refuses before any recipient; the others accept MAIL.
+  EXPECT_FALSE(f.engine->check_mail(none, config::find_profile("brevo")).accept);
+  EXPECT_TRUE(f.engine->check_mail(none, ses).accept);
+  EXPECT_TRUE(f.engine->check_mail(user, config::find_profile("brevo")).accept);
+}
