@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "config/loader.hpp"
+#include "import_cli.hpp"
 #include "util/errors.hpp"
 #include "util/password.hpp"
 #include "util/dates.hpp"
@@ -64,6 +65,7 @@ constexpr const char* kUsage =
     "       relaymock --check-config FILE       validate FILE; exit 0 if valid, else 2 with FILE:LINE:COL errors\n"
     "       relaymock --print-default-config    print the embedded default config (commented YAML)\n"
     "       relaymock healthcheck [--config FILE]  exit 0 if the running server's /readyz says ready, else 1\n"
+    "       relaymock import DIR|FILE.json... [-o FILE]  a config from the provider's API v3 view answers\n"
     "       relaymock --version | --help\n"
     "\n"
     "Signals: SIGTERM/SIGINT stop gracefully (421 to idle sessions, DATA in flight may finish);\n"
@@ -456,6 +458,7 @@ int main(int argc, char** argv) {
   bool health = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
+    if (a == "import" && i == 1) return import_command(std::vector<std::string>(argv + 2, argv + argc));
     if (a == "healthcheck" && i == 1) {
       health = true;
       continue;

@@ -13,6 +13,7 @@
 #include "util/reply.hpp"
 #include "util/stage.hpp"
 #include "util/cidr.hpp"
+#include "util/dates.hpp"
 #include "util/duration.hpp"
 #include "util/pattern.hpp"
 
@@ -118,6 +119,11 @@ struct Account {
   std::vector<std::string> restrict_entries;  // addresses (domain lower-cased) or domains (lower-cased)
   std::optional<std::uint64_t> monthly_quota;
   int cycle_day = 1;
+  // Recipients the account had already sent in one cycle before relaymock
+  // (relaymock import copies the provider's cycle_used): counted in the
+  // cycle that starts on `quota_used_cycle` (a cycle_day), in no other.
+  std::uint64_t quota_used = 0;
+  std::optional<CivilDate> quota_used_cycle;
 };
 
 enum class VerifyMode { Static, System, Off };

@@ -618,13 +618,27 @@ void read_account(Reader& r, const YAML::Node& n, Account& a) {
       }
   }
   const auto& q = n["quota"];
-  if (r.map(q, "account.quota", {"monthly", "cycle_day"})) {
+  if (r.map(q, "account.quota", {"monthly", "cycle_day", "used", "used_in_cycle"})) {
     if (Reader::present(q["monthly"])) {
       std::uint64_t m = 0;
       r.integer(q["monthly"], "account.quota.monthly", m, 0, 1'000'000'000'000ull);
       a.monthly_quota = m;
     }
     r.integer(q["cycle_day"], "account.quota.cycle_day", a.cycle_day, 1, 28);
+    r.integer(q["used"], "account.quota.used", a.quota_used, 0, 1'000'000'000'000ull);
+    if (Reader::present(q["used_in_cycle"]) && r.scalar(q["used_in_cycle"], "account.quota.used_in_cycle")) {
+      auto d = parse_civil_date(q["used_in_cycle"].Scalar());
+      if (!d || d->year < 1970 || d->year > 2200)
+        r.error(q["used_in_cycle"], "account.quota.used_in_cycle must be a date like 2026-11-05, not '" +
+                                        q["used_in_cycle"].Scalar() + "'");
+      else if (d->day != a.cycle_day)
+        r.error(q["used_in_cycle"], "account.quota.used_in_cycle must be the day a cycle starts (cycle_day " +
+                                        std::to_string(a.cycle_day) + "), not " + q["used_in_cycle"].Scalar());
+      else
+        a.quota_used_cycle = d;
+    }
+    if (a.quota_used && !Reader::present(q["used_in_cycle"]))
+      r.error(q["used"], "account.quota.used needs used_in_cycle: the date its cycle started");
   }
 }
 

@@ -94,6 +94,11 @@ json::object config_json(const config::Config& c) {
       {"restrict_senders", json::object{{"mode", config::restrict_mode_name(c.account.restrict_mode)},
                                         {"entries", json_strings(c.account.restrict_entries)}}},
       {"quota", json::object{{"monthly", quota}, {"cycle_day", c.account.cycle_day}}}};
+  if (c.account.quota_used_cycle) {
+    auto& q = o["account"].as_object()["quota"].as_object();
+    q["used"] = c.account.quota_used;
+    q["used_in_cycle"] = civil_text(*c.account.quota_used_cycle);
+  }
   json::array users;
   for (const auto& u : c.smtp_users)
     users.push_back(json::object{{"username", u.username},

@@ -74,7 +74,7 @@ Handled metrics(Call& c) {
   auto cfg = ctx.engine.config();
   auto cycle = policy::cycle_containing(ctx.clock.now(), cfg->account.cycle_day);
   metric("relaymock_quota_used", "gauge", "Recipients counted in the current quota cycle.",
-         ctx.engine.counters().quota_used(cycle));
+         ctx.engine.quota_used(cycle));
   if (cfg->account.monthly_quota) metric("relaymock_quota_max", "gauge", "The monthly quota.", *cfg->account.monthly_quota);
   co_return make_response(status::ok, std::move(out), "text/plain; version=0.0.4; charset=utf-8", c.version());
 }

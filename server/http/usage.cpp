@@ -13,7 +13,7 @@ namespace json = boost::json;
 json::object email_cycle(const ApiContext& ctx) {
   auto cfg = ctx.engine.config();
   auto cycle = policy::cycle_containing(ctx.clock.now(), cfg->account.cycle_day);
-  auto used = ctx.engine.counters().quota_used(cycle);
+  auto used = ctx.engine.quota_used(cycle);
   json::object o{{"cycle_start", rfc3339(cycle.start)}, {"cycle_end", rfc3339(cycle.end)}, {"cycle_used", used}};
   if (cfg->account.monthly_quota) {
     o["cycle_remaining"] = *cfg->account.monthly_quota > used ? *cfg->account.monthly_quota - used : 0;

@@ -292,11 +292,17 @@ Decision Engine::check_rcpt(const Identity& id, const Mailbox& sender, const Sen
 
   auto now = clock_.now();
   auto cycle = cycle_containing(now, acct.cycle_day);
-  auto check = counters_.reserve(id.key(), has("user_rate_limited") ? id.rate_limit : std::nullopt,
-                                 has("quota_exhausted") ? acct.monthly_quota : std::nullopt, cycle, now);
+  std::optional<std::uint64_t> quota = has("quota_exhausted") ? acct.monthly_quota : std::nullopt;
+  const std::uint64_t before = quota_used_before(acct, cycle);
+  if (quota) quota = *quota > before ? *quota - before : 0;  // what is left for relaymock to count
+  auto check = counters_.reserve(id.key(), has("user_rate_limited") ? id.rate_limit : std::nullopt, quota, cycle, now);
   auto counts = [&](const char* what) {
-    return std::string(what) + ": " + std::to_string(check.used) + " accepted + " + std::to_string(check.reserved) +
-           " in open transactions + 1 would exceed " + std::to_string(check.limit);
+    bool is_quota = check.block == Counters::Block::Quota;
+    std::uint64_t shown_used = check.used + (is_quota ? before : 0);
+    return std::string(what) + ": " + std::to_string(shown_used) + " accepted + " + std::to_string(check.reserved) +
+           " in open transactions + 1 would exceed " + std::to_string(check.limit + (is_quota ? before : 0)) +
+           (is_quota && before ? " (" + std::to_string(before) + " of them sent before relaymock: account.quota.used)"
+                               : std::string());
   };
   if (check.block == Counters::Block::Quota) return reject(*cfg, "quota_exhausted", id, counts("monthly quota"));
   if (check.block == Counters::Block::Rate) {
@@ -361,6 +367,16 @@ Decision Engine::check_content(const Identity& id, const mime::From& from_header
                                  ": verified senders do not apply";
   if (id.status == config::Status::Sandbox) d.detail += "; sandbox: captured, never delivered";
   return d;
+}
+
+std::uint64_t Engine::quota_used_before(const config::Account& acct, const Cycle& cycle) const {
+  if (!acct.quota_used || !acct.quota_used_cycle) return 0;
+  return time_from_civil(*acct.quota_used_cycle) == cycle.start ? acct.quota_used : 0;
+}
+
+std::uint64_t Engine::quota_used(const Cycle& cycle) const {
+  auto cfg = config();
+  return counters_.quota_used(cycle) + quota_used_before(cfg->account, cycle);
 }
 
 void Engine::commit(const Identity& id, std::uint64_t n) const {

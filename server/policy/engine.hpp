@@ -84,6 +84,11 @@ class Engine {
   // The same, on a From already read (mime::summarize) by the caller.
   Decision check_content(const Identity& id, const mime::From& from, const config::Profile* profile = nullptr) const;
 
+  // Recipients counted in `cycle`: relaymock's own plus those the account had
+  // sent before it (account.quota.used, in its cycle only).
+  std::uint64_t quota_used(const Cycle& cycle) const;
+  std::uint64_t quota_used_before(const config::Account& acct, const Cycle& cycle) const;
+
   void commit(const Identity& id, std::uint64_t recipients) const;
   // Durable mode at startup: counts recipients accepted at `at` for a counter
   // key ("user:app", "ip:10.0.0.0/8") under today's limits.

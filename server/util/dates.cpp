@@ -78,4 +78,27 @@ std::optional<TimePoint> parse_rfc3339(std::string_view s) {
          std::chrono::milliseconds((static_cast<long long>(h) * 3600 + mi * 60 + sec - offset) * 1000 + ms);
 }
 
+std::optional<CivilDate> parse_civil_date(std::string_view s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return std::nullopt;
+  auto digits = [&](std::size_t from, std::size_t n) {
+    int v = 0;
+    for (std::size_t i = from; i < from + n; ++i) {
+      if (s[i] < '0' || s[i] > '9') return -1;
+      v = v * 10 + (s[i] - '0');
+    }
+    return v;
+  };
+  CivilDate d{digits(0, 4), digits(5, 2), digits(8, 2)};
+  if (d.year < 1 || d.month < 1 || d.month > 12 || d.day < 1 || d.day > 31) return std::nullopt;
+  auto back = civil_from_time(time_from_civil(d));  // 31 February comes back as 3 March
+  if (back.year != d.year || back.month != d.month || back.day != d.day) return std::nullopt;
+  return d;
+}
+
+std::string civil_text(CivilDate d) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", d.year, d.month, d.day);
+  return buf;
+}
+
 }  // namespace relaymock
