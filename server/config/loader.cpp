@@ -628,7 +628,7 @@ void read_account(Reader& r, const YAML::Node& n, Account& a) {
     r.integer(q["used"], "account.quota.used", a.quota_used, 0, 1'000'000'000'000ull);
     if (Reader::present(q["used_in_cycle"]) && r.scalar(q["used_in_cycle"], "account.quota.used_in_cycle")) {
       auto d = parse_civil_date(q["used_in_cycle"].Scalar());
-      if (!d || d->year < 1970 || d->year > 2200)
+      if (!d)
         r.error(q["used_in_cycle"], "account.quota.used_in_cycle must be a date like 2026-11-05, not '" +
                                         q["used_in_cycle"].Scalar() + "'");
       else if (d->day != a.cycle_day)

@@ -89,7 +89,9 @@ std::optional<CivilDate> parse_civil_date(std::string_view s) {
     return v;
   };
   CivilDate d{digits(0, 4), digits(5, 2), digits(8, 2)};
-  if (d.year < 1 || d.month < 1 || d.month > 12 || d.day < 1 || d.day > 31) return std::nullopt;
+  // Only the years the relay's clock may read: a time point outside them
+  // would not fit system_clock's nanoseconds (found by the import fuzzer).
+  if (d.year < 1970 || d.year > 2200 || d.month < 1 || d.month > 12 || d.day < 1 || d.day > 31) return std::nullopt;
   auto back = civil_from_time(time_from_civil(d));  // 31 February comes back as 3 March
   if (back.year != d.year || back.month != d.month || back.day != d.day) return std::nullopt;
   return d;

@@ -15,7 +15,7 @@ struct CivilDate {
 };
 CivilDate civil_from_time(TimePoint t);
 TimePoint time_from_civil(CivilDate d);  // 00:00:00 UTC on that day
-// "2026-11-05" (a day that exists, years 1-9999); nullopt for anything else.
+// "2026-11-05" (a day that exists, years 1970-2200); nullopt for anything else.
 std::optional<CivilDate> parse_civil_date(std::string_view s);
 std::string civil_text(CivilDate d);  // "2026-11-05"
 

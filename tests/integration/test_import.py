@@ -116,6 +116,9 @@ def test_the_quota_already_used_is_hit_exactly_when_the_customers_would_be(tmp_p
     ("badip.json", '{"data": {"results": [{"ip_address": "10.0.0.300", "status": "allowed"}]}}',
      "does not load"),
     ("binary.json", "\x00\xff{", "binary.json:1:1: not JSON"),
+    # Found by the import fuzzer: a year the clock cannot hold.
+    ("year.json", '{"data": {"cycle_start": "1013-11-05T00:00:00Z", "cycle_used": 1, "cycle_max": 5}}',
+     "year.json: data.cycle_start: must start with a date like 2026-11-05"),
 ])
 def test_a_malformed_export_is_one_clear_line_and_nothing_is_written(tmp_path, name, text, expect):
     path = tmp_path / name
