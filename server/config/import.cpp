@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 
+#include "config/loader.hpp"
 #include "util/dates.hpp"
 #include "util/random.hpp"
 #include "util/strings.hpp"
@@ -48,6 +49,17 @@ std::string q(std::string_view s) {
   return out + "\"";
 }
 
+// A run of at most `max_digits` decimal digits (so no overflow), else nullopt.
+std::optional<std::uint64_t> whole_number(std::string_view s, std::size_t max_digits) {
+  if (s.empty() || s.size() > max_digits) return std::nullopt;
+  std::uint64_t n = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return n;
+}
+
 // Letters and digits from the CSPRNG (a password or an API key's tail).
 std::string random_alnum(std::size_t n) {
   static const char set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -68,7 +80,8 @@ struct Entry {  // an SMTP user, an IP entry or an API key
   std::optional<Rate> rate;
 };
 
-struct Account {
+// What the export says of the account, gathered from all its files.
+struct Export {
   std::vector<Entry> users, ips, keys;
   std::vector<std::string> domains, unverified_domains, senders, unverified_senders;
   std::optional<std::string> mode;  // allowlist | blocklist | disabled
@@ -110,11 +123,8 @@ class Reader {
     if (!v || v->is_null()) return std::nullopt;
     if (v->is_uint64()) return v->get_uint64();
     if (v->is_int64() && v->get_int64() >= 0) return static_cast<std::uint64_t>(v->get_int64());
-    if (v->is_string()) {  // some answers quote their numbers
-      const auto& s = v->get_string();
-      if (!s.empty() && s.size() <= 15 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
-        return std::stoull(std::string(s));
-    }
+    if (v->is_string())  // some answers quote their numbers
+      if (auto n = whole_number(v->get_string(), 15)) return n;
     error(path + "." + key, "must be a whole number of 0 or more");
     return std::nullopt;
   }
@@ -153,10 +163,9 @@ class Reader {
   std::optional<std::string> period_of(std::string_view p, const std::string& path) {
     auto sp = p.find(' ');
     std::string_view num = p.substr(0, sp), unit = sp == std::string_view::npos ? "" : p.substr(sp + 1);
-    std::uint64_t n = 0;
-    bool ok = !num.empty() && num.size() <= 6 && std::all_of(num.begin(), num.end(), [](char c) { return c >= '0' && c <= '9'; });
-    if (ok) n = std::stoull(std::string(num));
-    if (ok && n > 0) {
+    auto parsed = whole_number(num, 6);
+    std::uint64_t n = parsed.value_or(0);
+    if (n > 0) {
       if (unit == "second" || unit == "seconds") return std::to_string(n) + "s";
       if (unit == "minute" || unit == "minutes") return std::to_string(n) + "m";
       if (unit == "hour" || unit == "hours") return std::to_string(n) + "h";
@@ -178,7 +187,7 @@ class Reader {
   std::set<std::string> noted_;
 };
 
-void read_results(Reader& r, const json::array& results, Account& a, ImportResult& out, const std::string& file) {
+void read_results(Reader& r, const json::array& results, Export& a, ImportResult& out) {
   for (std::size_t i = 0; i < results.size(); ++i) {
     std::string path = "data.results[" + std::to_string(i) + "]";
     if (!results[i].is_object()) {
@@ -213,8 +222,7 @@ void read_results(Reader& r, const json::array& results, Account& a, ImportResul
                    "custom_ratelimit_period"}, "api_keys/view result");
       if (!key) continue;
       std::string k(*key);
-      bool whole = k.size() == 36 && k.rfind("api-", 0) == 0 &&
-                   std::all_of(k.begin() + 4, k.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)); });
+      bool whole = api_key_format(k);
       e.name = desc && !desc->empty() ? std::string(*desc) : "key-" + std::to_string(a.keys.size() + 1);
       if (whole) {
         e.secret = k;
@@ -227,10 +235,9 @@ void read_results(Reader& r, const json::array& results, Account& a, ImportResul
       r.error(path, "is neither an SMTP user (username), an IP entry (ip_address) nor an API key (api_key)");
     }
   }
-  (void)file;
 }
 
-void read_file(const ImportFile& f, Account& a, ImportResult& out) {
+void read_file(const ImportFile& f, Export& a, ImportResult& out) {
   json::stream_parser p;
   boost::system::error_code ec;
   std::size_t used = p.write(f.text.data(), f.text.size(), ec);
@@ -254,7 +261,7 @@ void read_file(const ImportFile& f, Account& a, ImportResult& out) {
   }
   if (auto* results = data->if_contains("results")) {
     if (!results->is_array()) return r.error("data.results", "must be a list");
-    read_results(r, results->get_array(), a, out, f.name);
+    read_results(r, results->get_array(), a, out);
     r.unused(*data, {"results", "default_ratelimit_value", "default_ratelimit_period"}, "data");
   } else if (auto* domains = data->if_contains("domains")) {  // domain/view
     if (!domains->is_array()) return r.error("data.domains", "must be a list");
@@ -339,7 +346,7 @@ std::string list(const std::vector<std::string>& v) {
 
 ImportResult import_provider_exports(const std::vector<ImportFile>& files, const std::string& today) {
   ImportResult out;
-  Account a;
+  Export a;
   std::string names;
   for (const auto& f : files) {
     read_file(f, a, out);

@@ -185,13 +185,6 @@ bool profile_has_rule(const Profile& p, std::string_view rule) {
   return p.rules.empty() || std::find(p.rules.begin(), p.rules.end(), rule) != p.rules.end();
 }
 
-bool profile_offers(const Profile& p, std::string_view keyword) {
-  const Profile& shape = p.ehlo.empty() ? *find_profile("generic") : p;
-  for (auto k : shape.ehlo)
-    if (k.substr(0, k.find(' ')) == keyword) return true;
-  return false;
-}
-
 std::optional<ResolvedReply> profile_reply(const Profile& p, std::string_view id) {
   if (p.name == "smtp2go") return std::nullopt;
   ResolvedReply out;
@@ -208,19 +201,21 @@ std::optional<ResolvedReply> profile_reply(const Profile& p, std::string_view id
   return out;
 }
 
-SuccessReplies profile_success(const Profile& p) {
-  SuccessReplies s;
-  for (const auto& id : SuccessReplies::ids())
-    if (auto r = profile_reply(p, id.name)) {
-      s.*(id.member) = r->reply;
-    }
-  return s;
+Reply success_reply(const Config& cfg, const Profile* p, std::string_view id) {
+  const Reply* configured = cfg.success.find(id);  // smtp2go's, overrides applied
+  if (!configured) return {};
+  if (!p || p->name == "smtp2go") return *configured;
+  static const SuccessReplies kDefaults;
+  Reply r = *kDefaults.find(id);  // PRDR's: no other profile offers it
+  if (auto face = profile_reply(*p, id)) r = face->reply;
+  if (auto it = cfg.replies.find(std::string(id)); it != cfg.replies.end()) SuccessReplies::override_with(r, it->second);
+  return r;
 }
 
 SuccessReplies success_replies(const Config& cfg, const Profile* p) {
   if (!p || p->name == "smtp2go") return cfg.success;
-  SuccessReplies s = profile_success(*p);
-  for (const auto& [id, r] : cfg.replies) s.set(id, r);
+  SuccessReplies s;
+  for (const auto& id : SuccessReplies::ids()) s.*(id.member) = success_reply(cfg, p, id.name);
   return s;
 }
 

@@ -48,7 +48,6 @@ const Profile& default_profile();  // smtp2go
 std::string profile_names();       // "smtp2go, ses, ..." for error messages
 
 bool profile_has_rule(const Profile& p, std::string_view rule);
-bool profile_offers(const Profile& p, std::string_view keyword);  // an EHLO keyword (first word)
 
 // A profile's reply for `id`: its own, else the generic profile's. nullopt
 // for smtp2go (its texts are the rules table's and SuccessReplies') and for
@@ -61,10 +60,12 @@ struct ResolvedReply {
 };
 std::optional<ResolvedReply> profile_reply(const Profile& p, std::string_view id);
 
-// The success replies a session under `p` sends, before the config's overrides.
-SuccessReplies profile_success(const Profile& p);
-// ... and with them (`replies:` serves every profile); null: smtp2go.
+// The success reply `id` (a SuccessReplies id) a session under `p` sends,
+// the config's `replies:` override applied (it serves every profile); null
+// profile: smtp2go. One reply, for the end of each message.
 struct Config;
+Reply success_reply(const Config& cfg, const Profile* p, std::string_view id);
+// All of them, for a listener's settings.
 SuccessReplies success_replies(const Config& cfg, const Profile* p);
 
 }  // namespace relaymock::config

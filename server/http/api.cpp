@@ -22,16 +22,6 @@ using beast_http::verb;
 
 namespace {
 
-bool in_list(std::string_view list, std::string_view word) {
-  while (!list.empty()) {
-    auto sp = list.find(' ');
-    if (list.substr(0, sp) == word) return true;
-    if (sp == std::string_view::npos) break;
-    list.remove_prefix(sp + 1);
-  }
-  return false;
-}
-
 // The names of a pattern's {name} segments, in order.
 std::vector<std::string> param_names(std::string_view pattern) {
   std::vector<std::string> out;
@@ -154,7 +144,7 @@ asio::awaitable<Response> Api::answer(const Request& req, const Peer& peer, Take
         route = &r;
         found_raw = raw;
       }
-    } else if (!in_list(allow, beast_http::to_string(r.method))) {
+    } else if (!contains_word(allow, beast_http::to_string(r.method))) {
       allow += allow.empty() ? "" : ", ";
       allow += beast_http::to_string(r.method);
     }
@@ -190,7 +180,7 @@ asio::awaitable<Response> Api::answer(const Request& req, const Peer& peer, Take
   }
   if (route->query != "*") {
     for (const auto& [k, value] : q.values)
-      if (!in_list(route->query, k)) co_return error_response(status::bad_request, "unknown query parameter '" + k + "'", v);
+      if (!contains_word(route->query, k)) co_return error_response(status::bad_request, "unknown query parameter '" + k + "'", v);
   }
   std::vector<std::string> params;
   auto names = param_names(route->pattern);

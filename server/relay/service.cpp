@@ -192,7 +192,7 @@ Transaction::Result Transaction::end_finish(const store::Durable::Failure& failu
   svc_.d_.metrics.messages_accepted_total++;
   svc_.d_.metrics.recipients_accepted_total += p.rcpts;
   svc_.d_.metrics.accepted_bytes_total += p.size;
-  Reply ok = config::success_replies(*svc_.d_.engine.config(), origin_.profile).message;
+  Reply ok = config::success_reply(*svc_.d_.engine.config(), origin_.profile, "message_accepted");
   ok.text = fill_placeholders(ok.text, {{"id", p.id}});
   Result r{ok, true, p.id, p.rule};
   svc_.record(RecordKind::Decision, origin_, "data", p.rule, identity_, &r.reply,

@@ -57,16 +57,8 @@ bool Settings::offers(std::string_view keyword) const {
 }
 
 bool Settings::offers_auth(std::string_view mechanism) const {
-  for (const auto& k : ehlo) {
-    if (k.rfind("AUTH ", 0) != 0) continue;
-    std::string_view rest = std::string_view(k).substr(5);
-    while (!rest.empty()) {
-      auto sp = rest.find(' ');
-      if (rest.substr(0, sp) == mechanism) return true;
-      if (sp == std::string_view::npos) break;
-      rest.remove_prefix(sp + 1);
-    }
-  }
+  for (const auto& k : ehlo)
+    if (k.rfind("AUTH ", 0) == 0 && contains_word(std::string_view(k).substr(5), mechanism)) return true;
   return false;
 }
 

@@ -17,6 +17,16 @@ inline std::string ascii_upper(std::string_view s) {
   for (auto& c : out) c = c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
   return out;
 }
+// Whether `word` is one of the space-separated words of `list`.
+inline bool contains_word(std::string_view list, std::string_view word) {
+  while (!list.empty()) {
+    auto sp = list.find(' ');
+    if (list.substr(0, sp) == word) return true;
+    if (sp == std::string_view::npos) break;
+    list.remove_prefix(sp + 1);
+  }
+  return false;
+}
 inline bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i)

@@ -28,10 +28,13 @@ const Reply* SuccessReplies::find(std::string_view id) const {
 bool SuccessReplies::set(std::string_view id, const Reply& r) {
   auto* slot = const_cast<Reply*>(find(id));
   if (!slot) return false;
-  // The enhanced code stays the one the step implies.
-  slot->code = r.code;
-  slot->text = r.text;
+  override_with(*slot, r);
   return true;
+}
+
+void SuccessReplies::override_with(Reply& slot, const Reply& r) {
+  slot.code = r.code;
+  slot.text = r.text;
 }
 
 }  // namespace relaymock

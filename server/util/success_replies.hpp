@@ -36,6 +36,9 @@ struct SuccessReplies {
   const Reply* find(std::string_view id) const;
   // Sets the reply named `id` (false: not a success reply id).
   bool set(std::string_view id, const Reply& r);
+  // What an override in `replies:` changes of a success reply: its code and
+  // text; the enhanced code stays the one the step implies.
+  static void override_with(Reply& slot, const Reply& r);
 };
 
 }  // namespace relaymock
