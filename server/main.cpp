@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "config/loader.hpp"
+#include "explain_cli.hpp"
 #include "import_cli.hpp"
 #include "util/errors.hpp"
 #include "util/password.hpp"
@@ -66,6 +67,8 @@ constexpr const char* kUsage =
     "       relaymock --print-default-config    print the embedded default config (commented YAML)\n"
     "       relaymock healthcheck [--config FILE]  exit 0 if the running server's /readyz says ready, else 1\n"
     "       relaymock import DIR|FILE.json... [-o FILE]  a config from the provider's API v3 view answers\n"
+    "       relaymock explain [--config FILE] --from ADDR --to ADDR... [--ip A] [--port P] [--user U]\n"
+    "                 [--api-key NAME] [--header-from ADDR] [--json]  every check a send would meet, and why\n"
     "       relaymock --version | --help\n"
     "\n"
     "Signals: SIGTERM/SIGINT stop gracefully (421 to idle sessions, DATA in flight may finish);\n"
@@ -459,6 +462,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "import" && i == 1) return import_command(std::vector<std::string>(argv + 2, argv + argc));
+    if (a == "explain" && i == 1) return explain_command(std::vector<std::string>(argv + 2, argv + argc));
     if (a == "healthcheck" && i == 1) {
       health = true;
       continue;

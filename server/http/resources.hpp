@@ -44,6 +44,8 @@ Handled clear_scenarios(Call&);
 Handled delete_scenario(Call&);
 // usage.cpp
 Handled get_usage(Call&);
+// explain.cpp
+Handled explain(Call&);
 // clock.cpp
 Handled get_clock(Call&);
 Handled move_clock(Call&);

@@ -116,8 +116,9 @@ boost::asio::awaitable<void> MailHandler::complete_lookup() {
 }
 
 std::optional<Reply> MailHandler::check_rcpt(const smtp::SessionView& v, const smtp::Envelope& env,
-                                             const smtp::Recipient&) {
-  auto d = tx(v).check_rcpt(identity(v), env.from);
+                                             const smtp::Recipient& rcpt) {
+  // The recipient goes into a refusal's event (events filter by recipient).
+  auto d = tx(v).check_rcpt(identity(v), env.from, rcpt.mailbox.str());
   if (d.accept) return std::nullopt;
   return d.reply;
 }

@@ -30,22 +30,39 @@ void Counters::prune(Window& w, std::int64_t now_ms, std::int64_t per_ms) {
 }
 
 Counters::Check Counters::reserve(const std::string& key, const std::optional<config::RateLimit>& rate,
-                                  const std::optional<std::uint64_t>& quota, const Cycle& cycle, TimePoint now) {
+                                  const std::optional<std::uint64_t>& quota, const Cycle& cycle, TimePoint now,
+                                  bool hold, std::uint64_t ahead) {
   std::lock_guard lock(mutex_);
+  Check c;
   if (quota) {
-    auto used = used_in(cycle);
-    if (used + quota_reserved_ + 1 > *quota) return {Block::Quota, used, quota_reserved_, *quota};
+    c.quota = Standing{used_in(cycle), quota_reserved_ + ahead, *quota, cycle.end};
+    if (c.quota->used + c.quota->reserved + 1 > *quota) {
+      c.block = Block::Quota;
+      c.used = c.quota->used, c.reserved = c.quota->reserved, c.limit = *quota;
+      return c;
+    }
   }
   Window* w = nullptr;
   if (rate) {
-    w = &windows_[key];
-    prune(*w, ms_of(now), rate->per.count());
-    if (w->sum + w->reserved + 1 > rate->count) return {Block::Rate, w->sum, w->reserved, rate->count};
+    auto it = windows_.find(key);
+    if (hold || it != windows_.end()) {
+      w = hold ? &windows_[key] : &it->second;
+      prune(*w, ms_of(now), rate->per.count());
+    }
+    Standing s{w ? w->sum : 0, (w ? w->reserved : 0) + ahead, rate->count, now + rate->per};
+    if (w && !w->events.empty()) s.frees_at = TimePoint(std::chrono::milliseconds(w->events.front().first)) + rate->per;
+    c.rate = s;
+    if (s.used + s.reserved + 1 > rate->count) {
+      c.block = Block::Rate;
+      c.used = s.used, c.reserved = s.reserved, c.limit = rate->count;
+      return c;
+    }
   }
+  if (!hold) return c;
   ++quota_reserved_;
   if (w) ++w->reserved;
   else ++windows_[key].reserved;
-  return {};
+  return c;
 }
 
 void Counters::commit(const std::string& key, const std::optional<config::RateLimit>& rate, std::uint64_t n,

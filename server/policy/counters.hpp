@@ -30,15 +30,24 @@ class Counters {
   static constexpr std::size_t kQuotaDaysKept = 1100;
 
   enum class Block { None, Quota, Rate };
+  // Where one counter stood when a recipient was asked for.
+  struct Standing {
+    std::uint64_t used = 0, reserved = 0, limit = 0;
+    TimePoint frees_at{};  // rate: when the oldest counted recipient leaves the window
+  };
   struct Check {
     Block block = Block::None;
     std::uint64_t used = 0, reserved = 0, limit = 0;  // of the counter that blocked
+    std::optional<Standing> quota, rate;              // each counter asked (rate: not when the quota blocked)
   };
 
   // Reserves one recipient against the account quota and the identity's rate
-  // limit (either may be absent), or says which one it would pass.
+  // limit (either may be absent), or says which one it would pass. With
+  // hold false nothing is reserved (explain): `ahead` recipients the same
+  // transaction would hold first count as reserved.
   Check reserve(const std::string& key, const std::optional<config::RateLimit>& rate,
-                const std::optional<std::uint64_t>& quota, const Cycle& cycle, TimePoint now);
+                const std::optional<std::uint64_t>& quota, const Cycle& cycle, TimePoint now, bool hold = true,
+                std::uint64_t ahead = 0);
   // A message was accepted: its reserved recipients become counted ones,
   // on the day of `now` for the quota and at `now` for a rate limit. Only
   // identities with a rate limit keep per-recipient history.

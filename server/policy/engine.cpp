@@ -1,6 +1,7 @@
 #include "policy/engine.hpp"
 
 #include "mime/mime.hpp"
+#include "util/dates.hpp"
 #include "util/strings.hpp"
 
 #include <algorithm>
@@ -37,6 +38,22 @@ std::optional<std::string> static_unroutable(const config::SenderVerification& s
   if (domain.find('.') == std::string::npos) return "sender domain " + domain + " has no dot";
   for (auto tld : {".invalid", ".localhost", ".local"})
     if (ends_with(domain, tld)) return "sender domain " + domain + " is under the reserved " + tld + " domain";
+  return std::nullopt;
+}
+
+// The entry of `list` the sender nearly matches and why it does not: an
+// address differing only in case (local parts compare with case), or a
+// parent domain (subdomains are not covered).
+std::optional<std::string> near_miss(const std::vector<std::string>& list, const std::string& addr,
+                                     const std::string& domain, const std::string& list_name) {
+  for (const auto& e : list) {
+    if (!addr.empty() && e.find('@') != std::string::npos && e != addr && iequals(e, addr))
+      return list_name + " has " + e + "; the sender is " + addr + ": local parts compare with case";
+  }
+  for (const auto& e : list) {
+    if (e.find('@') == std::string::npos && ends_with(domain, "." + e))
+      return list_name + " has " + e + "; the domain is " + domain + ": subdomains are not covered";
+  }
   return std::nullopt;
 }
 
@@ -171,10 +188,22 @@ Decision Engine::authenticate(const smtp::AuthAttempt& a, const config::Profile*
   }
   // The name is the client's: echoed cut short (a 9 KB name, 100,000 times).
   const std::string shown = clip(a.user, 256);
-  return reject(*cfg, "auth_failed", id,
-                user ? "wrong password for smtp_users entry " + a.user + " (" + a.mechanism + ")"
-                     : "no smtp_users entry named '" + shown + "' (" + a.mechanism + ")",
-                {"", "", shown, ""}, profile);
+  std::string detail = user ? "wrong password for smtp_users entry " + a.user + " (" + a.mechanism + ")"
+                            : "no smtp_users entry named '" + shown + "' (" + a.mechanism + ")";
+  std::string fix;
+  if (user) {
+    fix = "the password differs from smtp_users entry " + a.user + "'s (passwords compare exactly)";
+  } else {
+    for (const auto& u : cfg->smtp_users)
+      if (iequals(u.username, a.user))
+        fix = "smtp_users has " + u.username + "; the username is " + shown + ": usernames compare with case";
+    if (fix.empty()) fix = "add an smtp_users entry named " + shown + ", or sign in as one that exists";
+  }
+  auto d = reject(*cfg, "auth_failed", id, detail, {"", "", shown, ""}, profile);
+  d.checks.push_back({"auth", Check::Result::Fail, std::move(detail), std::move(fix)});
+  add_not_reached(d.checks, std::data(kRcptChecks), std::size(kRcptChecks));
+  add_not_reached(d.checks, &kContentCheck, 1);
+  return d;
 }
 
 Identity Engine::identify(const std::optional<std::string>& auth_user, std::string_view client_ip,
@@ -238,86 +267,182 @@ std::optional<std::string> Engine::route_domain(const Mailbox& sender, const con
 
 Decision Engine::check_rcpt(const Identity& id, const Mailbox& sender, const SenderRoute* route,
                             const config::Profile* profile) const {
+  return rcpt(id, sender, route, profile, true, 0);
+}
+
+Decision Engine::try_rcpt(const Identity& id, const Mailbox& sender, const SenderRoute* route,
+                          const config::Profile* profile, std::uint64_t ahead) const {
+  return rcpt(id, sender, route, profile, false, ahead);
+}
+
+Decision Engine::rcpt(const Identity& id, const Mailbox& sender, const SenderRoute* route, const config::Profile* profile,
+                      bool hold, std::uint64_t ahead) const {
   auto cfg = config();
   auto has = [profile](std::string_view rule) { return !profile || config::profile_has_rule(*profile, rule); };
-  auto reject = [&](const config::Config& c, std::string_view rule, const Identity& who, std::string detail,
-                    Substitutions subs = {}) {
+  std::vector<Check> checks;
+  auto pass = [&](const char* name, std::string compared) {
+    checks.push_back({name, Check::Result::Pass, std::move(compared), {}});
+  };
+  auto skip = [&](const char* name, std::string why) {
+    checks.push_back({name, Check::Result::Skipped, std::move(why), {}});
+  };
+  auto no_rule = [&](const char* name) { skip(name, "profile " + std::string(profile->name) + " has no such rule"); };
+  // Where the limits stood, once asked (a refusal by a limit shows them too).
+  std::optional<Counters::Check> standing;
+  std::uint64_t before = 0;
+  // A failure: the check, the rest not reached, then the rule's reply.
+  auto fail = [&](const char* name, std::string_view rule, std::string detail, std::string fix, Substitutions subs = {}) {
+    checks.push_back({name, Check::Result::Fail, detail, std::move(fix)});
+    add_not_reached(checks, std::data(kRcptChecks), std::size(kRcptChecks));
+    add_not_reached(checks, &kContentCheck, 1);
     if (subs.addr.empty()) subs.addr = sender.str();  // {addr} in any rule's text (SES's names the sender)
-    return this->reject(c, rule, who, std::move(detail), std::move(subs), profile);
+    auto d = this->reject(*cfg, rule, id, std::move(detail), std::move(subs), profile);
+    d.checks = std::move(checks);
+    if (standing) d.quota = standing->quota, d.rate = standing->rate, d.quota_before = before;
+    return d;
   };
   const auto& acct = cfg->account;
   const std::string addr = normal_address(sender);
   const std::string domain = ascii_lower(sender.domain);
+  const std::string shown = addr.empty() ? std::string("<>") : addr;
 
   if (id.kind == Identity::Kind::None)
-    return reject(*cfg, "relay_denied", id, "not authenticated and the client address matches no ip_auth entry");
-  if (id.kind == Identity::Kind::User && has("user_not_allowed") && (acct.closed || id.status == config::Status::Blocked))
-    return reject(*cfg, "user_not_allowed", id,
-                  acct.closed ? "account.status is closed" : "smtp_users entry " + id.name + " has status blocked");
-  if (id.kind == Identity::Kind::Ip && (acct.closed || id.status == config::Status::Blocked))
-    return reject(*cfg, "ip_not_allowed", id,
-                  acct.closed ? "account.status is closed" : "ip_auth entry " + id.name + " has status blocked");
-  if (id.kind == Identity::Kind::ApiKey && (acct.closed || id.status == config::Status::Blocked))
-    return reject(*cfg, "api_key_not_allowed", id,
-                  acct.closed ? "account.status is closed" : "api_keys entry " + id.name + " has status blocked");
-  if (has("blank_sender") && sender.null() && !acct.allow_blank_sender)
-    return reject(*cfg, "blank_sender", id, "MAIL FROM:<> and account.allow_blank_sender is false");
+    return fail("identity", "relay_denied", "not authenticated and the client address matches no ip_auth entry",
+                "authenticate (AUTH) as an smtp_users entry, or add an ip_auth entry covering the client address");
+  pass("identity", std::string(id.kind_name()) + " " + id.name);
+
+  const char* entry = id.kind == Identity::Kind::User ? "smtp_users" : id.kind == Identity::Kind::Ip ? "ip_auth" : "api_keys";
+  const char* status_rule = id.kind == Identity::Kind::User ? "user_not_allowed"
+                            : id.kind == Identity::Kind::Ip ? "ip_not_allowed"
+                                                            : "api_key_not_allowed";
+  if (!has(status_rule)) {
+    no_rule("status");
+  } else if (acct.closed) {
+    return fail("status", status_rule, "account.status is closed", "set account.status: active");
+  } else if (id.status == config::Status::Blocked) {
+    return fail("status", status_rule, std::string(entry) + " entry " + id.name + " has status blocked",
+                "set status: allowed (or sandbox) on " + std::string(entry) + " entry " + id.name);
+  } else {
+    pass("status", std::string(entry) + " entry " + id.name + " has status " + config::status_name(id.status) +
+                       "; account.status is active");
+  }
+
+  if (!has("blank_sender")) no_rule("blank_sender");
+  else if (!sender.null()) pass("blank_sender", "the sender is " + shown + ", not <>");
+  else if (acct.allow_blank_sender) pass("blank_sender", "MAIL FROM:<> and account.allow_blank_sender is true");
+  else
+    return fail("blank_sender", "blank_sender", "MAIL FROM:<> and account.allow_blank_sender is false",
+                "set account.allow_blank_sender: true, or send with a sender address");
 
   const auto& sv = cfg->sender_verification;
-  if (has("sender_unroutable_domain") && !sender.null() && sv.mode != config::VerifyMode::Off) {
+  if (!has("sender_unroutable_domain")) {
+    no_rule("sender_domain");
+  } else if (sender.null()) {
+    skip("sender_domain", "no sender address to verify");
+  } else if (sv.mode == config::VerifyMode::Off) {
+    skip("sender_domain", "sender_verification.mode is off");
+  } else {
     Substitutions subs{sender.str(), "", "", ""};
-    if (auto why = static_unroutable(sv, domain))
-      return reject(*cfg, "sender_unroutable_domain", id, *why, subs);
+    if (auto why = static_unroutable(sv, domain)) {
+      bool listed = contains(sv.unroutable_domains, domain);
+      return fail("sender_domain", "sender_unroutable_domain", *why,
+                  listed ? "remove " + domain + " from sender_verification.unroutable_domains"
+                         : "send from a domain that exists in DNS, or set sender_verification.mode: off",
+                  subs);
+    }
+    std::string how = "sender domain " + domain + " is not unroutable (mode " + config::verify_mode_name(sv.mode) + ")";
     if (sv.mode == config::VerifyMode::System && route && domain.front() != '[') {
       using K = SenderRoute::Kind;
       std::string dns = "DNS for sender domain " + domain + ": " + route->detail;
       if (route->kind == K::NoDomain || route->kind == K::NullMx || route->kind == K::NoAddress)
-        return reject(*cfg, "sender_unroutable_domain", id, dns, subs);
-      if (route->kind == K::TempFail) return reject(*cfg, "sender_verify_deferred", id, dns, subs);
+        return fail("sender_domain", "sender_unroutable_domain", dns,
+                    "publish an MX or A record for " + domain + ", or set sender_verification.mode: static", subs);
+      if (route->kind == K::TempFail)
+        return fail("sender_domain", "sender_verify_deferred", dns,
+                    "make the DNS servers for " + domain + " answer (a temporary failure: the client may retry)", subs);
+      how = dns;
+    } else if (sv.mode == config::VerifyMode::System) {
+      how += "; DNS not asked";
     }
     if (contains(sv.unknown_addresses, addr))
-      return reject(*cfg, "sender_unrouteable_address", id,
-                    "sender " + addr + " is listed in sender_verification.unknown_addresses", subs);
+      return fail("sender_domain", "sender_unrouteable_address",
+                  "sender " + addr + " is listed in sender_verification.unknown_addresses",
+                  "remove " + addr + " from sender_verification.unknown_addresses", subs);
+    pass("sender_domain", how);
   }
 
-  if (has("sender_not_allowed") && acct.restrict_mode != config::RestrictMode::Disabled) {
+  if (!has("sender_not_allowed")) {
+    no_rule("restrict_senders");
+  } else if (acct.restrict_mode == config::RestrictMode::Disabled) {
+    skip("restrict_senders", "restrict_senders mode is disabled");
+  } else {
     bool listed = contains(acct.restrict_entries, addr) || contains(acct.restrict_entries, domain);
     bool allowlist = acct.restrict_mode == config::RestrictMode::Allowlist;
-    if (listed != allowlist)
-      return reject(*cfg, "sender_not_allowed", id,
-                    "sender " + (addr.empty() ? std::string("<>") : addr) + (listed ? " is" : " is not") +
-                        " in restrict_senders " + (allowlist ? "allowlist " : "blocklist ") +
-                        list_text(acct.restrict_entries));
+    std::string kind = allowlist ? "allowlist" : "blocklist";
+    std::string compared = "sender " + shown + (listed ? " is" : " is not") + " in restrict_senders " + kind + " " +
+                           list_text(acct.restrict_entries);
+    if (listed != allowlist) {
+      std::string fix;
+      if (listed) {
+        fix = "remove " + (contains(acct.restrict_entries, addr) ? addr : domain) + " from the restrict_senders blocklist";
+      } else if (auto near = near_miss(acct.restrict_entries, addr, domain, "restrict_senders allowlist")) {
+        fix = *near;
+      } else {
+        fix = "add " + shown + " (or its domain " + domain + ") to the restrict_senders allowlist";
+      }
+      return fail("restrict_senders", "sender_not_allowed", compared, std::move(fix));
+    }
+    pass("restrict_senders", compared);
   }
 
   auto now = clock_.now();
   auto cycle = cycle_containing(now, acct.cycle_day);
   std::optional<std::uint64_t> quota = has("quota_exhausted") ? acct.monthly_quota : std::nullopt;
-  const std::uint64_t before = quota_used_before(acct, cycle);
+  before = quota_used_before(acct, cycle);
   if (quota) quota = *quota > before ? *quota - before : 0;  // what is left for relaymock to count
-  auto check = counters_.reserve(id.key(), has("user_rate_limited") ? id.rate_limit : std::nullopt, quota, cycle, now);
-  auto counts = [&](const char* what) {
-    bool is_quota = check.block == Counters::Block::Quota;
-    std::uint64_t shown_used = check.used + (is_quota ? before : 0);
-    return std::string(what) + ": " + std::to_string(shown_used) + " accepted + " + std::to_string(check.reserved) +
-           " in open transactions + 1 would exceed " + std::to_string(check.limit + (is_quota ? before : 0)) +
+  const bool rated = has("user_rate_limited") && id.rate_limit;
+  auto check = counters_.reserve(id.key(), rated ? id.rate_limit : std::nullopt, quota, cycle, now, hold, ahead);
+  standing = check;
+  auto counts = [&](const char* what, const Counters::Standing& s, bool is_quota, bool blocked) {
+    std::uint64_t shown_used = s.used + (is_quota ? before : 0);
+    return std::string(what) + ": " + std::to_string(shown_used) + " accepted + " + std::to_string(s.reserved) +
+           " in open transactions + 1 " + (blocked ? "would exceed " : "is within ") +
+           std::to_string(s.limit + (is_quota ? before : 0)) +
            (is_quota && before ? " (" + std::to_string(before) + " of them sent before relaymock: account.quota.used)"
                                : std::string());
   };
-  if (check.block == Counters::Block::Quota) return reject(*cfg, "quota_exhausted", id, counts("monthly quota"));
-  if (check.block == Counters::Block::Rate) {
-    auto per = format_duration(id.rate_limit->per);
-    return reject(*cfg,
-                  id.kind == Identity::Kind::User     ? "user_rate_limited"
-                  : id.kind == Identity::Kind::ApiKey ? "api_key_rate_limited"
-                                                      : "ip_rate_limited",
-                  id,
-                  counts((std::string("rate limit per ") + per + " for " + id.kind_name() + " " + id.name).c_str()));
-  }
+  const std::string per = rated ? format_duration(id.rate_limit->per) : std::string();
+  const std::string rate_what = "rate limit per " + per + " for " + id.kind_name() + " " + id.name;
+  if (!has("quota_exhausted")) no_rule("quota");
+  else if (!check.quota) skip("quota", "account.quota.monthly is not set");
+  else if (check.block == Counters::Block::Quota)
+    return fail("quota", "quota_exhausted", counts("monthly quota", *check.quota, true, true),
+                "the cycle renews at " + rfc3339(cycle.end) + " (account.quota.cycle_day " +
+                    std::to_string(acct.cycle_day) + "); or raise account.quota.monthly");
+  else pass("quota", counts("monthly quota", *check.quota, true, false));
+
+  if (!has("user_rate_limited")) no_rule("rate_limit");
+  else if (!check.rate) skip("rate_limit", std::string(entry) + " entry " + id.name + " has no rate_limit");
+  else if (check.block == Counters::Block::Rate)
+    return fail("rate_limit",
+                id.kind == Identity::Kind::User     ? "user_rate_limited"
+                : id.kind == Identity::Kind::ApiKey ? "api_key_rate_limited"
+                                                    : "ip_rate_limited",
+                counts(rate_what.c_str(), *check.rate, false, true),
+                (check.rate->used ? "a place frees at " + rfc3339(check.rate->frees_at)
+                                  : "the recipients held by open transactions (this one's included) fill it; each "
+                                    "frees " + per + " after it is sent") +
+                    "; or raise rate_limit.count on " + entry + " entry " + id.name);
+  else pass("rate_limit", counts(rate_what.c_str(), *check.rate, false, false));
+
   Decision d;
   d.rule = "rcpt_ok";
   d.identity = id;
-  d.detail = "sender " + (addr.empty() ? std::string("<>") : addr) + " may send as " + id.kind_name() + " " + id.name;
+  d.detail = "sender " + shown + " may send as " + id.kind_name() + " " + id.name;
+  d.checks = std::move(checks);
+  d.quota = check.quota;
+  d.rate = check.rate;
+  d.quota_before = before;
   return d;
 }
 
@@ -328,15 +453,22 @@ Decision Engine::check_mail(const Identity& id, const config::Profile* profile) 
   if (!profile || id.kind != Identity::Kind::None) return d;
   auto face = config::profile_reply(*profile, "relay_denied");
   if (!face || face->stage != Stage::Mail) return d;
-  return reject(*config(), "relay_denied", id,
-                "not authenticated and the client address matches no ip_auth entry (refused at MAIL)", {}, profile);
+  std::string detail = "not authenticated and the client address matches no ip_auth entry (refused at MAIL)";
+  auto r = reject(*config(), "relay_denied", id, detail, {}, profile);
+  r.checks.push_back({"identity", Check::Result::Fail, std::move(detail),
+                      "authenticate (AUTH) as an smtp_users entry: profile " + std::string(profile->name) +
+                          " relays for no client address"});
+  add_not_reached(r.checks, std::data(kRcptChecks), std::size(kRcptChecks));
+  add_not_reached(r.checks, &kContentCheck, 1);
+  return r;
 }
 
 Decision Engine::check_content(const Identity& id, std::string_view content) const {
   return check_content(id, mime::from_header(content));
 }
 
-Decision Engine::check_content(const Identity& id, const mime::From& from_header, const config::Profile* profile) const {
+Decision Engine::check_content(const Identity& id, const mime::From& from_header, const config::Profile* profile,
+                               const Mailbox* envelope_sender) const {
   auto cfg = config();
   const auto& acct = cfg->account;
   bool has_rule = !profile || config::profile_has_rule(*profile, "from_header_unverified");
@@ -344,7 +476,13 @@ Decision Engine::check_content(const Identity& id, const mime::From& from_header
   // provider without restrict_senders always checks them.
   bool restricted = acct.restrict_mode != config::RestrictMode::Disabled &&
                     (!profile || config::profile_has_rule(*profile, "sender_not_allowed"));
-  if (has_rule && !restricted) {
+  Check check{std::string(kContentCheck), Check::Result::Skipped, {}, {}};
+  if (!has_rule) {
+    check.compared = "profile " + std::string(profile->name) + " has no such rule";
+  } else if (restricted) {
+    check.compared = std::string("restrict_senders is ") + config::restrict_mode_name(acct.restrict_mode) +
+                     ": verified senders do not apply";
+  } else {
     // The same From reader as the store's, so the API shows what was checked.
     const auto& from = from_header.mailbox;
     std::string domain = from ? ascii_lower(from->domain) : std::string();
@@ -355,8 +493,33 @@ Decision Engine::check_content(const Identity& id, const mime::From& from_header
                                       list_text(acct.verified_domains) + " and the address is not in verified_senders " +
                                       list_text(acct.verified_senders)
                                 : std::string("the message has no parsable From: header address");
-      return reject(*cfg, "from_header_unverified", id, detail, {"", domain, "", "", addr, ""}, profile);
+      std::string fix;
+      std::optional<std::string> near;
+      if (from) near = near_miss(acct.verified_senders, addr, domain, "account.verified_senders");
+      if (from && !near) near = near_miss(acct.verified_domains, addr, domain, "account.verified_domains");
+      if (!from) {
+        fix = "add a From: header with one address in a verified domain";
+      } else if (near) {
+        fix = *near;
+      } else if (envelope_sender && !envelope_sender->null() &&
+                 contains(acct.verified_domains, ascii_lower(envelope_sender->domain))) {
+        fix = "the envelope sender's domain " + ascii_lower(envelope_sender->domain) +
+              " is verified, but the rule reads the From: header, whose domain is " + domain +
+              ": send with From: in a verified domain, or add " + domain + " to account.verified_domains";
+      } else {
+        fix = "add " + domain + " to account.verified_domains, or " + addr + " to account.verified_senders";
+      }
+      check.result = Check::Result::Fail;
+      check.compared = detail;
+      check.fix = fix;
+      auto d = reject(*cfg, "from_header_unverified", id, detail, {"", domain, "", "", addr, ""}, profile);
+      d.checks.push_back(std::move(check));
+      return d;
     }
+    check.result = Check::Result::Pass;
+    check.compared = "From header " + addr + (contains(acct.verified_domains, domain)
+                                                   ? ": domain " + domain + " is in verified_domains"
+                                                   : ": the address is in verified_senders");
   }
   Decision d;
   d.identity = id;
@@ -366,6 +529,7 @@ Decision Engine::check_content(const Identity& id, const mime::From& from_header
                            : std::string("restrict_senders is ") + config::restrict_mode_name(acct.restrict_mode) +
                                  ": verified senders do not apply";
   if (id.status == config::Status::Sandbox) d.detail += "; sandbox: captured, never delivered";
+  d.checks.push_back(std::move(check));
   return d;
 }
 

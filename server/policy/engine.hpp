@@ -11,6 +11,7 @@
 #include "config/profiles.hpp"
 #include "util/clock.hpp"
 #include "mime/mime.hpp"
+#include "policy/check.hpp"
 #include "policy/counters.hpp"
 #include "policy/cycle.hpp"
 #include "policy/rules.hpp"
@@ -41,6 +42,12 @@ struct Decision {
   // The refusal as the provider's HTTP API v3 words it (reply's text unless
   // the rule's API wording differs and replies: does not override it).
   std::optional<Reply> api_reply;
+  // Each rule as this decision walked it, in order (policy/check.hpp).
+  std::vector<Check> checks;
+  // RCPT: where the quota and the rate limit stood (before this recipient);
+  // quota_before: the part of the quota's count sent before relaymock.
+  std::optional<Counters::Standing> quota, rate;
+  std::uint64_t quota_before = 0;
 };
 
 class Engine {
@@ -71,6 +78,10 @@ class Engine {
   // domain that route_domain() named; without it the DNS step is skipped.
   Decision check_rcpt(const Identity& id, const Mailbox& sender, const SenderRoute* route = nullptr,
                       const config::Profile* profile = nullptr) const;
+  // The same checks, reserving nothing (explain): `ahead` recipients the same
+  // transaction would already hold count against the limits.
+  Decision try_rcpt(const Identity& id, const Mailbox& sender, const SenderRoute* route,
+                    const config::Profile* profile, std::uint64_t ahead) const;
   // MAIL stage: the rules a profile sends before any recipient (Brevo's
   // "Please authenticate first"); accepts under the others.
   Decision check_mail(const Identity& id, const config::Profile* profile) const;
@@ -82,7 +93,10 @@ class Engine {
   // End of DATA: the From header rule, then accepted / accepted_sandbox.
   Decision check_content(const Identity& id, std::string_view content) const;
   // The same, on a From already read (mime::summarize) by the caller.
-  Decision check_content(const Identity& id, const mime::From& from, const config::Profile* profile = nullptr) const;
+  // The envelope sender, when given, names a From near miss (its domain is
+  // verified, the From's is not).
+  Decision check_content(const Identity& id, const mime::From& from, const config::Profile* profile = nullptr,
+                         const Mailbox* envelope_sender = nullptr) const;
 
   // Recipients counted in `cycle`: relaymock's own plus those the account had
   // sent before it (account.quota.used, in its cycle only).
@@ -104,6 +118,8 @@ class Engine {
   Counters& counters() const { return counters_; }
 
  private:
+  Decision rcpt(const Identity& id, const Mailbox& sender, const SenderRoute* route, const config::Profile* profile,
+                bool hold, std::uint64_t ahead) const;
   Decision reject(const config::Config& cfg, std::string_view rule, const Identity& id, std::string detail,
                   Substitutions subs = {}, const config::Profile* profile = nullptr) const;
 

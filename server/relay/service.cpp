@@ -119,15 +119,26 @@ policy::Decision Transaction::check_rcpt(const policy::Identity& id, const Mailb
   if (d.accept) {
     reserved_.add(id);
     identity_ = id;
+    rcpt_checks_ = std::move(d.checks);
     if (!recipient.empty()) envelope_.recipients.emplace_back(recipient);
   } else {
     std::string detail = d.detail;
     if (!recipient.empty()) detail += "; recipient " + std::string(recipient);
     EventEnvelope asked{envelope_.sender, {}};
     if (!recipient.empty()) asked.recipients.emplace_back(recipient);
-    svc_.record(RecordKind::Decision, origin_, "rcpt", d.rule, d.identity, &d.reply, std::move(detail), {}, &asked);
+    svc_.record(RecordKind::Decision, origin_, "rcpt", d.rule, d.identity, &d.reply, std::move(detail), {}, &asked,
+                &d.checks);
   }
   return d;
+}
+
+std::vector<policy::Check> Transaction::with_rcpt_checks(const std::vector<policy::Check>& content) const {
+  auto all = rcpt_checks_;
+  // A message from a door without RCPT checks (none today) still names its content check.
+  for (const auto& c : content)
+    if (std::none_of(all.begin(), all.end(), [&](const policy::Check& a) { return a.name == c.name; }))
+      all.push_back(c);
+  return all;
 }
 
 void Transaction::drop_recipient(std::string_view recipient) {
@@ -150,11 +161,14 @@ std::optional<Transaction::Result> Transaction::begin_finish(std::shared_ptr<sto
   // One read of the header section serves the From rule and the store, so
   // what the API shows is what was checked.
   auto summary = mime::summarize(head);
-  auto d = svc_.d_.engine.check_content(identity_, summary.from, origin_.profile);
+  auto sender = parse_plain_address(m->envelope_from);
+  auto d = svc_.d_.engine.check_content(identity_, summary.from, origin_.profile, sender ? &*sender : nullptr);
   envelope_ = EventEnvelope{m->envelope_from, m->envelope_to};
+  rcpt_checks_ = with_rcpt_checks(d.checks);
   if (!d.accept) {
     reserved_.release();
-    svc_.record(RecordKind::Decision, origin_, "data", d.rule, d.identity, &d.reply, d.detail, {}, &envelope_);
+    svc_.record(RecordKind::Decision, origin_, "data", d.rule, d.identity, &d.reply, d.detail, {}, &envelope_,
+                &rcpt_checks_);
     return Result{d.reply, false, {}, d.rule};
   }
   auto now = svc_.d_.clock.now();
@@ -197,7 +211,7 @@ Transaction::Result Transaction::end_finish(const store::Durable::Failure& failu
   Result r{ok, true, p.id, p.rule};
   svc_.record(RecordKind::Decision, origin_, "data", p.rule, identity_, &r.reply,
               p.detail + "; " + std::to_string(p.rcpts) + " recipient(s), " + std::to_string(p.size) + " bytes", p.id,
-              &envelope_);
+              &envelope_, &rcpt_checks_);
   svc_.d_.bus.publish({Outcome::Kind::MessageCaptured, origin_.session_id, p.id, 0});
   return r;
 }
@@ -216,7 +230,7 @@ Transaction::Result Transaction::finish(std::shared_ptr<store::Message> m, std::
 
 void Service::record(RecordKind kind, const Origin& o, std::string_view stage, std::string_view rule,
                      const policy::Identity& id, const Reply* reply, std::string detail, std::string message_id,
-                     const EventEnvelope* envelope) {
+                     const EventEnvelope* envelope, const std::vector<policy::Check>* checks) {
   // LogField holds views: every value must outlive the call.
   const std::string port = std::to_string(o.port);
   const std::string identity = identity_text(id);
@@ -260,6 +274,10 @@ void Service::record(RecordKind kind, const Origin& o, std::string_view stage, s
     for (std::size_t i = 0; i < envelope->recipients.size() && i < kMaxEchoedRecipients; ++i)
       e.recipients.push_back(clip(envelope->recipients[i], kMaxEchoedName));
   }
+  if (checks)
+    for (const auto& c : *checks)
+      e.checks.push_back({c.name, policy::check_result_name(c.result), clip(c.compared, kMaxEchoedDetail),
+                          clip(c.fix, kMaxEchoedDetail)});
   const std::uint64_t seq = d_.events.append(std::move(e));
   if (reply) d_.metrics.count_reply(reply->code, std::string(rule));
   if (reply && reply->code >= 400 && kind != RecordKind::Protocol) d_.metrics.decisions_refused_total++;
@@ -270,7 +288,7 @@ policy::Decision Service::check_mail(const Origin& o, const policy::Identity& id
   auto d = d_.engine.check_mail(id, o.profile);
   if (!d.accept) {
     EventEnvelope asked{sender.str(), {}};
-    record(RecordKind::Decision, o, "mail", d.rule, d.identity, &d.reply, d.detail, {}, &asked);
+    record(RecordKind::Decision, o, "mail", d.rule, d.identity, &d.reply, d.detail, {}, &asked, &d.checks);
   }
   return d;
 }
@@ -279,7 +297,7 @@ std::optional<Reply> Service::authenticate(const Origin& o, const smtp::AuthAtte
   auto d = d_.engine.authenticate(attempt, o.profile);
   // The username is logged; the password or digest never is.
   if (!d.accept) {
-    record(RecordKind::Decision, o, "auth", d.rule, d.identity, &d.reply, d.detail);
+    record(RecordKind::Decision, o, "auth", d.rule, d.identity, &d.reply, d.detail, {}, nullptr, &d.checks);
     return d.reply;
   }
   logger().debug("authenticated", {{"session", o.session_id}, {"user", attempt.user}, {"mechanism", attempt.mechanism}});

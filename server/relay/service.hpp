@@ -155,6 +155,11 @@ class Transaction {
   std::optional<std::pair<std::string, policy::SenderRoute>> route_;
   // The sender and the recipients accepted so far, for the events.
   EventEnvelope envelope_;
+  // The checks of the last accepted recipient; the data's event adds the
+  // content check to them.
+  std::vector<policy::Check> rcpt_checks_;
+  // Both, for an event at the end of the data.
+  std::vector<policy::Check> with_rcpt_checks(const std::vector<policy::Check>& content) const;
 };
 
 class Service {
@@ -182,7 +187,7 @@ class Service {
   // One outcome: the event, the log line, the reply metric and the bus.
   void record(RecordKind kind, const Origin& o, std::string_view stage, std::string_view rule,
               const policy::Identity& id, const Reply* reply, std::string detail, std::string message_id = {},
-              const EventEnvelope* envelope = nullptr);
+              const EventEnvelope* envelope = nullptr, const std::vector<policy::Check>* checks = nullptr);
 
   void session_opened(const Origin& o);
   void session_closed(const Origin& o);

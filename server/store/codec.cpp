@@ -109,6 +109,16 @@ std::optional<Message> message_from_record(const json::value& v) {
   return m;
 }
 
+json::array checks_json(const std::vector<EventCheck>& checks) {
+  json::array a;
+  for (const auto& c : checks) {
+    json::object o{{"name", c.name}, {"result", c.result}, {"compared", c.compared}};
+    o["fix"] = c.fix.empty() ? json::value(nullptr) : json::value(json::string(c.fix));
+    a.push_back(std::move(o));
+  }
+  return a;
+}
+
 json::object event_json(const Event& e) {
   json::object o;
   o["seq"] = e.seq;
@@ -127,6 +137,7 @@ json::object event_json(const Event& e) {
   if (!e.message_id.empty()) o["message_id"] = e.message_id;
   o["sender"] = e.sender.empty() && e.recipients.empty() ? json::value(nullptr) : json::value(json::string(e.sender));
   o["recipients"] = json_strings(e.recipients);
+  o["checks"] = checks_json(e.checks);
   return o;
 }
 
@@ -154,6 +165,11 @@ std::optional<Event> event_from_json(const json::value& v) {
   e.message_id = str(o, "message_id");
   e.sender = str(o, "sender");
   e.recipients = strings_of(o.if_contains("recipients"));
+  if (auto* cs = o.if_contains("checks"); cs && cs->is_array())
+    for (const auto& c : cs->as_array())
+      if (c.is_object())
+        e.checks.push_back({str(c.as_object(), "name"), str(c.as_object(), "result"), str(c.as_object(), "compared"),
+                            str(c.as_object(), "fix")});
   return e;
 }
 

@@ -13,6 +13,8 @@ namespace relaymock::store {
 
 // A list of strings as a JSON array (the API's and the store's shapes).
 boost::json::array json_strings(const std::vector<std::string>& v);
+// A decision's checks: [{name, result, compared, fix (null unless failed)}].
+boost::json::array checks_json(const std::vector<EventCheck>& checks);
 
 // The API's message summary.
 boost::json::object message_summary(const Message& m);

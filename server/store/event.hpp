@@ -8,6 +8,14 @@
 
 namespace relaymock::store {
 
+// One account rule as the decision walked it (policy/check.hpp, as text).
+struct EventCheck {
+  std::string name;
+  std::string result;  // pass | fail | skipped | not_reached
+  std::string compared;
+  std::string fix;
+};
+
 struct Event {
   std::uint64_t seq = 0;  // increasing, never reused (also across restarts in durable mode)
   TimePoint time;
@@ -25,6 +33,8 @@ struct Event {
   // recipient asked (rcpt) or those accepted (data).
   std::string sender;
   std::vector<std::string> recipients;
+  // A decision's checks in order; empty for protocol and scenario events.
+  std::vector<EventCheck> checks;
 };
 
 }  // namespace relaymock::store

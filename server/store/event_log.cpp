@@ -45,6 +45,8 @@ std::uint64_t EventLog::size_of(const Event& e) {
          e.sender.size() + [&] {
            std::uint64_t n = 0;
            for (const auto& r : e.recipients) n += r.size() + sizeof(std::string);
+           for (const auto& c : e.checks)
+             n += sizeof(EventCheck) + c.name.size() + c.result.size() + c.compared.size() + c.fix.size();
            return n;
          }();
 }
