@@ -105,9 +105,17 @@ describe('accessibility', () => {
       page = p.page;
       await signIn(page);
       const found: string[] = [];
-      for (const view of ['inbox', 'decisions', 'account', 'controls']) {
+      for (const view of ['inbox', 'decisions', 'explain', 'account', 'controls']) {
         await page.goto(`${relay.url}/#/${view}`);
         await page.waitForTimeout(400);
+        if (view === 'explain') {
+          // With an answer on the page: the reply, the fix, the checks table.
+          await page.getByLabel('Envelope sender').fill('me@example.com');
+          await page.getByLabel('From: header').fill('me@shop.example');
+          await page.getByLabel('Recipients').fill('a@example.org');
+          await page.getByRole('button', { name: 'Explain' }).click();
+          await page.getByTestId('explain-fix').waitFor();
+        }
         if (view === 'inbox') {
           await page.getByTestId('message-list').locator('li').first().locator('a').click();
           await page.locator('iframe.html-frame, .body-text').first().waitFor();

@@ -239,9 +239,31 @@ describe('decisions', () => {
         '550 verify the sender domain or email to be allowed to send.',
     );
     await expect(page!.getByTestId('detail').textContent()).resolves.toContain('shop.example');
+    // Every check in order: the From rule failed, with the nearest fix.
+    const failed = page!.locator('table.checks tr.fail');
+    await expect(failed.textContent()).resolves.toContain('from_header');
+    await expect(failed.locator('.fix').textContent()).resolves.toContain('to account.verified_domains');
+    await expect(page!.locator('table.checks tbody tr').count()).resolves.toBe(8);
     const transcript = page!.locator('.transcript pre');
     await expect(transcript.textContent()).resolves.toContain('C: mail FROM:<me@example.com>');
     await expect(transcript.textContent()).resolves.toContain('S: 550-From header sender domain not verified');
+    // Explained again from the event: the same reply, nothing sent; then with
+    // a verified From: header the same send would be accepted.
+    await page!.getByRole('link', { name: 'Explain again' }).click();
+    await expect(page!.getByLabel('Envelope sender').inputValue()).resolves.toBe('me@example.com');
+    await page!.getByLabel('From: header').fill('me@shop.example');
+    await page!.getByRole('button', { name: 'Explain' }).click();
+    await expect(page!.getByTestId('explain-reply').textContent()).resolves.toBe(
+      '550-From header sender domain not verified (shop.example)\n' +
+        '550-On your Sending > Verified Senders page\n' +
+        '550 verify the sender domain or email to be allowed to send.',
+    );
+    await expect(page!.getByTestId('explain-fix').textContent()).resolves.toContain('add shop.example to account.verified_domains');
+    await page!.getByLabel('From: header').fill('me@example.com');
+    await page!.getByRole('button', { name: 'Explain' }).click();
+    await page!.getByTestId('explain-result').locator('.pill.good', { hasText: 'accepted' }).waitFor();
+    await page!.goBack();
+    await page!.getByTestId('event-list').waitFor();
     // Filtered by rule, only that rule.
     await page!.getByLabel('Rule').fill('from_header_*');
     await page!.getByRole('button', { name: 'Filter' }).click();

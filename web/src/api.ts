@@ -64,10 +64,10 @@ export interface MessageDetail extends Omit<MessageSummary, 'attachments'> {
 
 export interface Check {
   name: string;
-  result: 'pass' | 'fail' | 'not_reached' | 'skip';
+  result: 'pass' | 'fail' | 'not_reached' | 'skipped';
   compared?: string;
   detail?: string;
-  fix?: string;
+  fix?: string | null;
 }
 
 export interface RelayEvent {
@@ -85,6 +85,49 @@ export interface RelayEvent {
   sender: string | null;
   recipients: string[];
   checks?: Check[];
+}
+
+// POST /api/v1/explain (README "Explain a decision").
+export interface ExplainRequest {
+  from: string;
+  to: string[];
+  ip?: string;
+  port?: number;
+  user?: string;
+  api_key?: string;
+  header_from?: string;
+}
+
+export interface ExplainedDecision {
+  rule: string;
+  accept: boolean;
+  detail: string;
+  checks: Check[];
+}
+
+export interface ExplainLimit {
+  name: string;
+  limit: number;
+  used: number;
+  in_open_transactions: number;
+  this_send: number;
+  left: number;
+  reached: boolean;
+  frees_at: string | null;
+  per?: string;
+}
+
+export interface Explanation {
+  profile: string;
+  door: 'smtp' | 'api';
+  identity: (Identity & { status: string }) | null;
+  auth: ExplainedDecision | null;
+  mail: ExplainedDecision | null;
+  recipients: (ExplainedDecision & { recipient: string; reply: string })[];
+  content: ExplainedDecision | null;
+  outcome: { accepted: boolean; stage: string; rule: string; reply: string; accepted_recipients: number; api_reply?: string };
+  limits: ExplainLimit[];
+  first_failure: { name: string; compared: string; fix: string } | null;
 }
 
 export interface RateLimit {

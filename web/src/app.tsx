@@ -8,6 +8,7 @@ import { applyTheme, loadTheme, nextTheme, Theme } from './theme';
 import { SignIn } from './views/signin';
 import { Inbox } from './views/inbox';
 import { Decisions } from './views/decisions';
+import { ExplainView, readPrefill } from './views/explain';
 import { Account } from './views/account';
 import { Controls } from './views/controls';
 import { useRelayClock } from './hooks';
@@ -50,6 +51,7 @@ export function App() {
 const views: { view: View; label: string }[] = [
   { view: 'inbox', label: 'Inbox' },
   { view: 'decisions', label: 'Decisions' },
+  { view: 'explain', label: 'Explain' },
   { view: 'account', label: 'Account' },
   { view: 'controls', label: 'Controls' },
 ];
@@ -116,6 +118,7 @@ function Shell({ required, onSignOut }: { required: boolean; onSignOut: () => vo
       <main id="main" tabIndex={-1}>
         {route.view === 'inbox' && <Inbox id={route.id} onUnread={setUnread} />}
         {route.view === 'decisions' && <Decisions seq={route.id} />}
+        {route.view === 'explain' && <ExplainView key={route.id || ''} prefill={readPrefill(route.id)} />}
         {route.view === 'account' && <Account />}
         {route.view === 'controls' && <Controls />}
       </main>

@@ -1,8 +1,8 @@
-// Hash routes (#/inbox/<id>, #/decisions/<seq>, #/account, #/controls):
+// Hash routes (#/inbox/<id>, #/decisions/<seq>, #/explain/<prefill>, #/account, #/controls):
 // the server serves one page and never needs to know the UI's paths.
 import { useEffect, useState } from 'preact/hooks';
 
-export type View = 'inbox' | 'decisions' | 'account' | 'controls';
+export type View = 'inbox' | 'decisions' | 'explain' | 'account' | 'controls';
 
 export interface Route {
   view: View;
@@ -11,7 +11,7 @@ export interface Route {
 
 export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/');
-  const view = (['inbox', 'decisions', 'account', 'controls'] as View[]).includes(parts[0] as View)
+  const view = (['inbox', 'decisions', 'explain', 'account', 'controls'] as View[]).includes(parts[0] as View)
     ? (parts[0] as View)
     : 'inbox';
   const id = parts[1] ? decodeURIComponent(parts[1]) : null;

@@ -61,3 +61,47 @@ test('sign-in posts the token and reports a wrong one', async () => {
   fireEvent.click(screen.getByRole('button', { name: 'Sign in' }));
   await waitFor(() => expect(signedIn).toBe(true));
 });
+
+test('explain posts the form and shows the reply, the first fix and the checks, failures marked', async () => {
+  const { ExplainView } = await import('../views/explain');
+  const posted: unknown[] = [];
+  globalThis.fetch = (async (url: string, init?: RequestInit) => {
+    if (url === '/api/v1/listeners') return new Response(JSON.stringify({ listeners: [] }), { status: 200 });
+    posted.push(JSON.parse(String(init!.body)));
+    return new Response(
+      JSON.stringify({
+        profile: 'smtp2go',
+        door: 'smtp',
+        identity: { kind: 'user', name: 'app', status: 'allowed' },
+        auth: null,
+        mail: null,
+        recipients: [
+          {
+            recipient: 'r@d.test',
+            reply: '550 That SMTP sender is not on your allowed list',
+            rule: 'sender_not_allowed',
+            accept: false,
+            detail: 'x',
+            checks: [
+              { name: 'identity', result: 'pass', compared: 'user app', fix: null },
+              { name: 'restrict_senders', result: 'fail', compared: 'not in allowlist', fix: 'local parts compare with case' },
+              { name: 'from_header', result: 'not_reached', compared: '', fix: null },
+            ],
+          },
+        ],
+        content: null,
+        outcome: { accepted: false, stage: 'rcpt', rule: 'sender_not_allowed', reply: '550 That SMTP sender is not on your allowed list', accepted_recipients: 0 },
+        limits: [],
+        first_failure: { name: 'restrict_senders', compared: 'not in allowlist', fix: 'local parts compare with case' },
+      }),
+      { status: 200 },
+    );
+  }) as typeof fetch;
+  render(<ExplainView prefill={{ user: 'app', from: 'Sales@example.com', to: ['r@d.test'] }} />);
+  fireEvent.click(screen.getByRole('button', { name: 'Explain' }));
+  await waitFor(() => expect(screen.getByTestId('explain-reply').textContent).toBe('550 That SMTP sender is not on your allowed list'));
+  expect(posted[0]).toEqual({ from: 'Sales@example.com', to: ['r@d.test'], ip: '127.0.0.1', user: 'app' });
+  expect(screen.getByTestId('explain-fix').textContent).toContain('local parts compare with case');
+  const rows = document.querySelectorAll('table.checks tbody tr');
+  expect([...rows].map((r) => r.className)).toEqual(['pass', 'fail', 'not_reached']);
+});

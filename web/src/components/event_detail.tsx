@@ -4,7 +4,20 @@
 import { RelayEvent } from '../api';
 import { dateTime, replyLines, visible } from '../format';
 import { href } from '../router';
+import { ChecksTable } from './checks_table';
 import { Transcript } from './transcript';
+
+// What an event says of its send, for the explain view.
+function explainPrefill(e: RelayEvent) {
+  return {
+    ip: e.client_ip,
+    port: e.identity?.kind === 'api_key' ? undefined : e.port,
+    user: e.identity?.kind === 'user' ? e.identity.name : undefined,
+    api_key: e.identity?.kind === 'api_key' ? e.identity.name : undefined,
+    from: e.sender ?? '',
+    to: e.recipients,
+  };
+}
 
 export function EventDetail({ event, showTranscript = true }: { event: RelayEvent; showTranscript?: boolean }) {
   const refused = /^[45]/.test(event.reply);
@@ -53,28 +66,13 @@ export function EventDetail({ event, showTranscript = true }: { event: RelayEven
           ) : null}
         </dl>
         {event.checks && event.checks.length ? (
-          <table class="checks">
-            <caption>Every check, in order</caption>
-            <thead>
-              <tr>
-                <th scope="col">Check</th>
-                <th scope="col">Result</th>
-                <th scope="col">Compared</th>
-              </tr>
-            </thead>
-            <tbody>
-              {event.checks.map((c) => (
-                <tr key={c.name} class={c.result}>
-                  <td>{c.name}</td>
-                  <td>{c.result.replace('_', ' ')}</td>
-                  <td>
-                    {visible(c.compared || c.detail || '')}
-                    {c.fix ? <div class="fix">{visible(c.fix)}</div> : null}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <>
+            <ChecksTable checks={event.checks} />
+            <p>
+              <a href={href('explain', JSON.stringify(explainPrefill(event)))}>Explain again</a>, changing what you
+              like: nothing is sent.
+            </p>
+          </>
         ) : null}
       </div>
       {showTranscript && event.session_id ? (
