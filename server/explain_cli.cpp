@@ -18,6 +18,7 @@
 
 #include "config/loader.hpp"
 #include "policy/counters.hpp"
+#include "policy/explain_json.hpp"
 #include "relay/explain.hpp"
 #include "util/clock.hpp"
 #include "util/dates.hpp"
@@ -163,7 +164,7 @@ int explain_command(const std::vector<std::string>& args) {
     std::cerr << "relaymock explain: the explanation failed\n";
     return 2;
   }
-  if (as_json) std::cout << boost::json::serialize(relay::explanation_json(*x)) << "\n";
+  if (as_json) std::cout << boost::json::serialize(policy::explanation_json(*x)) << "\n";
   else print(std::cout, r, *x);
   return x->accepted ? 0 : 1;
 }

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "http/resources.hpp"
+#include "policy/explain_json.hpp"
 #include "relay/explain.hpp"
 
 namespace relaymock::http::resource {
@@ -11,13 +12,13 @@ Handled explain(Call& c) {
   std::string problem;
   auto body = body_object(c.req, {"from", "to", "ip", "port", "user", "api_key", "header_from"}, false, problem);
   if (!body) co_return c.error(status::bad_request, problem);
-  auto parsed = relay::explain_request(*body);
+  auto parsed = policy::explain_request(*body);
   if (auto* why = std::get_if<std::string>(&parsed)) co_return c.error(status::bad_request, *why);
   auto& request = std::get<policy::ExplainRequest>(parsed);
   if (auto why = policy::explain_problem(*c.ctx.engine.config(), request))
     co_return c.error(status::bad_request, *why);
   auto x = co_await relay::explain(c.ctx.engine, c.ctx.service.resolver(), std::move(request));
-  co_return c.json(status::ok, relay::explanation_json(x));
+  co_return c.json(status::ok, policy::explanation_json(x));
 }
 
 }  // namespace relaymock::http::resource

@@ -7,7 +7,7 @@
 
 #include "config/loader.hpp"
 #include "policy/explain.hpp"
-#include "relay/explain.hpp"
+#include "policy/explain_json.hpp"
 
 namespace {
 
@@ -49,11 +49,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   boost::json::error_code ec;
   auto v = boost::json::parse(std::string_view(reinterpret_cast<const char*>(data), size), ec);
   if (ec || !v.is_object()) return 0;
-  auto parsed = relaymock::relay::explain_request(v.as_object());
+  auto parsed = relaymock::policy::explain_request(v.as_object());
   auto* request = std::get_if<relaymock::policy::ExplainRequest>(&parsed);
   if (!request || relaymock::policy::explain_problem(*w.engine->config(), *request)) return 0;
   auto x = relaymock::policy::explain(*w.engine, *request);
-  (void)boost::json::serialize(relaymock::relay::explanation_json(x));
+  (void)boost::json::serialize(relaymock::policy::explanation_json(x));
   // Nothing was held: a real recipient still finds the whole quota.
   auto id = w.engine->identify(std::string("app"), "127.0.0.1");
   auto d = w.engine->check_rcpt(id, *relaymock::parse_plain_address("sales@example.com"));

@@ -6,6 +6,7 @@
 
 #include "config/loader.hpp"
 #include "policy/explain.hpp"
+#include "policy/explain_json.hpp"
 #include "relay/explain.hpp"
 #include "store/codec.hpp"
 #include "util/dates.hpp"
@@ -199,13 +200,13 @@ server:
 }
 
 TEST(Explain, RequestsAreReadStrictly) {
-  auto parsed = relay::explain_request(boost::json::parse(R"({"from":"a@b.c","to":["x@y.z"],"port":2525})").as_object());
+  auto parsed = policy::explain_request(boost::json::parse(R"({"from":"a@b.c","to":["x@y.z"],"port":2525})").as_object());
   ASSERT_TRUE(std::holds_alternative<policy::ExplainRequest>(parsed));
   EXPECT_EQ(std::get<policy::ExplainRequest>(parsed).port, 2525);
   for (const char* bad : {R"({"to":"x@y.z"})", R"({"from":1,"to":"x@y.z"})", R"({"from":"a@b.c","to":{}})",
                           R"({"from":"a@b.c","to":"x@y.z","port":0})", R"({"from":"a@b.c","user":5})",
                           R"({"from":"a@b.c","extra":1})"}) {
-    auto p = relay::explain_request(boost::json::parse(bad).as_object());
+    auto p = policy::explain_request(boost::json::parse(bad).as_object());
     EXPECT_TRUE(std::holds_alternative<std::string>(p)) << bad;
   }
 }
