@@ -266,27 +266,32 @@ std::optional<std::string> Engine::route_domain(const Mailbox& sender, const con
 }
 
 Decision Engine::check_rcpt(const Identity& id, const Mailbox& sender, const SenderRoute* route,
-                            const config::Profile* profile) const {
-  return rcpt(id, sender, route, profile, true, 0);
+                            const config::Profile* profile, bool describe) const {
+  return rcpt(id, sender, route, profile, true, 0, describe);
 }
 
 Decision Engine::try_rcpt(const Identity& id, const Mailbox& sender, const SenderRoute* route,
                           const config::Profile* profile, std::uint64_t ahead) const {
-  return rcpt(id, sender, route, profile, false, ahead);
+  return rcpt(id, sender, route, profile, false, ahead, true);
 }
 
 Decision Engine::rcpt(const Identity& id, const Mailbox& sender, const SenderRoute* route, const config::Profile* profile,
-                      bool hold, std::uint64_t ahead) const {
+                      bool hold, std::uint64_t ahead, bool describe) const {
   auto cfg = config();
   auto has = [profile](std::string_view rule) { return !profile || config::profile_has_rule(*profile, rule); };
   std::vector<Check> checks;
-  auto pass = [&](const char* name, std::string compared) {
-    checks.push_back({name, Check::Result::Pass, std::move(compared), {}});
+  // Passed and skipped checks are written out only when described: a
+  // transaction describes its first recipient (its data event shows those)
+  // and a refusal (relay::Transaction asks again, reserving nothing).
+  auto pass = [&](const char* name, auto&& compared) {
+    if (describe) checks.push_back({name, Check::Result::Pass, compared(), {}});
   };
-  auto skip = [&](const char* name, std::string why) {
-    checks.push_back({name, Check::Result::Skipped, std::move(why), {}});
+  auto skip = [&](const char* name, auto&& why) {
+    if (describe) checks.push_back({name, Check::Result::Skipped, why(), {}});
   };
-  auto no_rule = [&](const char* name) { skip(name, "profile " + std::string(profile->name) + " has no such rule"); };
+  auto no_rule = [&](const char* name) {
+    skip(name, [&] { return "profile " + std::string(profile->name) + " has no such rule"; });
+  };
   // Where the limits stood, once asked (a refusal by a limit shows them too).
   std::optional<Counters::Check> standing;
   std::uint64_t before = 0;
@@ -309,7 +314,7 @@ Decision Engine::rcpt(const Identity& id, const Mailbox& sender, const SenderRou
   if (id.kind == Identity::Kind::None)
     return fail("identity", "relay_denied", "not authenticated and the client address matches no ip_auth entry",
                 "authenticate (AUTH) as an smtp_users entry, or add an ip_auth entry covering the client address");
-  pass("identity", std::string(id.kind_name()) + " " + id.name);
+  pass("identity", [&] { return std::string(id.kind_name()) + " " + id.name; });
 
   const char* entry = id.kind == Identity::Kind::User ? "smtp_users" : id.kind == Identity::Kind::Ip ? "ip_auth" : "api_keys";
   const char* status_rule = id.kind == Identity::Kind::User ? "user_not_allowed"
@@ -323,13 +328,16 @@ Decision Engine::rcpt(const Identity& id, const Mailbox& sender, const SenderRou
     return fail("status", status_rule, std::string(entry) + " entry " + id.name + " has status blocked",
                 "set status: allowed (or sandbox) on " + std::string(entry) + " entry " + id.name);
   } else {
-    pass("status", std::string(entry) + " entry " + id.name + " has status " + config::status_name(id.status) +
-                       "; account.status is active");
+    pass("status", [&] {
+      return std::string(entry) + " entry " + id.name + " has status " + config::status_name(id.status) +
+             "; account.status is active";
+    });
   }
 
   if (!has("blank_sender")) no_rule("blank_sender");
-  else if (!sender.null()) pass("blank_sender", "the sender is " + shown + ", not <>");
-  else if (acct.allow_blank_sender) pass("blank_sender", "MAIL FROM:<> and account.allow_blank_sender is true");
+  else if (!sender.null()) pass("blank_sender", [&] { return "the sender is " + shown + ", not <>"; });
+  else if (acct.allow_blank_sender)
+    pass("blank_sender", [] { return std::string("MAIL FROM:<> and account.allow_blank_sender is true"); });
   else
     return fail("blank_sender", "blank_sender", "MAIL FROM:<> and account.allow_blank_sender is false",
                 "set account.allow_blank_sender: true, or send with a sender address");
@@ -338,9 +346,9 @@ Decision Engine::rcpt(const Identity& id, const Mailbox& sender, const SenderRou
   if (!has("sender_unroutable_domain")) {
     no_rule("sender_domain");
   } else if (sender.null()) {
-    skip("sender_domain", "no sender address to verify");
+    skip("sender_domain", [] { return std::string("no sender address to verify"); });
   } else if (sv.mode == config::VerifyMode::Off) {
-    skip("sender_domain", "sender_verification.mode is off");
+    skip("sender_domain", [] { return std::string("sender_verification.mode is off"); });
   } else {
     Substitutions subs{sender.str(), "", "", ""};
     if (auto why = static_unroutable(sv, domain)) {
@@ -350,37 +358,39 @@ Decision Engine::rcpt(const Identity& id, const Mailbox& sender, const SenderRou
                          : "send from a domain that exists in DNS, or set sender_verification.mode: off",
                   subs);
     }
-    std::string how = "sender domain " + domain + " is not unroutable (mode " + config::verify_mode_name(sv.mode) + ")";
+    std::string dns;  // what DNS said, when it was asked
     if (sv.mode == config::VerifyMode::System && route && domain.front() != '[') {
       using K = SenderRoute::Kind;
-      std::string dns = "DNS for sender domain " + domain + ": " + route->detail;
+      dns = "DNS for sender domain " + domain + ": " + route->detail;
       if (route->kind == K::NoDomain || route->kind == K::NullMx || route->kind == K::NoAddress)
         return fail("sender_domain", "sender_unroutable_domain", dns,
                     "publish an MX or A record for " + domain + ", or set sender_verification.mode: static", subs);
       if (route->kind == K::TempFail)
         return fail("sender_domain", "sender_verify_deferred", dns,
                     "make the DNS servers for " + domain + " answer (a temporary failure: the client may retry)", subs);
-      how = dns;
-    } else if (sv.mode == config::VerifyMode::System) {
-      how += "; DNS not asked";
     }
     if (contains(sv.unknown_addresses, addr))
       return fail("sender_domain", "sender_unrouteable_address",
                   "sender " + addr + " is listed in sender_verification.unknown_addresses",
                   "remove " + addr + " from sender_verification.unknown_addresses", subs);
-    pass("sender_domain", how);
+    pass("sender_domain", [&] {
+      if (!dns.empty()) return dns;
+      return "sender domain " + domain + " is not unroutable (mode " + config::verify_mode_name(sv.mode) + ")" +
+             (sv.mode == config::VerifyMode::System ? "; DNS not asked" : "");
+    });
   }
 
   if (!has("sender_not_allowed")) {
     no_rule("restrict_senders");
   } else if (acct.restrict_mode == config::RestrictMode::Disabled) {
-    skip("restrict_senders", "restrict_senders mode is disabled");
+    skip("restrict_senders", [] { return std::string("restrict_senders mode is disabled"); });
   } else {
     bool listed = contains(acct.restrict_entries, addr) || contains(acct.restrict_entries, domain);
     bool allowlist = acct.restrict_mode == config::RestrictMode::Allowlist;
-    std::string kind = allowlist ? "allowlist" : "blocklist";
-    std::string compared = "sender " + shown + (listed ? " is" : " is not") + " in restrict_senders " + kind + " " +
-                           list_text(acct.restrict_entries);
+    auto compared = [&] {
+      return "sender " + shown + (listed ? " is" : " is not") + " in restrict_senders " +
+             (allowlist ? "allowlist " : "blocklist ") + list_text(acct.restrict_entries);
+    };
     if (listed != allowlist) {
       std::string fix;
       if (listed) {
@@ -390,7 +400,7 @@ Decision Engine::rcpt(const Identity& id, const Mailbox& sender, const SenderRou
       } else {
         fix = "add " + shown + " (or its domain " + domain + ") to the restrict_senders allowlist";
       }
-      return fail("restrict_senders", "sender_not_allowed", compared, std::move(fix));
+      return fail("restrict_senders", "sender_not_allowed", compared(), std::move(fix));
     }
     pass("restrict_senders", compared);
   }
@@ -411,29 +421,30 @@ Decision Engine::rcpt(const Identity& id, const Mailbox& sender, const SenderRou
            (is_quota && before ? " (" + std::to_string(before) + " of them sent before relaymock: account.quota.used)"
                                : std::string());
   };
-  const std::string per = rated ? format_duration(id.rate_limit->per) : std::string();
-  const std::string rate_what = "rate limit per " + per + " for " + id.kind_name() + " " + id.name;
+  auto per = [&] { return format_duration(id.rate_limit->per); };
+  auto rate_what = [&] { return "rate limit per " + per() + " for " + id.kind_name() + " " + id.name; };
   if (!has("quota_exhausted")) no_rule("quota");
-  else if (!check.quota) skip("quota", "account.quota.monthly is not set");
+  else if (!check.quota) skip("quota", [] { return std::string("account.quota.monthly is not set"); });
   else if (check.block == Counters::Block::Quota)
     return fail("quota", "quota_exhausted", counts("monthly quota", *check.quota, true, true),
                 "the cycle renews at " + rfc3339(cycle.end) + " (account.quota.cycle_day " +
                     std::to_string(acct.cycle_day) + "); or raise account.quota.monthly");
-  else pass("quota", counts("monthly quota", *check.quota, true, false));
+  else pass("quota", [&] { return counts("monthly quota", *check.quota, true, false); });
 
   if (!has("user_rate_limited")) no_rule("rate_limit");
-  else if (!check.rate) skip("rate_limit", std::string(entry) + " entry " + id.name + " has no rate_limit");
+  else if (!check.rate)
+    skip("rate_limit", [&] { return std::string(entry) + " entry " + id.name + " has no rate_limit"; });
   else if (check.block == Counters::Block::Rate)
     return fail("rate_limit",
                 id.kind == Identity::Kind::User     ? "user_rate_limited"
                 : id.kind == Identity::Kind::ApiKey ? "api_key_rate_limited"
                                                     : "ip_rate_limited",
-                counts(rate_what.c_str(), *check.rate, false, true),
+                counts(rate_what().c_str(), *check.rate, false, true),
                 (check.rate->used ? "a place frees at " + rfc3339(check.rate->frees_at)
                                   : "the recipients held by open transactions (this one's included) fill it; each "
-                                    "frees " + per + " after it is sent") +
+                                    "frees " + per() + " after it is sent") +
                     "; or raise rate_limit.count on " + entry + " entry " + id.name);
-  else pass("rate_limit", counts(rate_what.c_str(), *check.rate, false, false));
+  else pass("rate_limit", [&] { return counts(rate_what().c_str(), *check.rate, false, false); });
 
   Decision d;
   d.rule = "rcpt_ok";

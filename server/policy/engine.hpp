@@ -76,8 +76,10 @@ class Engine {
   // the caller later commits or releases what it reserved.
   // In sender_verification.mode system, `route` is what DNS said about the
   // domain that route_domain() named; without it the DNS step is skipped.
+  // `describe` false: the checks that pass or are skipped are left out (a
+  // refusal's failing check and the rest not reached are always there).
   Decision check_rcpt(const Identity& id, const Mailbox& sender, const SenderRoute* route = nullptr,
-                      const config::Profile* profile = nullptr) const;
+                      const config::Profile* profile = nullptr, bool describe = true) const;
   // The same checks, reserving nothing (explain): `ahead` recipients the same
   // transaction would already hold count against the limits.
   Decision try_rcpt(const Identity& id, const Mailbox& sender, const SenderRoute* route,
@@ -119,7 +121,7 @@ class Engine {
 
  private:
   Decision rcpt(const Identity& id, const Mailbox& sender, const SenderRoute* route, const config::Profile* profile,
-                bool hold, std::uint64_t ahead) const;
+                bool hold, std::uint64_t ahead, bool describe) const;
   Decision reject(const config::Config& cfg, std::string_view rule, const Identity& id, std::string detail,
                   Substitutions subs = {}, const config::Profile* profile = nullptr) const;
 

@@ -114,12 +114,17 @@ boost::asio::awaitable<void> Transaction::lookup(std::string domain) {
 policy::Decision Transaction::check_rcpt(const policy::Identity& id, const Mailbox& sender,
                                          std::string_view recipient) {
   // needs_lookup() set route_ for this sender when DNS matters.
-  auto d = svc_.d_.engine.check_rcpt(id, sender, route_ ? &route_->second : nullptr, origin_.profile);
+  // Checks written out for the first recipient only (the data's event shows
+  // those); a later refusal asks again, reserving nothing, for its event.
+  const policy::SenderRoute* route = route_ ? &route_->second : nullptr;
+  const bool describe = rcpt_checks_.empty();
+  auto d = svc_.d_.engine.check_rcpt(id, sender, route, origin_.profile, describe);
+  if (!d.accept && !describe) d.checks = svc_.d_.engine.try_rcpt(id, sender, route, origin_.profile, 0).checks;
   envelope_.sender = sender.str();
   if (d.accept) {
     reserved_.add(id);
     identity_ = id;
-    rcpt_checks_ = std::move(d.checks);
+    if (describe) rcpt_checks_ = std::move(d.checks);
     if (!recipient.empty()) envelope_.recipients.emplace_back(recipient);
   } else {
     std::string detail = d.detail;

@@ -136,6 +136,18 @@ def test_limits_left_and_the_recipient_that_would_hit_them(make_relay):
         assert failed["result"] == "fail" and "would exceed 2" in failed["compared"]
     kind, got = send(relay, "few", "a@example.com", ["a@dest.test", "b@dest.test", "c@dest.test"])
     assert kind == "some" and got["c@dest.test"] == reply_parts(x["recipients"][2]["reply"])
+    # The third recipient's event walks every check, as its explanation did.
+    _, ev = relay.api("GET", "/api/v1/events?rule=user_rate_limited&recipient=c@dest.test")
+    checks = ev["events"][0]["checks"]
+    assert [(c["name"], c["result"]) for c in checks] == [(c["name"], c["result"]) for c in x["recipients"][2]["checks"]]
+    assert checks_by_name(checks)["identity"]["compared"] == "user few"
+    assert "1 accepted + 2 in open transactions" not in checks_by_name(checks)["rate_limit"]["compared"]
+    assert checks_by_name(checks)["rate_limit"]["compared"].startswith("rate limit per 1h for user few: 0 accepted + 2")
+    # The accepted message's event shows the checks of its first recipient and the From rule.
+    _, ev = relay.api("GET", "/api/v1/events?rule=accepted&recipient=a@dest.test")
+    results = {c["name"]: c["result"] for c in ev["events"][0]["checks"]}
+    assert results == {"identity": "pass", "status": "pass", "blank_sender": "pass", "sender_domain": "pass",
+                       "restrict_senders": "skipped", "quota": "pass", "rate_limit": "pass", "from_header": "pass"}
     # Now the window is full: the explanation says when a place frees.
     x = explain(relay, user="few", to="a@dest.test", **{"from": "a@example.com"})
     assert x["outcome"]["rule"] == "user_rate_limited"
