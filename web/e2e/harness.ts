@@ -195,7 +195,13 @@ export async function tripwire(): Promise<{ url: string; hits: string[]; close: 
   return {
     url: `http://127.0.0.1:${port}`,
     hits,
-    close: () => new Promise((r) => server.close(() => r())),
+    // Chromium keeps idle and preconnected sockets open; close() alone waits
+    // for them (a minute, measured), so they are cut first.
+    close: () =>
+      new Promise((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
   };
 }
 

@@ -156,7 +156,11 @@ export function MessagePane({ id, onDelete }: { id: string; onDelete: () => void
                 </button>
               </p>
             ) : null}
+            {/* A new frame for each setting: changing a live frame's src raced
+                its first load in Chromium (now and then the remote images
+                never came), and added an entry to the page's history. */}
             <iframe
+              key={remote ? 'remote' : 'blocked'}
               title="The message's HTML"
               class="html-frame"
               sandbox="allow-popups allow-popups-to-escape-sandbox"
