@@ -297,9 +297,11 @@ Decision Engine::rcpt(const Identity& id, const Mailbox& sender, const SenderRou
   std::uint64_t before = 0;
   // A failure: the check, the rest not reached, then the rule's reply.
   auto fail = [&](const char* name, std::string_view rule, std::string detail, std::string fix, Substitutions subs = {}) {
-    checks.push_back({name, Check::Result::Fail, detail, std::move(fix)});
-    add_not_reached(checks, std::data(kRcptChecks), std::size(kRcptChecks));
-    add_not_reached(checks, &kContentCheck, 1);
+    if (describe) {
+      checks.push_back({name, Check::Result::Fail, detail, std::move(fix)});
+      add_not_reached(checks, std::data(kRcptChecks), std::size(kRcptChecks));
+      add_not_reached(checks, &kContentCheck, 1);
+    }
     if (subs.addr.empty()) subs.addr = sender.str();  // {addr} in any rule's text (SES's names the sender)
     auto d = this->reject(*cfg, rule, id, std::move(detail), std::move(subs), profile);
     d.checks = std::move(checks);

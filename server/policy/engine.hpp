@@ -76,8 +76,8 @@ class Engine {
   // the caller later commits or releases what it reserved.
   // In sender_verification.mode system, `route` is what DNS said about the
   // domain that route_domain() named; without it the DNS step is skipped.
-  // `describe` false: the checks that pass or are skipped are left out (a
-  // refusal's failing check and the rest not reached are always there).
+  // `describe` false: no checks are written out (a transaction's later
+  // recipients; for a refusal the caller asks try_rcpt, which describes).
   Decision check_rcpt(const Identity& id, const Mailbox& sender, const SenderRoute* route = nullptr,
                       const config::Profile* profile = nullptr, bool describe = true) const;
   // The same checks, reserving nothing (explain): `ahead` recipients the same
