@@ -302,7 +302,9 @@ std::optional<Reply> Service::authenticate(const Origin& o, const smtp::AuthAtte
   auto d = d_.engine.authenticate(attempt, o.profile);
   // The username is logged; the password or digest never is.
   if (!d.accept) {
-    record(RecordKind::Decision, o, "auth", d.rule, d.identity, &d.reply, d.detail, {}, nullptr, &d.checks);
+    // Without checks: its detail says it all (a near miss included), and a
+    // storm of failed AUTHs must stay small.
+    record(RecordKind::Decision, o, "auth", d.rule, d.identity, &d.reply, d.detail);
     return d.reply;
   }
   logger().debug("authenticated", {{"session", o.session_id}, {"user", attempt.user}, {"mechanism", attempt.mechanism}});

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import free_port
+from conftest import free_port, listening
 
 MESSAGE = "From: {frm}\r\nTo: bob@example.org\r\nSubject: hi\r\n\r\nhello\r\n"
 
@@ -37,6 +37,12 @@ def faces(make_relay):
     ports = [free_port() for _ in range(4)]
     relay = make_relay(config(ports), listeners=())
     relay.faces = dict(zip(("smtp2go", "ses", "sendgrid", "generic"), ports))
+    # The harness waited for the HTTP port only: under TSan the SMTP listeners
+    # bound later (a test met "connection refused"). Seen without connecting.
+    deadline = time.time() + 20
+    while not all(listening(p) for p in ports) and time.time() < deadline:
+        time.sleep(0.05)
+    assert all(listening(p) for p in ports), relay.output()
     return relay
 
 
