@@ -88,6 +88,7 @@ struct RateLimit {
 struct SmtpUser {
   std::string username;
   std::string password;
+  std::string description;  // the provider's; shown by users/smtp/view
   Status status = Status::Allowed;
   std::optional<RateLimit> rate_limit;
 };
@@ -98,10 +99,14 @@ struct ApiKey {
   std::string name;  // shown as the identity in messages and events
   Status status = Status::Allowed;
   std::optional<RateLimit> rate_limit;
+  // The provider's permissions: the endpoints the key may call ("/email/send",
+  // "/users/smtp/add", ...); empty: all of them.
+  std::vector<std::string> endpoints;
 };
 
 struct IpAuth {
   std::string text;  // as written
+  std::string description;  // the provider's; shown by ip_auth/view
   Cidr cidr;
   Status status = Status::Allowed;
   std::optional<RateLimit> rate_limit;
@@ -113,6 +118,9 @@ const char* restrict_mode_name(RestrictMode m);
 struct Account {
   bool closed = false;
   std::vector<std::string> verified_domains;  // lower-cased
+  // Added (domain/add) but not verified yet (domain/verify): the From rule
+  // treats them as any other unverified domain.
+  std::vector<std::string> unverified_domains;  // lower-cased
   std::vector<std::string> verified_senders;  // local@domain, domain lower-cased
   bool allow_blank_sender = false;
   RestrictMode restrict_mode = RestrictMode::Disabled;
@@ -269,6 +277,7 @@ struct Config {
   std::vector<Scenario> scenarios;
   Compat compat;
   std::string source;  // file name, or "<default>"
+  std::string source_text;  // the YAML it was read from (written back out with the account API's changes)
 };
 
 // The provider's unprivileged ports, used when a file has no listeners key.

@@ -1,4 +1,6 @@
 #include "config/import.hpp"
+#include "config/provider_account.hpp"
+#include "util/duration.hpp"
 
 #include <boost/json.hpp>
 #include <algorithm>
@@ -161,21 +163,10 @@ class Reader {
 
   // "1 hour", "2 weeks", "1 month" -> "1h", "14d", "30d".
   std::optional<std::string> period_of(std::string_view p, const std::string& path) {
-    auto sp = p.find(' ');
-    std::string_view num = p.substr(0, sp), unit = sp == std::string_view::npos ? "" : p.substr(sp + 1);
-    auto parsed = whole_number(num, 6);
-    std::uint64_t n = parsed.value_or(0);
-    if (n > 0) {
-      if (unit == "second" || unit == "seconds") return std::to_string(n) + "s";
-      if (unit == "minute" || unit == "minutes") return std::to_string(n) + "m";
-      if (unit == "hour" || unit == "hours") return std::to_string(n) + "h";
-      if (unit == "day" || unit == "days") return std::to_string(n) + "d";
-      if (unit == "week" || unit == "weeks") return std::to_string(n * 7) + "d";
-      if (unit == "month" || unit == "months") {
-        if (noted_.insert("month").second)
-          note(path + ": a month is counted as 30 days (relaymock's rate windows have a fixed length)");
-        return std::to_string(n * 30) + "d";
-      }
+    if (auto per = provider_period(p)) {
+      if (p.find("month") != std::string_view::npos && noted_.insert("month").second)
+        note(path + ": a month is counted as 30 days (relaymock's rate windows have a fixed length)");
+      return format_duration(*per);
     }
     error(path, "must be a period like \"1 hour\", \"1 day\", \"2 weeks\" or \"1 month\", not '" + std::string(p) + "'");
     return std::nullopt;

@@ -1,4 +1,5 @@
 #include "config/loader.hpp"
+#include "config/provider_account.hpp"
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -588,13 +589,23 @@ void read_tls(Reader& r, const YAML::Node& n, Tls& t, bool check_files) {
 
 void read_account(Reader& r, const YAML::Node& n, Account& a) {
   if (!r.map(n, "account",
-             {"status", "verified_domains", "verified_senders", "allow_blank_sender", "restrict_senders", "quota"}))
+             {"status", "verified_domains", "unverified_domains", "verified_senders", "allow_blank_sender",
+              "restrict_senders", "quota"}))
     return;
   r.choice(n["status"], "account.status", a.closed, {{"active", false}, {"closed", true}});
   if (r.list(n["verified_domains"], "account.verified_domains"))
     for (const auto& d : n["verified_domains"]) {
       std::string v;
       if (read_domain(r, d, "account.verified_domains entry", v)) a.verified_domains.push_back(v);
+    }
+  if (r.list(n["unverified_domains"], "account.unverified_domains"))
+    for (const auto& d : n["unverified_domains"]) {
+      std::string v;
+      if (!read_domain(r, d, "account.unverified_domains entry", v)) continue;
+      if (std::find(a.verified_domains.begin(), a.verified_domains.end(), v) != a.verified_domains.end())
+        r.error(d, "account.unverified_domains: " + v + " is also in verified_domains");
+      else
+        a.unverified_domains.push_back(v);
     }
   if (r.list(n["verified_senders"], "account.verified_senders"))
     for (const auto& d : n["verified_senders"]) {
@@ -648,7 +659,7 @@ void read_users(Reader& r, const YAML::Node& n, std::vector<SmtpUser>& users) {
   int i = 0;
   for (const auto& u : n) {
     std::string where = "smtp_users[" + std::to_string(i++) + "]";
-    if (!r.map(u, where, {"username", "password", "status", "rate_limit"})) {
+    if (!r.map(u, where, {"username", "password", "description", "status", "rate_limit"})) {
       if (!Reader::present(u)) r.error(u, where + " must not be empty");
       continue;
     }
@@ -657,6 +668,7 @@ void read_users(Reader& r, const YAML::Node& n, std::vector<SmtpUser>& users) {
     if (!Reader::present(u["password"])) r.error(u, where + " needs a password");
     r.string(u["username"], where + ".username", user.username, false);
     r.string(u["password"], where + ".password", user.password, false);
+    r.string(u["description"], where + ".description", user.description);
     r.choice(u["status"], where + ".status", user.status, kStatuses);
     read_rate_limit(r, u["rate_limit"], where + ".rate_limit", user.rate_limit);
     if (!user.username.empty() && !names.insert(user.username).second)
@@ -671,7 +683,7 @@ void read_api_keys(Reader& r, const YAML::Node& n, std::vector<ApiKey>& keys) {
   int i = 0;
   for (const auto& k : n) {
     std::string where = "api_keys[" + std::to_string(i++) + "]";
-    if (!r.map(k, where, {"key", "name", "status", "rate_limit"})) {
+    if (!r.map(k, where, {"key", "name", "status", "rate_limit", "endpoints"})) {
       if (!Reader::present(k)) r.error(k, where + " must not be empty");
       continue;
     }
@@ -688,6 +700,16 @@ void read_api_keys(Reader& r, const YAML::Node& n, std::vector<ApiKey>& keys) {
       r.error(k["name"], "duplicate name '" + key.name + "' in api_keys");
     r.choice(k["status"], where + ".status", key.status, kStatuses);
     read_rate_limit(r, k["rate_limit"], where + ".rate_limit", key.rate_limit);
+    if (r.list(k["endpoints"], where + ".endpoints"))
+      for (const auto& e : k["endpoints"]) {
+        if (!r.scalar(e, where + ".endpoints entry")) continue;
+        auto path = normal_endpoint(e.Scalar());
+        if (!path)
+          r.error(e, where + ".endpoints: '" + e.Scalar() + "' is not an endpoint of the provider's API (" +
+                         provider_endpoints_text() + ")");
+        else
+          key.endpoints.push_back(*path);
+      }
     keys.push_back(std::move(key));
   }
 }
@@ -698,7 +720,7 @@ void read_ip_auth(Reader& r, const YAML::Node& n, std::vector<IpAuth>& entries) 
   int i = 0;
   for (const auto& e : n) {
     std::string where = "ip_auth[" + std::to_string(i++) + "]";
-    if (!r.map(e, where, {"ip", "status", "rate_limit"})) {
+    if (!r.map(e, where, {"ip", "description", "status", "rate_limit"})) {
       if (!Reader::present(e)) r.error(e, where + " must not be empty");
       continue;
     }
@@ -715,6 +737,7 @@ void read_ip_auth(Reader& r, const YAML::Node& n, std::vector<IpAuth>& entries) 
       entry.cidr = *c;
       if (!seen.insert(entry.text).second) r.error(e["ip"], "duplicate ip '" + entry.text + "' in ip_auth");
     }
+    r.string(e["description"], where + ".description", entry.description);
     r.choice(e["status"], where + ".status", entry.status, kStatuses);
     read_rate_limit(r, e["rate_limit"], where + ".rate_limit", entry.rate_limit);
     entries.push_back(std::move(entry));
@@ -1015,6 +1038,7 @@ std::string machine_name() {
 LoadResult load_config_text(std::string_view yaml, const std::string& source, bool check_files) {
   LoadResult res;
   res.config.source = source;
+  res.config.source_text = std::string(yaml);
   res.config.server.listeners = default_listeners();
   YAML::Node root;
   try {

@@ -1,0 +1,98 @@
+#include "config/yaml_writer.hpp"
+
+#include <sstream>
+#include <yaml-cpp/yaml.h>
+
+#include "util/duration.hpp"
+
+namespace relaymock::config {
+
+namespace {
+
+YAML::Node strings(const std::vector<std::string>& v) {
+  YAML::Node n(YAML::NodeType::Sequence);
+  for (const auto& s : v) n.push_back(s);
+  return n;
+}
+
+void put_rate(YAML::Node& n, const std::optional<RateLimit>& r) {
+  if (!r) return;
+  YAML::Node rl;
+  rl["count"] = r->count;
+  rl["per"] = format_duration(r->per);
+  n["rate_limit"] = rl;
+}
+
+const char* mode_text(RestrictMode m) {
+  return m == RestrictMode::Allowlist ? "allowlist" : m == RestrictMode::Blocklist ? "blocklist" : "disabled";
+}
+
+}  // namespace
+
+std::string config_yaml(const Config& c, const std::string& header) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(c.source_text);
+  } catch (const YAML::Exception&) {
+    root = YAML::Node(YAML::NodeType::Map);  // cannot be: the text was loaded before
+  }
+  if (!root.IsMap()) root = YAML::Node(YAML::NodeType::Map);
+
+  YAML::Node account = root["account"];
+  if (!account.IsMap()) account = YAML::Node(YAML::NodeType::Map);
+  account["verified_domains"] = strings(c.account.verified_domains);
+  if (!c.account.unverified_domains.empty()) account["unverified_domains"] = strings(c.account.unverified_domains);
+  else account.remove("unverified_domains");
+  account["verified_senders"] = strings(c.account.verified_senders);
+  YAML::Node restrict(YAML::NodeType::Map);
+  restrict["mode"] = mode_text(c.account.restrict_mode);
+  restrict["entries"] = strings(c.account.restrict_entries);
+  account["restrict_senders"] = restrict;
+  root["account"] = account;
+
+  YAML::Node users(YAML::NodeType::Sequence);
+  for (const auto& u : c.smtp_users) {
+    YAML::Node n;
+    n["username"] = u.username;
+    n["password"] = u.password;
+    if (!u.description.empty()) n["description"] = u.description;
+    n["status"] = status_name(u.status);
+    put_rate(n, u.rate_limit);
+    users.push_back(n);
+  }
+  root["smtp_users"] = users;
+
+  YAML::Node ips(YAML::NodeType::Sequence);
+  for (const auto& e : c.ip_auth) {
+    YAML::Node n;
+    n["ip"] = e.text;
+    if (!e.description.empty()) n["description"] = e.description;
+    n["status"] = status_name(e.status);
+    put_rate(n, e.rate_limit);
+    ips.push_back(n);
+  }
+  root["ip_auth"] = ips;
+
+  YAML::Node keys(YAML::NodeType::Sequence);
+  for (const auto& k : c.api_keys) {
+    YAML::Node n;
+    n["key"] = k.key;
+    n["name"] = k.name;
+    n["status"] = status_name(k.status);
+    put_rate(n, k.rate_limit);
+    if (!k.endpoints.empty()) n["endpoints"] = strings(k.endpoints);
+    keys.push_back(n);
+  }
+  root["api_keys"] = keys;
+
+  YAML::Emitter out;
+  out.SetIndent(2);
+  out << root;
+  std::ostringstream text;
+  std::istringstream lines(header);
+  for (std::string line; std::getline(lines, line);) text << "# " << line << "\n";
+  text << out.c_str() << "\n";
+  return text.str();
+}
+
+}  // namespace relaymock::config
