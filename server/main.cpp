@@ -45,6 +45,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <fstream>
 #include <sstream>
+#include "relay/account_editor.hpp"
 #include "relay/indexer.hpp"
 #include "relay/service.hpp"
 #include "smtp/message_id.hpp"
@@ -306,10 +307,32 @@ int run(const std::optional<std::string>& path) {
   relay::Indexer indexer(*mail, bus);
   net::Server server(contexts, cfg, service, clock, tls);
 
+  // What a whole reload puts in force; an account change touches the engine only.
+  auto install_all = [&](std::shared_ptr<const config::Config> next) {
+    logger().configure(next->log.level, next->log.format);
+    engine.set_config(next);
+    resolver.configure(next->sender_verification);
+    scenarios.replace(next->scenarios);
+    server.reload(next);
+  };
+  relay::AccountEditor account(cfg, durable.get(), [&](std::shared_ptr<const config::Config> next) {
+    engine.set_config(next);
+    server.reload(next);
+  });
+  {
+    // Durable mode: the account API's changes of the last run, over the file.
+    auto restored = account.restore([&](std::shared_ptr<const config::Config> next) {
+      engine.set_config(next);
+      server.reload(next);
+    });
+    for (const auto& d : restored.dropped) logger().warning("kept account change dropped", {{"why", d}});
+  }
+
   // SIGHUP and POST /api/v1/config/reload. Listeners, storage and the HTTP
-  // address stay as they were started.
+  // address stay as they were started; the account API's changes are
+  // replayed over the new file unless dropped.
   std::mutex reload_mutex;
-  auto reload = [&]() -> http::ReloadResult {
+  auto reload = [&](bool keep_overrides) -> http::ReloadResult {
     std::lock_guard lock(reload_mutex);
     http::ReloadResult r;
     if (!path) {
@@ -322,17 +345,14 @@ int run(const std::optional<std::string>& path) {
       logger().error("reload failed; keeping the old config", {{"errors", r.errors}});
       return r;
     }
-    auto next = std::make_shared<const config::Config>(std::move(fresh.config));
-    logger().configure(next->log.level, next->log.format);
-    engine.set_config(next);
-    resolver.configure(next->sender_verification);
-    scenarios.replace(next->scenarios);
-    server.reload(next);
+    auto rebased = account.rebase(std::make_shared<const config::Config>(std::move(fresh.config)), keep_overrides,
+                                  install_all);
     service.config_reloaded();
     service.scenarios_changed();
-    logger().info("config reloaded", {{"file", *path}});
+    logger().info("config reloaded", {{"file", *path}, {"overrides_dropped", std::to_string(rebased.dropped.size())}});
     r.ok = true;
-    r.config = next;
+    r.config = rebased.config;
+    r.dropped_overrides = std::move(rebased.dropped);
     return r;
   };
 
@@ -342,7 +362,7 @@ int run(const std::optional<std::string>& path) {
   // link checks): two threads, at low priority for the OS like the indexer's.
   boost::asio::thread_pool workers(2);
   http::ApiContext api_context{engine, clock, *mail, *events, transcripts, metrics, durable.get(), reload, ready,
-                               listeners, scenarios, service, indexer, &workers};
+                               listeners, scenarios, service, indexer, &workers, &account};
   http::Api api(api_context);
 
   http::HttpLimits http_limits{cfg->http.max_connections, cfg->http.max_connections_per_ip,
@@ -405,7 +425,7 @@ int run(const std::optional<std::string>& path) {
         if (ec) return;
         if (sig == SIGHUP) {
           if (!path) logger().warning("SIGHUP: running on the embedded default config; nothing to reload");
-          else reload();
+          else reload(true);
           signals.async_wait(on_signal);
           return;
         }

@@ -14,6 +14,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include "relay/account_editor.hpp"
 #include "relay/metrics.hpp"
 #include "relay/indexer.hpp"
 #include "relay/service.hpp"
@@ -31,6 +32,8 @@ struct ReloadResult {
   bool ok = false;
   std::string errors;  // FILE:LINE:COL lines when !ok
   std::shared_ptr<const config::Config> config;
+  // The account API's changes the new file no longer allows, and why.
+  std::vector<std::string> dropped_overrides;
 };
 
 // Who sent an HTTP request: recorded with mail sent through /v3/.
@@ -58,7 +61,7 @@ struct ApiContext {
   store::Transcripts& transcripts;
   relay::Metrics& metrics;
   store::Durable* durable;  // null in memory mode
-  std::function<ReloadResult()> reload;
+  std::function<ReloadResult(bool keep_overrides)> reload;
   std::atomic<bool>& ready;  // every SMTP listener is bound
   Listeners& server;         // listeners and their faults
   policy::Scenarios& scenarios;
@@ -68,6 +71,9 @@ struct ApiContext {
   relay::Indexer& indexer;
   // Where blocking work goes (http/offload.hpp); null: done inline.
   boost::asio::thread_pool* workers = nullptr;
+  // The provider's account API changes the account through it; null: that
+  // API is off (tests of other doors).
+  relay::AccountEditor* account = nullptr;
 };
 
 struct Door;

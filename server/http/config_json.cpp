@@ -89,6 +89,7 @@ json::object config_json(const config::Config& c) {
   o["account"] = json::object{
       {"status", c.account.closed ? "closed" : "active"},
       {"verified_domains", json_strings(c.account.verified_domains)},
+      {"unverified_domains", json_strings(c.account.unverified_domains)},
       {"verified_senders", json_strings(c.account.verified_senders)},
       {"allow_blank_sender", c.account.allow_blank_sender},
       {"restrict_senders", json::object{{"mode", config::restrict_mode_name(c.account.restrict_mode)},
@@ -103,12 +104,16 @@ json::object config_json(const config::Config& c) {
   for (const auto& u : c.smtp_users)
     users.push_back(json::object{{"username", u.username},
                                  {"password", "***"},
+                                 {"description", u.description},
                                  {"status", config::status_name(u.status)},
                                  {"rate_limit", rate(u.rate_limit)}});
   o["smtp_users"] = users;
   json::array ips;
   for (const auto& e : c.ip_auth)
-    ips.push_back(json::object{{"ip", e.text}, {"status", config::status_name(e.status)}, {"rate_limit", rate(e.rate_limit)}});
+    ips.push_back(json::object{{"ip", e.text},
+                               {"description", e.description},
+                               {"status", config::status_name(e.status)},
+                               {"rate_limit", rate(e.rate_limit)}});
   o["ip_auth"] = ips;
   json::array scenarios;
   for (const auto& s : c.scenarios) scenarios.push_back(scenario_json(s));
@@ -116,7 +121,7 @@ json::object config_json(const config::Config& c) {
   json::array keys;
   for (const auto& k : c.api_keys)
     keys.push_back(json::object{{"key", "***"}, {"name", k.name}, {"status", config::status_name(k.status)},
-                                {"rate_limit", rate(k.rate_limit)}});
+                                {"rate_limit", rate(k.rate_limit)}, {"endpoints", json_strings(k.endpoints)}});
   o["api_keys"] = keys;
   json::array ns;
   for (const auto& n : c.sender_verification.nameservers) ns.emplace_back(n.address + ":" + std::to_string(n.port));

@@ -2,6 +2,8 @@
 #include "util/random.hpp"
 
 #include "http/resources.hpp"
+#include "http/provider_errors.hpp"
+#include "http/provider_account.hpp"
 
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -13,6 +15,7 @@
 #include <set>
 
 #include "config/loader.hpp"
+#include "config/provider_account.hpp"
 #include "util/log.hpp"
 #include "util/base64.hpp"
 #include "util/dates.hpp"
@@ -74,43 +77,6 @@ bool media_type(std::string_view t) {
   };
   auto slash = t.find('/');
   return slash != std::string_view::npos && token(t.substr(0, slash)) && token(t.substr(slash + 1));
-}
-
-const char* const kPermissionDenied = "E_ApiResponseCodes.ENDPOINT_PERMISSION_DENIED";
-const char* const kNonValidating = "E_ApiResponseCodes.NON_VALIDATING_IN_PAYLOAD";
-const char* const kApiException = "E_ApiResponseCodes.API_EXCEPTION";
-const char* const kRateLimited = "E_ApiResponseCodes.REQ_LIMIT_EXCEEDED";
-
-std::string uuid4() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  std::uint64_t a = rng(), b = rng();
-  a = (a & 0xFFFFFFFFFFFF0FFFull) | 0x0000000000004000ull;  // version 4
-  b = (b & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;  // variant 10
-  char out[37];
-  std::snprintf(out, sizeof out, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
-                static_cast<unsigned>((a >> 16) & 0xFFFF), static_cast<unsigned>(a & 0xFFFF),
-                static_cast<unsigned>(b >> 48), static_cast<unsigned long long>(b & 0xFFFFFFFFFFFFull));
-  return out;
-}
-
-// A request-level failure: HTTP status, message, error code, and for
-// payload errors the field at fault.
-struct Failure {
-  status http = status::bad_request;
-  std::string error;
-  const char* code = kNonValidating;
-  std::string field;  // set for NON_VALIDATING_IN_PAYLOAD
-};
-
-Failure field_error(std::string field, std::string message) {
-  return Failure{status::bad_request, std::move(message), kNonValidating, std::move(field)};
-}
-
-Response failure_response(const Failure& f, const std::string& request_id, unsigned v) {
-  json::object data{{"error", f.error}, {"error_code", f.code}};
-  if (f.code == kNonValidating)
-    data["field_validation_errors"] = json::object{{"fieldname", f.field}, {"message", f.error}};
-  return json_response(f.http, json::object{{"request_id", request_id}, {"data", data}}, v);
 }
 
 // "Name <addr>" or "addr": the address, or why not.
@@ -351,10 +317,11 @@ asio::awaitable<Response> provider_api(ApiContext& ctx, const Request& req, cons
 
   const bool send = path == "/v3/email/send", mime = path == "/v3/email/mime",
              stats = path == "/v3/stats/email_cycle";
-  if (!send && !mime && !stats)
+  const std::string_view endpoint = path.substr(std::min<std::size_t>(path.size(), 4));  // after /v3/
+  const bool account = config::account_endpoint(endpoint);
+  if (!send && !mime && !stats && !account)
     co_return fail({status::not_found,
-                    "no such endpoint " + std::string(path) +
-                        "; relaymock serves /v3/email/send, /v3/email/mime and /v3/stats/email_cycle",
+                    "no such endpoint " + std::string(path) + "; relaymock serves " + config::provider_endpoints_text(),
                     kApiException});
   if (req.method() != verb::post) {
     auto res = fail({status::method_not_allowed, "the API takes POST with a JSON body", kApiException});
@@ -383,6 +350,21 @@ asio::awaitable<Response> provider_api(ApiContext& ctx, const Request& req, cons
   auto id = ctx.engine.identify_api_key(key);
 
   auto cfg = ctx.engine.config();
+  // The key's permissions (api_keys' endpoints): the provider's
+  // ENDPOINT_PERMISSION_DENIED for the rest.
+  for (const auto& k : cfg->api_keys)
+    if (smtp::secure_equals(key, k.key) && !config::key_may_call(k, endpoint)) {
+      std::string may;
+      for (const auto& e : k.endpoints) may += (may.empty() ? "" : ", ") + e;
+      co_return fail({status::bad_request,
+                      "the API key '" + k.name + "' has no permission for /" + std::string(endpoint) +
+                          "; it may call " + may + " (change its endpoints with /v3/api_keys/edit or in api_keys)",
+                      kPermissionDenied});
+    }
+  if (account) {
+    body.erase("api_key");  // the caller's own, not a field of the change
+    co_return provider_account(ctx, endpoint, std::move(body), *id, peer, request_id, v);
+  }
   if (stats) {
     co_return json_response(status::ok, json::object{{"request_id", request_id}, {"data", email_cycle(ctx)}}, v);
   }

@@ -51,7 +51,7 @@ std::span<const Route> routes() {
       {verb::get, "/api/v1/clock", "", r::get_clock},
       {verb::post, "/api/v1/clock", "", r::move_clock},
       {verb::post, "/api/v1/reset", "", r::reset},
-      {verb::get, "/api/v1/config", "", r::get_config},
+      {verb::get, "/api/v1/config", "format", r::get_config},
       {verb::post, "/api/v1/config/reload", "", r::reload_config},
 
       // The provider's API answers its own 404 and 405 in its own shape.

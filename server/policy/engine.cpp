@@ -511,6 +511,9 @@ Decision Engine::check_content(const Identity& id, const mime::From& from_header
       std::optional<std::string> near;
       if (from) near = near_miss(acct.verified_senders, addr, domain, "account.verified_senders");
       if (from && !near) near = near_miss(acct.verified_domains, addr, domain, "account.verified_domains");
+      if (from && !near && contains(acct.unverified_domains, domain))
+        near = "the domain " + domain + " was added (domain/add) but is not verified yet: verify it with POST "
+               "/v3/domain/verify, or move it to account.verified_domains";
       if (!from) {
         fix = "add a From: header with one address in a verified domain";
       } else if (near) {

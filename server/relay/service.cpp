@@ -257,6 +257,7 @@ void Service::record(RecordKind kind, const Origin& o, std::string_view stage, s
       logger().log(protocol_outcome(rule) ? LogLevel::Info : LogLevel::Debug, "protocol reply", fields);
       break;
     case RecordKind::Scenario: logger().log(LogLevel::Info, "scenario", fields); break;
+    case RecordKind::Account: logger().log(LogLevel::Info, "account changed", fields); break;
   }
 
   store::Event e;

@@ -40,7 +40,7 @@ struct Origin {
 };
 
 // What an outcome is, for its log line: the event is the same for all.
-enum class RecordKind { Decision, Protocol, Scenario };
+enum class RecordKind { Decision, Protocol, Scenario, Account };
 
 // The envelope an event names, as far as its transaction had come.
 struct EventEnvelope {

@@ -687,6 +687,18 @@ void Durable::delete_usage() {
   run_sync([&] { exec("DELETE FROM usage"); });
 }
 
+std::optional<std::string> Durable::state(const std::string& key) {
+  std::lock_guard lock(mutex_);
+  Stmt st(db_, cache_, "SELECT v FROM state WHERE k = ?");
+  st.text(1, key);
+  if (!st.step()) return std::nullopt;
+  return st.column_text(0);
+}
+
+void Durable::set_state(const std::string& key, const std::string& value) {
+  run_sync([&] { Stmt(db_, cache_, "INSERT OR REPLACE INTO state(k, v) VALUES(?, ?)").text(1, key).text(2, value).run(); });
+}
+
 std::optional<std::int64_t> Durable::clock_offset_ms() {
   std::lock_guard lock(mutex_);
   Stmt st(db_, cache_, "SELECT v FROM state WHERE k = 'clock_offset_ms'");

@@ -39,9 +39,9 @@ struct World : test::ServiceWorld<OffsetClock> {
   World() : ServiceWorld(kConfig) {}
   std::atomic<bool> ready{true};
   NoListeners listeners;
-  std::function<http::ReloadResult()> reload = [] { return http::ReloadResult{false, "no file", nullptr}; };
+  std::function<http::ReloadResult(bool)> reload = [](bool) { return http::ReloadResult{false, "no file", nullptr}; };
   http::Api api{http::ApiContext{engine, clock, mail, events, transcripts, metrics, nullptr,
-                                 [this] { return reload(); }, ready, listeners, scenarios, service, indexer}};
+                                 [this](bool keep) { return reload(keep); }, ready, listeners, scenarios, service, indexer}};
 
   struct Answer {
     unsigned status;
@@ -179,7 +179,7 @@ TEST(HttpApi, RouteTableDecidesMatchingMethodsAndQueries) {
 // still answers, with a 500 and the control API's error shape.
 TEST(HttpApi, FailingHandlerAnswers500) {
   World w;
-  w.reload = []() -> http::ReloadResult { throw std::runtime_error("database is locked"); };
+  w.reload = [](bool) -> http::ReloadResult { throw std::runtime_error("database is locked"); };
   auto r = w.call(bhttp::verb::post, "/api/v1/config/reload");
   EXPECT_EQ(r.status, 500u);
   EXPECT_EQ(r.body.at("error").as_string(), "the request failed: database is locked");

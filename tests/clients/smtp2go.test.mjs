@@ -1,0 +1,162 @@
+// The provider's account API and email API driven by the provider's own Node
+// client (npm smtp2go-nodejs), pointed at relaymock by its public apiUrl, with
+// nodemailer sending over SMTP as the app's other half would: a user made
+// through the API sends at once, is blocked, and gets the provider's refusal;
+// a domain added and verified lets the From rule pass; a key made through
+// the API has the provider's default permission only.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import nodemailer from 'nodemailer';
+import smtp2go from 'smtp2go-nodejs';
+import { bin, freePort } from './harness.mjs';
+
+// A CommonJS bundle: its exports hang off the default import.
+const { Service, default: SMTP2GOApi } = smtp2go;
+const ADMIN = 'api-' + 'N'.repeat(32);
+
+// relaymock with the provider's account rules (no ip_auth, From rule on).
+async function startProviderRelay() {
+  const smtpPort = await freePort();
+  const httpPort = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'relaymock-smtp2go-'));
+  const configPath = join(dir, 'relaymock.yaml');
+  writeFileSync(
+    configPath,
+    `server:
+  hostname: relay.test
+  listeners: [{ address: 127.0.0.1, port: ${smtpPort}, tls: none }]
+account:
+  verified_domains: [example.com]
+smtp_users: [{ username: app-user, password: secret }]
+api_keys: [{ key: ${ADMIN}, name: admin }]
+http:
+  listen: "127.0.0.1:${httpPort}"
+`,
+  );
+  let out = '';
+  const proc = spawn(bin, ['--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  proc.stdout.on('data', (d) => (out += d));
+  proc.stderr.on('data', (d) => (out += d));
+  const control = `http://127.0.0.1:${httpPort}`;
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`relaymock exited ${proc.exitCode}: ${out}`);
+    try {
+      if ((await fetch(`${control}/readyz`)).status === 200) break;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > deadline) {
+      proc.kill('SIGKILL');
+      throw new Error(`relaymock did not become ready: ${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const stop = async () => {
+    if (proc.exitCode === null) {
+      proc.kill('SIGTERM');
+      await new Promise((r) => {
+        const t = setTimeout(() => (proc.kill('SIGKILL'), r()), 10_000);
+        proc.once('exit', () => (clearTimeout(t), r()));
+      });
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { smtpPort, control, stop };
+}
+
+// The provider's client for one key, aimed at relaymock.
+function clientFor(relay, key) {
+  const api = SMTP2GOApi(key);
+  const client = api.client();
+  client.apiUrl = `${relay.control}/v3/`;
+  return { api, client };
+}
+
+const call = (client, endpoint, fields = {}) => client.consume(new Service(endpoint, new Map(Object.entries(fields))));
+
+function smtpSend(relay, user, pass, from) {
+  return nodemailer
+    .createTransport({ host: '127.0.0.1', port: relay.smtpPort, secure: false, ignoreTLS: true, auth: { user, pass } })
+    .sendMail({ from, to: 'bob@dest.test', subject: 'hello', text: 'hi' });
+}
+
+describe('the account through smtp2go-nodejs', () => {
+  let relay, admin;
+  before(async () => {
+    relay = await startProviderRelay();
+    admin = clientFor(relay, ADMIN);
+  });
+  after(async () => relay && (await relay.stop()));
+
+  it('creates a user that sends at once, then blocks it', async () => {
+    const added = await call(admin.client, 'users/smtp/add', { username: 'tenant-node', email_password: 'pw-node-1' });
+    assert.equal(added.data.results[0].username, 'tenant-node');
+    assert.equal(added.data.results[0].sending_allowed, true);
+    const info = await smtpSend(relay, 'tenant-node', 'pw-node-1', 'app@example.com');
+    assert.match(info.response, /^250 OK id=/);
+
+    const edited = await call(admin.client, 'users/smtp/edit', { username: 'tenant-node', status: 'blocked' });
+    assert.equal(edited.data.results[0].status, 'blocked');
+    await assert.rejects(smtpSend(relay, 'tenant-node', 'pw-node-1', 'app@example.com'), (e) => {
+      assert.equal(e.responseCode, 550);
+      assert.match(e.response, /^550 That smtp username is not allowed to send/);
+      return true;
+    });
+    const view = await call(admin.client, 'users/smtp/view');
+    assert.deepEqual(
+      view.data.results.map((u) => [u.username, u.status]),
+      [['app-user', 'allowed'], ['tenant-node', 'blocked']],
+    );
+  });
+
+  it('adds a sender domain the From rule accepts once verified', async () => {
+    const send = () =>
+      admin.client.consume(
+        admin.api.mail().from({ email: 'news@shop.example' }).to({ email: 'bob@dest.test' }).subject('s').text('t'),
+      );
+    const before = await send();
+    assert.equal(before.data.succeeded, 0);
+    assert.match(before.data.failures[0], /^An error occurred during the SMTP request: /);
+
+    const added = await call(admin.client, 'domain/add', { domain: 'shop.example' });
+    assert.equal(added.data.domains[0].domain.dkim_status, 'pending');
+    assert.equal((await send()).data.succeeded, 0);
+    const verified = await call(admin.client, 'domain/verify', { domain: 'shop.example' });
+    assert.equal(verified.data.domains[0].domain.dkim_verified, true);
+    const after = await send();
+    assert.equal(after.data.succeeded, 1);
+    assert.ok(after.data.email_id);
+  });
+
+  it('makes a key with the default permission, and widens it', async () => {
+    const made = await call(admin.client, 'api_keys/add', { description: 'tenant key' });
+    const key = made.data.results[0];
+    assert.match(key.api_key, /^api-[A-Za-z0-9]{32}$/);
+    assert.deepEqual(key.endpoints, ['/email/send']);
+    const tenant = clientFor(relay, key.api_key);
+    const denied = await call(tenant.client, 'users/smtp/view');
+    assert.equal(denied.status, 400);
+    assert.equal(denied.data.data.error_code, 'E_ApiResponseCodes.ENDPOINT_PERMISSION_DENIED');
+
+    await call(admin.client, 'api_keys/edit', { id: key.id, endpoints: ['/email/send', '/users/smtp/view'] });
+    const allowed = await call(tenant.client, 'users/smtp/view');
+    assert.equal(allowed.data.results.length, 2);
+  });
+
+  it('gets the provider payload error for a bad field', async () => {
+    const bad = await call(admin.client, 'users/smtp/add', { username: 'abc' });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.data.data.error_code, 'E_ApiResponseCodes.NON_VALIDATING_IN_PAYLOAD');
+    assert.equal(bad.data.data.field_validation_errors.fieldname, 'username');
+    const config = await (await fetch(`${relay.control}/api/v1/config`)).json();
+    assert.deepEqual(
+      config.overrides.map((o) => o.endpoint),
+      ['users/smtp/add', 'users/smtp/edit', 'domain/add', 'domain/verify', 'api_keys/add', 'api_keys/edit'],
+    );
+  });
+});
