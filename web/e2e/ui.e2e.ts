@@ -20,6 +20,9 @@ import {
   tripwire,
 } from './harness';
 
+// The provider API key the account tests call /v3/ with.
+const ADMIN_KEY = 'api-' + 'E'.repeat(32);
+
 let browser: Browser;
 let relay: Relay;
 let page: Page | undefined;
@@ -28,6 +31,8 @@ beforeAll(async () => {
   browser = await launch();
   relay = await startRelay(`${baseConfig}
   - { ip: 127.0.0.2, rate_limit: { count: 1, per: 1h } }
+api_keys:
+  - { key: ${ADMIN_KEY}, name: e2e-admin }
 `);
 });
 
@@ -290,6 +295,29 @@ describe('account and controls', () => {
     await page!.goto(`${relay.url}/#/account`);
     await expect(page!.getByTestId('gauge-ip:127.0.0.2').textContent()).resolves.toContain('0 / 1');
     await fetch(`${relay.url}/api/v1/clock`, { method: 'POST', body: '{"reset": true}' });
+  });
+
+  test("a user the provider's API adds shows at once with its change; the YAML holds it; dropping the changes restores the file", async () => {
+    await open('/#/account');
+    await page!.getByText('None: the account is as the file says.').waitFor();
+    const added = await fetch(`${relay.url}/v3/users/smtp/add`, {
+      method: 'POST',
+      headers: { 'X-Smtp2go-Api-Key': ADMIN_KEY, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: 'tenant-ui', email_password: 'pw-ui' }),
+    });
+    expect(added.status).toBe(200);
+    // No reload: the change's event brings the view up to date.
+    await page!.getByRole('cell', { name: 'tenant-ui', exact: true }).waitFor();
+    await page!.getByRole('cell', { name: '/v3/users/smtp/add' }).waitFor();
+    await expect(page!.getByRole('cell', { name: 'e2e-admin', exact: true }).count()).resolves.toBeGreaterThan(0);
+    const download = page!.waitForEvent('download');
+    await page!.getByRole('link', { name: 'Download the running config as YAML' }).click();
+    const yaml = readFileSync((await (await download).path())!, 'utf-8');
+    expect(yaml).toContain('username: tenant-ui');
+    expect(yaml).toContain('password: pw-ui');
+    await page!.getByRole('button', { name: 'Drop them: the file alone' }).click();
+    await page!.getByText('None: the account is as the file says.').waitFor();
+    await expect(page!.getByRole('cell', { name: 'tenant-ui', exact: true }).count()).resolves.toBe(0);
   });
 
   test("switching a port's fault refuses clients, and restoring it lets them in", async () => {

@@ -135,10 +135,19 @@ export interface RateLimit {
   per: string;
 }
 
+// A change the provider's account API made over the config file.
+export interface AccountOverride {
+  endpoint: string;
+  fields: Record<string, unknown>;
+  at: string;
+  by: string;
+}
+
 export interface AccountConfig {
   account: {
     status: string;
     verified_domains: string[];
+    unverified_domains: string[];
     verified_senders: string[];
     allow_blank_sender: boolean;
     restrict_senders: { mode: string; entries: string[] };
@@ -149,6 +158,7 @@ export interface AccountConfig {
   api_keys: { name: string; status: string; rate_limit: RateLimit | null }[];
   server: { hostname: string; listeners: Listener[] };
   source: string;
+  overrides: AccountOverride[];
 }
 
 export interface Usage {

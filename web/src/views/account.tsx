@@ -1,9 +1,10 @@
 // The account as the relay enforces it now: identities and their status,
 // every rate limit as a gauge (used, held by open transactions, when it
 // frees), the monthly quota, verified domains and senders, restricted
-// senders. Read again whenever something can change it.
+// senders, and the changes the provider's account API made over the file.
+// Read again whenever something can change it.
 import { useEffect, useState } from 'preact/hooks';
-import { AccountConfig, get, RateLimit, Usage } from '../api';
+import { AccountConfig, AccountOverride, call, get, RateLimit, Usage } from '../api';
 import { Gauge } from '../components/gauge';
 import { dateTime } from '../format';
 import { useDebounced } from '../hooks';
@@ -125,9 +126,78 @@ export function Account() {
           </dd>
           <dt>Blank sender (MAIL FROM:&lt;&gt;)</dt>
           <dd>{a.allow_blank_sender ? 'allowed' : 'refused'}</dd>
+          {a.unverified_domains?.length ? (
+            <>
+              <dt>Added, not verified yet</dt>
+              <dd>{a.unverified_domains.join(', ')}</dd>
+            </>
+          ) : null}
         </dl>
       </section>
+      <ApiChanges overrides={cfg.overrides ?? []} source={cfg.source} onChange={load} />
     </div>
+  );
+}
+
+// "username tenant-1, status blocked": what a change set, secrets as the
+// server hid them.
+function fieldsText(fields: Record<string, unknown>) {
+  return Object.entries(fields)
+    .map(([k, v]) => `${k} ${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(', ');
+}
+
+function ApiChanges({ overrides, source, onChange }: { overrides: AccountOverride[]; source: string; onChange: () => void }) {
+  const [note, setNote] = useState('');
+  const [error, setError] = useState('');
+  const drop = async () => {
+    setNote('');
+    setError('');
+    try {
+      await call('POST', '/api/v1/config/reload', { keep_overrides: false });
+      setNote(`Dropped: the account is as ${source} says.`);
+      onChange();
+    } catch (e) {
+      setError(String((e as Error).message || e));
+    }
+  };
+  return (
+    <section aria-labelledby="changes-h" class="card">
+      <h2 id="changes-h">Changes through the provider's API</h2>
+      {overrides.length ? (
+        <>
+          <p class="muted">
+            Made over <code>{source}</code> by the <code>/v3/</code> account endpoints, in force now, replayed by a reload and
+            kept across restarts in durable mode.
+          </p>
+          <Table
+            head={['When', 'Endpoint', 'By key', 'Fields']}
+            rows={overrides.map((o) => [dateTime(o.at), `/v3/${o.endpoint}`, o.by, fieldsText(o.fields)])}
+            empty=""
+          />
+          <p class="actions">
+            <a href="/api/v1/config?format=yaml" download="relaymock.yaml">
+              Download the running config as YAML
+            </a>{' '}
+            <button type="button" onClick={drop}>
+              Drop them: the file alone
+            </button>
+          </p>
+        </>
+      ) : (
+        <p class="muted">None: the account is as the file says.</p>
+      )}
+      {note ? (
+        <p class="ok-text" role="status">
+          {note}
+        </p>
+      ) : null}
+      {error ? (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      ) : null}
+    </section>
   );
 }
 
