@@ -325,9 +325,8 @@ std::optional<FieldError> allowed_senders(Config& cfg, std::string_view action, 
     if (f.error) return f.error;
     if (!listed(norm, *v)) norm.push_back(*v);
   }
-  auto& list = cfg.account.restrict_entries;
+  auto list = cfg.account.restrict_entries;  // changed whole or not at all
   if (action == "update") {
-    if (mode) cfg.account.restrict_mode = *mode;
     if (entries) list = norm;
   } else if (action == "add") {
     for (const auto& e : norm)
@@ -338,6 +337,8 @@ std::optional<FieldError> allowed_senders(Config& cfg, std::string_view action, 
     for (const auto& e : norm) erase(list, e);
   }
   if (list.size() > kMaxListed) return full("allowed_senders", list.size(), "allowed senders");
+  if (mode) cfg.account.restrict_mode = *mode;
+  cfg.account.restrict_entries = std::move(list);
   return std::nullopt;
 }
 

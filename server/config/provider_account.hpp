@@ -49,8 +49,8 @@ struct AccountChange {
   std::string by;  // the API key's name
 };
 
-// Applies `c` to `cfg`. On an error `cfg` may be half changed: apply to a
-// copy. Fills generated values (email_password, api_key) into c.fields.
+// Applies `c` to `cfg`, or returns why not and leaves `cfg` as it was.
+// Fills generated values (email_password, api_key) into c.fields.
 std::optional<FieldError> apply_change(Config& cfg, AccountChange& c);
 
 // The endpoint's `data`: for a view, the entries (narrowed by a field that

@@ -10,8 +10,6 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr const char* kStateKey = "account_overrides";
-
 json::object change_json(const config::AccountChange& c) {
   return json::object{{"endpoint", c.endpoint}, {"fields", c.fields}, {"at", c.at}, {"by", c.by}};
 }
@@ -37,26 +35,19 @@ AccountEditor::AccountEditor(std::shared_ptr<const config::Config> file, store::
 
 AccountEditor::Rebased AccountEditor::restore(const Install& install) {
   std::lock_guard lock(m_);
-  Rebased r;
-  if (durable_) {
-    if (auto text = durable_->state(kStateKey)) {
+  std::vector<std::string> unreadable;
+  if (durable_)
+    for (const auto& text : durable_->account_changes()) {
       boost::system::error_code ec;
-      auto v = json::parse(*text, ec);
-      if (ec || !v.is_array()) {
-        r.dropped.push_back("the kept account changes are unreadable (" + (ec ? ec.message() : "not a list") +
-                            "); starting from the file alone");
-      } else {
-        for (const auto& item : v.as_array()) {
-          if (auto c = change_of(item)) changes_.push_back(std::move(*c));
-          else r.dropped.push_back("an unreadable kept account change: " + json::serialize(item).substr(0, 200));
-        }
-      }
+      auto v = json::parse(text, ec);
+      auto c = ec ? std::nullopt : change_of(v);
+      if (c) changes_.push_back(std::move(*c));
+      else unreadable.push_back("an unreadable kept account change: " + text.substr(0, 200));
     }
-  }
-  auto replayed = replay(install);
-  replayed.dropped.insert(replayed.dropped.begin(), r.dropped.begin(), r.dropped.end());
-  if (!replayed.dropped.empty()) save();
-  return replayed;
+  auto r = replay(install);
+  r.dropped.insert(r.dropped.begin(), unreadable.begin(), unreadable.end());
+  if (!r.dropped.empty()) save();
+  return r;
 }
 
 AccountEditor::Rebased AccountEditor::rebase(std::shared_ptr<const config::Config> file, bool keep,
@@ -74,12 +65,12 @@ AccountEditor::Rebased AccountEditor::replay(const Install& install) {
   auto cfg = std::make_shared<config::Config>(*file_);
   std::vector<config::AccountChange> kept;
   for (auto& c : changes_) {
-    config::Config trial = *cfg;
-    if (auto e = config::apply_change(trial, c)) {
+    // A refused change leaves the config as it was: no copy per change, so
+    // 10,000 of them replay in linear time.
+    if (auto e = config::apply_change(*cfg, c)) {
       r.dropped.push_back(c.endpoint + " (" + c.at + "): " + e->message);
       continue;
     }
-    *cfg = std::move(trial);
     kept.push_back(std::move(c));
   }
   changes_ = std::move(kept);
@@ -99,8 +90,10 @@ AccountEditor::Result AccountEditor::change(config::AccountChange& c) {
                                                  "keep_overrides false"}};
   auto next = std::make_shared<config::Config>(*current_);
   if (auto e = config::apply_change(*next, c)) return {current_, e};
+  // Kept first: a store that fails (a full disk) throws, and the change is
+  // then neither in force nor listed (the request answers 500).
+  if (durable_) durable_->append_account_change(json::serialize(change_json(c)));
   changes_.push_back(c);
-  save();
   current_ = next;
   install_(next);
   return {next, std::nullopt};
@@ -108,9 +101,9 @@ AccountEditor::Result AccountEditor::change(config::AccountChange& c) {
 
 void AccountEditor::save() {
   if (!durable_) return;
-  json::array all;
-  for (const auto& c : changes_) all.push_back(change_json(c));
-  durable_->set_state(kStateKey, json::serialize(all));
+  std::vector<std::string> all;
+  for (const auto& c : changes_) all.push_back(json::serialize(change_json(c)));
+  durable_->replace_account_changes(all);
 }
 
 json::array AccountEditor::overrides_json() const {

@@ -124,6 +124,7 @@ Durable::Durable(const std::string& dir) : dir_(dir) {
     exec("CREATE TABLE IF NOT EXISTS events(seq INTEGER PRIMARY KEY, data TEXT NOT NULL)");
     exec("CREATE TABLE IF NOT EXISTS usage(key TEXT NOT NULL, at_ms INTEGER NOT NULL, n INTEGER NOT NULL)");
     exec("CREATE TABLE IF NOT EXISTS state(k TEXT PRIMARY KEY, v TEXT NOT NULL)");
+    exec("CREATE TABLE IF NOT EXISTS account_changes(seq INTEGER PRIMARY KEY, data TEXT NOT NULL)");
     // A damaged file would open, report ready and then fail every write with
     // 451: check its structure once (about a second per GB) and refuse it.
     Stmt check(db_, cache_, "PRAGMA quick_check(1)");
@@ -687,16 +688,23 @@ void Durable::delete_usage() {
   run_sync([&] { exec("DELETE FROM usage"); });
 }
 
-std::optional<std::string> Durable::state(const std::string& key) {
+std::vector<std::string> Durable::account_changes() {
   std::lock_guard lock(mutex_);
-  Stmt st(db_, cache_, "SELECT v FROM state WHERE k = ?");
-  st.text(1, key);
-  if (!st.step()) return std::nullopt;
-  return st.column_text(0);
+  std::vector<std::string> out;
+  Stmt st(db_, cache_, "SELECT data FROM account_changes ORDER BY seq");
+  while (st.step()) out.push_back(st.column_text(0));
+  return out;
 }
 
-void Durable::set_state(const std::string& key, const std::string& value) {
-  run_sync([&] { Stmt(db_, cache_, "INSERT OR REPLACE INTO state(k, v) VALUES(?, ?)").text(1, key).text(2, value).run(); });
+void Durable::append_account_change(const std::string& change) {
+  run_sync([&] { Stmt(db_, cache_, "INSERT INTO account_changes(data) VALUES(?)").text(1, change).run(); });
+}
+
+void Durable::replace_account_changes(const std::vector<std::string>& changes) {
+  run_sync([&] {
+    exec("DELETE FROM account_changes");
+    for (const auto& c : changes) Stmt(db_, cache_, "INSERT INTO account_changes(data) VALUES(?)").text(1, c).run();
+  });
 }
 
 std::optional<std::int64_t> Durable::clock_offset_ms() {

@@ -111,9 +111,11 @@ class Durable {
   std::pair<std::uint64_t, std::uint64_t> compact_usage(std::int64_t exact_after_ms, std::int64_t keep_after_ms);
   static constexpr const char* kQuotaDayKey = "quota:day";
 
-  // A named value kept across restarts (the account API's overrides).
-  std::optional<std::string> state(const std::string& key);
-  void set_state(const std::string& key, const std::string& value);
+  // The account API's changes over the config file, in order (one JSON text
+  // each): appended one by one, replaced whole by a reload.
+  std::vector<std::string> account_changes();
+  void append_account_change(const std::string& change);
+  void replace_account_changes(const std::vector<std::string>& changes);
   std::optional<std::int64_t> clock_offset_ms();
   void set_clock_offset_ms(std::int64_t ms);
 
