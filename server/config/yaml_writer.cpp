@@ -15,7 +15,10 @@ YAML::Node strings(const std::vector<std::string>& v) {
   return n;
 }
 
-void put_rate(YAML::Node& n, const std::optional<RateLimit>& r) {
+// What users, IP entries and keys share: description, status, rate limit.
+void put_identity(YAML::Node& n, const std::string& description, Status status, const std::optional<RateLimit>& r) {
+  if (!description.empty()) n["description"] = description;
+  n["status"] = status_name(status);
   if (!r) return;
   YAML::Node rl;
   rl["count"] = r->count;
@@ -55,9 +58,7 @@ std::string config_yaml(const Config& c, const std::string& header) {
     YAML::Node n;
     n["username"] = u.username;
     n["password"] = u.password;
-    if (!u.description.empty()) n["description"] = u.description;
-    n["status"] = status_name(u.status);
-    put_rate(n, u.rate_limit);
+    put_identity(n, u.description, u.status, u.rate_limit);
     users.push_back(n);
   }
   root["smtp_users"] = users;
@@ -66,9 +67,7 @@ std::string config_yaml(const Config& c, const std::string& header) {
   for (const auto& e : c.ip_auth) {
     YAML::Node n;
     n["ip"] = e.text;
-    if (!e.description.empty()) n["description"] = e.description;
-    n["status"] = status_name(e.status);
-    put_rate(n, e.rate_limit);
+    put_identity(n, e.description, e.status, e.rate_limit);
     ips.push_back(n);
   }
   root["ip_auth"] = ips;
@@ -78,8 +77,7 @@ std::string config_yaml(const Config& c, const std::string& header) {
     YAML::Node n;
     n["key"] = k.key;
     n["name"] = k.name;
-    n["status"] = status_name(k.status);
-    put_rate(n, k.rate_limit);
+    put_identity(n, "", k.status, k.rate_limit);
     if (!k.endpoints.empty()) n["endpoints"] = strings(k.endpoints);
     keys.push_back(n);
   }

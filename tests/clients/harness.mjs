@@ -65,11 +65,28 @@ ${mailhog}
 ${extra}
 `;
   writeFileSync(configPath, text);
+  const control = `http://127.0.0.1:${httpPort}`;
+  const { log, stop } = await runRelay(dir, configPath, control);
+  return {
+    smtpPort,
+    httpPort,
+    control,
+    mailpit: `http://127.0.0.1:${mailpitPort}`,
+    mailpitPort,
+    mailhog: `http://127.0.0.1:${mailhogPort}`,
+    mailhogPort,
+    log,
+    stop,
+  };
+}
+
+// Starts relaymock on a config file in `dir` and waits until `control`
+// answers /readyz; stop() ends it and removes `dir`.
+export async function runRelay(dir, configPath, control) {
   let out = '';
   const proc = spawn(bin, ['--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
   proc.stdout.on('data', (d) => (out += d));
   proc.stderr.on('data', (d) => (out += d));
-  const control = `http://127.0.0.1:${httpPort}`;
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`relaymock exited ${proc.exitCode}: ${out}`);
@@ -95,17 +112,7 @@ ${extra}
     }
     rmSync(dir, { recursive: true, force: true });
   };
-  return {
-    smtpPort,
-    httpPort,
-    control,
-    mailpit: `http://127.0.0.1:${mailpitPort}`,
-    mailpitPort,
-    mailhog: `http://127.0.0.1:${mailhogPort}`,
-    mailhogPort,
-    log: () => out,
-    stop,
-  };
+  return { log: () => out, stop };
 }
 
 export function transport(relay) {

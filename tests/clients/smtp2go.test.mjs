@@ -6,13 +6,12 @@
 // the API has the provider's default permission only.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import smtp2go from 'smtp2go-nodejs';
-import { bin, freePort } from './harness.mjs';
+import { freePort, runRelay } from './harness.mjs';
 
 // A CommonJS bundle: its exports hang off the default import.
 const { Service, default: SMTP2GOApi } = smtp2go;
@@ -37,35 +36,8 @@ http:
   listen: "127.0.0.1:${httpPort}"
 `,
   );
-  let out = '';
-  const proc = spawn(bin, ['--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-  proc.stdout.on('data', (d) => (out += d));
-  proc.stderr.on('data', (d) => (out += d));
   const control = `http://127.0.0.1:${httpPort}`;
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`relaymock exited ${proc.exitCode}: ${out}`);
-    try {
-      if ((await fetch(`${control}/readyz`)).status === 200) break;
-    } catch {
-      /* not listening yet */
-    }
-    if (Date.now() > deadline) {
-      proc.kill('SIGKILL');
-      throw new Error(`relaymock did not become ready: ${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const stop = async () => {
-    if (proc.exitCode === null) {
-      proc.kill('SIGTERM');
-      await new Promise((r) => {
-        const t = setTimeout(() => (proc.kill('SIGKILL'), r()), 10_000);
-        proc.once('exit', () => (clearTimeout(t), r()));
-      });
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
+  const { stop } = await runRelay(dir, configPath, control);
   return { smtpPort, control, stop };
 }
 
