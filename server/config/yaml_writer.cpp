@@ -26,6 +26,18 @@ void put_identity(YAML::Node& n, const std::string& description, Status status, 
   n["rate_limit"] = rl;
 }
 
+// root[key]: one map per entry, written by `one`.
+template <class T, class F>
+void put_list(YAML::Node& root, const char* key, const std::vector<T>& entries, F one) {
+  YAML::Node list(YAML::NodeType::Sequence);
+  for (const auto& e : entries) {
+    YAML::Node n;
+    one(n, e);
+    list.push_back(n);
+  }
+  root[key] = list;
+}
+
 const char* mode_text(RestrictMode m) {
   return m == RestrictMode::Allowlist ? "allowlist" : m == RestrictMode::Blocklist ? "blocklist" : "disabled";
 }
@@ -53,35 +65,21 @@ std::string config_yaml(const Config& c, const std::string& header) {
   account["restrict_senders"] = restrict;
   root["account"] = account;
 
-  YAML::Node users(YAML::NodeType::Sequence);
-  for (const auto& u : c.smtp_users) {
-    YAML::Node n;
+  put_list(root, "smtp_users", c.smtp_users, [](YAML::Node& n, const SmtpUser& u) {
     n["username"] = u.username;
     n["password"] = u.password;
     put_identity(n, u.description, u.status, u.rate_limit);
-    users.push_back(n);
-  }
-  root["smtp_users"] = users;
-
-  YAML::Node ips(YAML::NodeType::Sequence);
-  for (const auto& e : c.ip_auth) {
-    YAML::Node n;
+  });
+  put_list(root, "ip_auth", c.ip_auth, [](YAML::Node& n, const IpAuth& e) {
     n["ip"] = e.text;
     put_identity(n, e.description, e.status, e.rate_limit);
-    ips.push_back(n);
-  }
-  root["ip_auth"] = ips;
-
-  YAML::Node keys(YAML::NodeType::Sequence);
-  for (const auto& k : c.api_keys) {
-    YAML::Node n;
+  });
+  put_list(root, "api_keys", c.api_keys, [](YAML::Node& n, const ApiKey& k) {
     n["key"] = k.key;
     n["name"] = k.name;
     put_identity(n, "", k.status, k.rate_limit);
     if (!k.endpoints.empty()) n["endpoints"] = strings(k.endpoints);
-    keys.push_back(n);
-  }
-  root["api_keys"] = keys;
+  });
 
   YAML::Emitter out;
   out.SetIndent(2);

@@ -89,13 +89,16 @@ class Api {
   // is read (an unknown /v3/ API key); nullopt to read on.
   std::optional<Response> answer_before_body(const Request& header) const;
 
-  // Request bodies: the control API takes small JSON; the provider's /v3/
-  // and Mailpit's /api/v1/send take whole messages (50 MB as base64, plus JSON).
+  // Request bodies: the control API and the provider's other /v3/ calls
+  // take small JSON (the provider's own bound: 1 MB for non-email calls);
+  // /v3/email/* and Mailpit's /api/v1/send take whole messages (50 MB as
+  // base64, plus JSON).
   static constexpr std::size_t kMaxBody = 1024 * 1024;
   static constexpr std::size_t kMaxProviderBody = 72 * 1024 * 1024;
   static std::size_t max_body(std::string_view target) {
     // Mailpit's /api/v1/send carries attachments as base64 too.
-    return target.substr(0, 4) == "/v3/" || target.substr(0, 12) == "/api/v1/send" ? kMaxProviderBody : kMaxBody;
+    return target.substr(0, 10) == "/v3/email/" || target.substr(0, 12) == "/api/v1/send" ? kMaxProviderBody
+                                                                                           : kMaxBody;
   }
 
  private:

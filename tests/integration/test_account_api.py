@@ -249,6 +249,11 @@ def test_hostile_bodies_are_refused_and_the_server_stays_up(relay):
         status, _ = http_request(relay.http_port, "POST", "/v3/users/smtp/add", raw,
                                  headers=(f"X-Smtp2go-Api-Key: {ADMIN}",))
         assert status == 400
+    # The provider's bound for calls that send no email: 1 MB.
+    big = b'{"username": "tenant-big", "description": "' + b"x" * (2 << 20) + b'"}'
+    status, _ = http_request(relay.http_port, "POST", "/v3/users/smtp/add", big,
+                             headers=(f"X-Smtp2go-Api-Key: {ADMIN}",))
+    assert status == 413
     status, body = v3(relay, "users/smtp/teleport")
     assert status == 404 and "/users/smtp/add" in body["data"]["error"]
     assert relay.api("GET", "/healthz")[0] == 200
