@@ -120,6 +120,42 @@ describe('the account through smtp2go-nodejs', () => {
     assert.equal(allowed.data.results.length, 2);
   });
 
+  it('calls every other account endpoint as the provider documents it', async () => {
+    const senders = await call(admin.client, 'single_sender_emails/add', { email_address: 'ceo@partner.example' });
+    assert.deepEqual(senders.data.senders, [{ email_address: 'ceo@partner.example', verified: true }]);
+    assert.equal((await call(admin.client, 'single_sender_emails/view')).data.senders.length, 1);
+    assert.equal((await smtpSend(relay, 'app-user', 'secret', 'ceo@partner.example')).accepted.length, 1);
+    assert.deepEqual((await call(admin.client, 'single_sender_emails/remove', { email_address: 'ceo@partner.example' })).data.senders, []);
+
+    const mode = await call(admin.client, 'allowed_senders/update', { mode: 'blacklist', allowed_senders: ['spam.example'] });
+    assert.deepEqual(mode.data, { mode: 'blacklist', allowed_senders: ['spam.example'] });
+    await call(admin.client, 'allowed_senders/add', { allowed_senders: ['bad@example.com'] });
+    await assert.rejects(smtpSend(relay, 'app-user', 'secret', 'bad@example.com'), (e) => e.responseCode === 550);
+    await call(admin.client, 'allowed_senders/remove', { allowed_senders: ['bad@example.com', 'spam.example'] });
+    assert.deepEqual((await call(admin.client, 'allowed_senders/update', { mode: 'disabled' })).data.allowed_senders, []);
+    assert.equal((await call(admin.client, 'allowed_senders/view')).data.mode, 'disabled');
+
+    const ip = await call(admin.client, 'ip_auth/edit', { ip_address: '192.0.2.0/24', description: 'office', status: 'allowed' });
+    assert.equal(ip.data.results[0].ip_address, '192.0.2.0/24');
+    assert.equal((await call(admin.client, 'ip_auth/view')).data.results.length, 1);
+    assert.deepEqual((await call(admin.client, 'ip_auth/remove', { ip_address: '192.0.2.0/24' })).data.results, []);
+
+    const domains = (await call(admin.client, 'domain/view')).data.domains.map((d) => d.domain.fulldomain);
+    assert.deepEqual(domains, ['example.com', 'shop.example']);
+    assert.equal((await call(admin.client, 'domain/remove', { domain: 'shop.example' })).data.domains.length, 1);
+    assert.deepEqual(
+      (await call(admin.client, 'users/smtp/remove', { username: 'tenant-node' })).data.results.map((u) => u.username),
+      ['app-user'],
+    );
+    const keys = (await call(admin.client, 'api_keys/view')).data.results;
+    const tenantKey = keys.find((k) => k.description === 'tenant key');
+    assert.match(tenantKey.api_key, /^api-.{4}\.\.\..{4}$/);
+    assert.deepEqual(
+      (await call(admin.client, 'api_keys/remove', { id: tenantKey.id })).data.results.map((k) => k.description),
+      ['admin'],
+    );
+  });
+
   it('gets the provider payload error for a bad field', async () => {
     const bad = await call(admin.client, 'users/smtp/add', { username: 'abc' });
     assert.equal(bad.status, 400);
@@ -128,7 +164,12 @@ describe('the account through smtp2go-nodejs', () => {
     const config = await (await fetch(`${relay.control}/api/v1/config`)).json();
     assert.deepEqual(
       config.overrides.map((o) => o.endpoint),
-      ['users/smtp/add', 'users/smtp/edit', 'domain/add', 'domain/verify', 'api_keys/add', 'api_keys/edit'],
+      [
+        'users/smtp/add', 'users/smtp/edit', 'domain/add', 'domain/verify', 'api_keys/add', 'api_keys/edit',
+        'single_sender_emails/add', 'single_sender_emails/remove', 'allowed_senders/update', 'allowed_senders/add',
+        'allowed_senders/remove', 'allowed_senders/update', 'ip_auth/edit', 'ip_auth/remove', 'domain/remove',
+        'users/smtp/remove', 'api_keys/remove',
+      ],
     );
   });
 });
