@@ -319,14 +319,9 @@ int run(const std::optional<std::string>& path) {
     engine.set_config(next);
     server.reload(next);
   });
-  {
-    // Durable mode: the account API's changes of the last run, over the file.
-    auto restored = account.restore([&](std::shared_ptr<const config::Config> next) {
-      engine.set_config(next);
-      server.reload(next);
-    });
-    for (const auto& d : restored.dropped) logger().warning("kept account change dropped", {{"why", d}});
-  }
+  // Durable mode: the account API's changes of the last run, over the file
+  // (replay logs each one it drops).
+  account.restore();
 
   // SIGHUP and POST /api/v1/config/reload. Listeners, storage and the HTTP
   // address stay as they were started; the account API's changes are

@@ -449,10 +449,10 @@ std::string account_endpoints_text() {
   return out;
 }
 
-std::string provider_endpoints_text() {
+std::string provider_endpoints_text(std::string_view prefix) {
   std::string out;
-  for (auto e : kOtherEndpoints) out += (out.empty() ? "/" : ", /") + std::string(e);
-  for (auto e : kEndpoints) out += ", /" + std::string(e);
+  for (auto e : kOtherEndpoints) out += (out.empty() ? "" : ", ") + std::string(prefix) + std::string(e);
+  for (auto e : kEndpoints) out += ", " + std::string(prefix) + std::string(e);
   return out;
 }
 

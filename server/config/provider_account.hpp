@@ -21,8 +21,9 @@ bool account_view(std::string_view endpoint);
 std::string account_endpoints_text();
 
 // Every endpoint of the provider's API relaymock serves, as a key's
-// permissions name them: "/email/send", "/users/smtp/add", ...
-std::string provider_endpoints_text();
+// permissions name them ("/email/send, /users/smtp/add, ..."), or with
+// another prefix ("/v3/email/send, ...").
+std::string provider_endpoints_text(std::string_view prefix = "/");
 // "/email/send", "email/send" or "/v3/email/send" as "/email/send"; nullopt
 // for a path that is none of them.
 std::optional<std::string> normal_endpoint(std::string_view path);

@@ -40,7 +40,8 @@ Response provider_account(ApiContext& ctx, std::string_view endpoint, json::obje
   config::AccountChange change{std::string(endpoint), std::move(body), rfc3339(ctx.clock.now()), key.name};
   auto r = ctx.account->change(change);
   const relay::Origin origin{"api-" + request_id, peer.ip, peer.port, false};
-  std::string what = std::string(endpoint) + (named(change.fields).empty() ? "" : ": " + named(change.fields));
+  const std::string name = named(change.fields);
+  const std::string what = std::string(endpoint) + (name.empty() ? "" : ": " + name);
   if (r.error) {
     ctx.service.record(relay::RecordKind::Account, origin, "account", "account_change_refused", key, nullptr,
                        what + ": " + r.error->message);

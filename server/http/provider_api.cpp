@@ -294,16 +294,6 @@ std::optional<Failure> key_refusal(const ApiContext& ctx, const std::string& key
   return std::nullopt;
 }
 
-// "/email/send, /email/mime" as "/v3/email/send, /v3/email/mime".
-std::string v3_paths(const std::string& endpoints) {
-  std::string out;
-  for (std::size_t i = 0; i < endpoints.size(); ++i) {
-    if (endpoints[i] == '/' && (i == 0 || endpoints[i - 1] == ' ')) out += "/v3";
-    out += endpoints[i];
-  }
-  return out;
-}
-
 struct Send {
   Mailbox sender;
   std::vector<Mailbox> rcpts;
@@ -331,7 +321,7 @@ asio::awaitable<Response> provider_api(ApiContext& ctx, const Request& req, cons
   const bool account = config::account_endpoint(endpoint);
   if (!send && !mime && !stats && !account)
     co_return fail({status::not_found,
-                    "no such endpoint " + std::string(path) + "; relaymock serves " + v3_paths(config::provider_endpoints_text()),
+                    "no such endpoint " + std::string(path) + "; relaymock serves " + config::provider_endpoints_text("/v3/"),
                     kApiException});
   if (req.method() != verb::post) {
     auto res = fail({status::method_not_allowed, "the API takes POST with a JSON body", kApiException});

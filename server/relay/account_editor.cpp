@@ -33,7 +33,7 @@ std::optional<config::AccountChange> change_of(const json::value& v) {
 AccountEditor::AccountEditor(std::shared_ptr<const config::Config> file, store::Durable* durable, Install install)
     : file_(file), current_(file), durable_(durable), install_(std::move(install)) {}
 
-AccountEditor::Rebased AccountEditor::restore(const Install& install) {
+AccountEditor::Rebased AccountEditor::restore() {
   std::lock_guard lock(m_);
   std::vector<std::string> unreadable;
   if (durable_)
@@ -44,7 +44,8 @@ AccountEditor::Rebased AccountEditor::restore(const Install& install) {
       if (c) changes_.push_back(std::move(*c));
       else unreadable.push_back("an unreadable kept account change: " + text.substr(0, 200));
     }
-  auto r = replay(install);
+  for (const auto& u : unreadable) logger().warning("kept account change dropped", {{"why", u}});
+  auto r = replay(install_);
   r.dropped.insert(r.dropped.begin(), unreadable.begin(), unreadable.end());
   if (!r.dropped.empty()) save();
   return r;
@@ -112,7 +113,6 @@ json::array AccountEditor::overrides_json() const {
   for (const auto& c : changes_) {
     auto o = change_json(c);
     auto& f = o["fields"].as_object();
-    f.erase("api_key");  // the caller's key, when it came in the body
     if (f.contains("email_password")) f["email_password"] = "***";
     if (auto* k = f.if_contains("api_key_generated"); k && k->is_string())
       f["api_key_generated"] = config::masked_api_key(std::string(k->as_string()));

@@ -25,8 +25,9 @@ class AccountEditor {
   // them into the file and reload without them.
   static constexpr std::size_t kMaxChanges = 10000;
 
-  // `install` puts a changed account in force (a change touches nothing
-  // else); restore and rebase are given what a whole reload installs.
+  // `install` puts a changed account in force (a change, and the changes
+  // restored at start, touch nothing else); rebase is given what a whole
+  // reload installs.
   AccountEditor(std::shared_ptr<const config::Config> file, store::Durable* durable, Install install);
 
   struct Rebased {
@@ -34,7 +35,7 @@ class AccountEditor {
     std::vector<std::string> dropped;  // changes the file no longer allows, and why
   };
   // At startup: the changes kept in durable mode, replayed over the file.
-  Rebased restore(const Install& install);
+  Rebased restore();
   // A reload: the new file, with the changes replayed (keep) or forgotten.
   Rebased rebase(std::shared_ptr<const config::Config> file, bool keep, const Install& install);
 
