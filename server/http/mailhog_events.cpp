@@ -6,12 +6,13 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/json.hpp>
 
 #include "http/feed.hpp"
 #include "http/go_json.hpp"
 #include "http/mailhog.hpp"
+#include "http/ws_feed.hpp"
 
 namespace relaymock::http::mailhog {
 
@@ -56,27 +57,6 @@ asio::awaitable<void> sse_pump(ApiContext& ctx, beast::tcp_stream& stream, Feed&
   }
 }
 
-using Socket = websocket::stream<beast::tcp_stream&>;
-
-asio::awaitable<void> ws_pump(ApiContext& ctx, Socket& ws, Feed& feed) {
-  while (true) {
-    auto batch = co_await feed.next(std::chrono::seconds(30));
-    for (const auto& j : captured(ctx, batch)) {
-      auto [ec, n] = co_await ws.async_write(asio::buffer(j), asio::as_tuple(asio::use_awaitable));
-      if (ec) co_return;
-    }
-  }
-}
-
-asio::awaitable<void> ws_drain(Socket& ws) {
-  beast::flat_buffer in;
-  while (true) {
-    auto [ec, n] = co_await ws.async_read(in, asio::as_tuple(asio::use_awaitable));
-    if (ec) co_return;
-    in.consume(in.size());
-  }
-}
-
 const std::vector<relay::Outcome::Kind> kCaptures{relay::Outcome::Kind::MessageCaptured};
 
 }  // namespace
@@ -95,17 +75,8 @@ Handled v2_websocket(Call& c) {
   if (!websocket::is_upgrade(c.req) || !c.takeover) co_return empty(c, status::bad_request, "");
   ApiContext* ctx = &c.ctx;
   *c.takeover = [ctx](beast::tcp_stream& stream, beast::flat_buffer&, const Request& req) -> asio::awaitable<void> {
-    Socket ws(stream);
-    auto opt = websocket::stream_base::timeout::suggested(beast::role_type::server);
-    opt.keep_alive_pings = true;
-    ws.set_option(opt);
-    ws.read_message_max(64 * 1024);
-    auto [ec] = co_await ws.async_accept(req, asio::as_tuple(asio::use_awaitable));
-    if (ec) co_return;
-    Feed feed(ctx->service.bus(), co_await asio::this_coro::executor, kCaptures);
-    co_await (ws_pump(*ctx, ws, feed) || ws_drain(ws));
-    boost::system::error_code ignored;
-    stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    co_await serve_ws_feed(stream, req, ctx->service.bus(), kCaptures,
+                           [ctx](const Feed::Batch& batch) { return captured(*ctx, batch); });
   };
   co_return empty(c, status::ok, "");
 }
