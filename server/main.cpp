@@ -302,7 +302,15 @@ int run(const std::optional<std::string>& path) {
   relay::Resolver resolver(cfg->sender_verification);
   policy::Scenarios scenarios(cfg->scenarios);
   relay::Bus bus;
-  relay::Service service(relay::Deps{engine, scenarios, *mail, *events, transcripts, resolver, metrics, bus, clock});
+  // What happens after the 250, played on the clock by a thread of its own;
+  // it records through the service (set just below), started with the doors.
+  relay::Service* outcome_recorder = nullptr;
+  relay::OutcomeScheduler outcomes(clock, [&outcome_recorder](const relay::ScheduledEvent& e) {
+    outcome_recorder->record_outcome(e);
+  });
+  relay::Service service(
+      relay::Deps{engine, scenarios, *mail, *events, transcripts, resolver, metrics, bus, clock, &outcomes});
+  outcome_recorder = &service;
   // Reads captured mail for the UI and the search grammar, off the SMTP loops.
   relay::Indexer indexer(*mail, bus);
   net::Server server(contexts, cfg, service, clock, tls);
@@ -357,7 +365,7 @@ int run(const std::optional<std::string>& path) {
   // link checks): two threads, at low priority for the OS like the indexer's.
   boost::asio::thread_pool workers(2);
   http::ApiContext api_context{engine, clock, *mail, *events, transcripts, metrics, durable.get(), reload, ready,
-                               listeners, scenarios, service, indexer, &workers, &account};
+                               listeners, scenarios, service, indexer, &workers, &account, &outcomes};
   http::Api api(api_context);
 
   http::HttpLimits http_limits{cfg->http.max_connections, cfg->http.max_connections_per_ip,
@@ -448,6 +456,7 @@ int run(const std::optional<std::string>& path) {
                       {"hostname", cfg->server.hostname},
                       {"certificate", tls.generated ? "self-signed (generated)" : cfg->tls.certificate},
                       {"sha256", tls.fingerprint}});
+  outcomes.start();
   server.start();
   http_server.start();
   for (auto& cs : compat_servers) cs.first->start();
@@ -465,6 +474,7 @@ int run(const std::optional<std::string>& path) {
   for (auto& t : threads) t.join();
   http_thread.join();
   workers.join();
+  outcomes.stop();  // events still waiting are not played (see README "After the 250")
   logger().info("stopped");
   return 0;
 }

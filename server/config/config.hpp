@@ -246,6 +246,30 @@ struct Scenario {
   bool disconnect = false;
 };
 
+// What happens to an accepted recipient after the 250 (`outcomes:`): the
+// first rule that matches decides, then the magic local parts, else
+// delivered. Played on the controllable clock (relay/outcome_scheduler).
+enum class OutcomeKind { Delivered, HardBounce, SoftBounce, Spam, Open, Click, Unsubscribe };
+
+struct OutcomeRule {
+  std::string name;
+  ScenarioMatch match;  // as a scenario's at end_of_data, for one recipient
+  OutcomeKind outcome = OutcomeKind::Delivered;
+  std::optional<Reply> reply;  // the remote server's; a default per outcome
+  std::string host;            // the remote server; default mx.<recipient's domain> [192.0.2.10]
+  // Before the outcome (delivered, hard_bounce, the first deferral), or for
+  // spam, open, click and unsubscribe before that event (after delivery).
+  std::optional<Millis> after;
+  std::uint32_t retries = 3;                   // soft_bounce: deferrals before the last attempt
+  Millis retry_every{900'000};                 // soft_bounce: between attempts
+  OutcomeKind then = OutcomeKind::Delivered;   // soft_bounce: the last attempt (delivered or hard_bounce)
+};
+
+struct Outcomes {
+  bool magic_addresses = true;  // bounce@, softbounce@, complaint@, ... in any domain
+  std::vector<OutcomeRule> rules;
+};
+
 // Captured mail, events, counters' history and the clock offset.
 struct Storage {
   std::string path;  // empty: in memory; a directory: durable (SQLite)
@@ -275,6 +299,7 @@ struct Config {
   Storage storage;
   Log log;
   std::vector<Scenario> scenarios;
+  Outcomes outcomes;
   Compat compat;
   std::string source;  // file name, or "<default>"
   std::string source_text;  // the YAML it was read from (written back out with the account API's changes)

@@ -406,6 +406,46 @@ void read_fault(Reader& r, const YAML::Node& n, const std::string& what, Fault& 
 // * and ? globs, as written (matched without case).
 bool valid_glob(const std::string& g) { return !g.empty() && g.find_first_of(" \t\r\n") == std::string::npos; }
 
+// A scenario's or an outcome rule's `match`; false when there is none.
+bool read_match(Reader& r, const YAML::Node& m, const std::string& where, ScenarioMatch& out) {
+  if (!Reader::present(m) || !r.map(m, where + ".match", {"ip", "port", "user", "api_key", "sender", "recipient", "header"}))
+    return false;
+  if (Reader::present(m["ip"])) {
+    r.string(m["ip"], where + ".match.ip", out.ip_text, false);
+    std::string why;
+    if (auto c = parse_cidr(out.ip_text, &why)) out.ip = *c;
+    else if (!out.ip_text.empty())
+      r.error(m["ip"], where + ".match.ip '" + out.ip_text + "' is not a valid address or CIDR: " + why);
+  }
+  if (Reader::present(m["port"])) {
+    std::uint16_t port = 0;
+    r.integer(m["port"], where + ".match.port", port, 1, 65535);
+    if (port) out.port = port;
+  }
+  r.string(m["user"], where + ".match.user", out.user, false);
+  r.string(m["api_key"], where + ".match.api_key", out.api_key, false);
+  r.string(m["sender"], where + ".match.sender", out.sender, false);
+  r.string(m["recipient"], where + ".match.recipient", out.recipient, false);
+  for (const auto* g : {&out.sender, &out.recipient})
+    if (!g->empty() && !valid_glob(*g)) r.error(m, where + ".match: '" + *g + "' is not a glob (no spaces)");
+  const auto& h = m["header"];
+  if (Reader::present(h) && !h.IsMap()) r.error(h, where + ".match.header must map header names to regular expressions");
+  if (Reader::present(h) && h.IsMap()) {
+    for (auto it = h.begin(); it != h.end(); ++it) {
+      if (!r.scalar(it->second, where + ".match.header." + it->first.Scalar())) continue;
+      std::string why;
+      auto re = Pattern::compile(it->second.Scalar(), why);
+      if (!re) {
+        r.error(it->second, where + ".match.header." + it->first.Scalar() +
+                                " is not a valid regular expression (RE2 syntax): " + why);
+        continue;
+      }
+      out.headers.emplace_back(it->first.Scalar(), std::move(*re));
+    }
+  }
+  return true;
+}
+
 void read_scenario(Reader& r, const YAML::Node& n, const std::string& where, Scenario& sc) {
   if (!r.map(n, where,
              {"name", "stage", "match", "times", "every", "probability", "seed", "reply", "delay", "disconnect"})) {
@@ -423,40 +463,7 @@ void read_scenario(Reader& r, const YAML::Node& n, const std::string& where, Sce
             {stage_name(Stage::Rcpt), Stage::Rcpt}, {stage_name(Stage::Data), Stage::Data},
             {stage_name(Stage::EndOfData), Stage::EndOfData}});
   const auto& m = n["match"];
-  if (Reader::present(m) && r.map(m, where + ".match", {"ip", "port", "user", "api_key", "sender", "recipient", "header"})) {
-    if (Reader::present(m["ip"])) {
-      r.string(m["ip"], where + ".match.ip", sc.match.ip_text, false);
-      std::string why;
-      if (auto c = parse_cidr(sc.match.ip_text, &why)) sc.match.ip = *c;
-      else if (!sc.match.ip_text.empty())
-        r.error(m["ip"], where + ".match.ip '" + sc.match.ip_text + "' is not a valid address or CIDR: " + why);
-    }
-    if (Reader::present(m["port"])) {
-      std::uint16_t port = 0;
-      r.integer(m["port"], where + ".match.port", port, 1, 65535);
-      if (port) sc.match.port = port;
-    }
-    r.string(m["user"], where + ".match.user", sc.match.user, false);
-    r.string(m["api_key"], where + ".match.api_key", sc.match.api_key, false);
-    r.string(m["sender"], where + ".match.sender", sc.match.sender, false);
-    r.string(m["recipient"], where + ".match.recipient", sc.match.recipient, false);
-    for (const auto* g : {&sc.match.sender, &sc.match.recipient})
-      if (!g->empty() && !valid_glob(*g)) r.error(m, where + ".match: '" + *g + "' is not a glob (no spaces)");
-    const auto& h = m["header"];
-    if (Reader::present(h) && !h.IsMap()) r.error(h, where + ".match.header must map header names to regular expressions");
-    if (Reader::present(h) && h.IsMap()) {
-      for (auto it = h.begin(); it != h.end(); ++it) {
-        if (!r.scalar(it->second, where + ".match.header." + it->first.Scalar())) continue;
-        std::string why;
-        auto re = Pattern::compile(it->second.Scalar(), why);
-        if (!re) {
-          r.error(it->second, where + ".match.header." + it->first.Scalar() +
-                                  " is not a valid regular expression (RE2 syntax): " + why);
-          continue;
-        }
-        sc.match.headers.emplace_back(it->first.Scalar(), std::move(*re));
-      }
-    }
+  if (read_match(r, m, where, sc.match)) {
     // What a stage cannot know yet would never match: say so now.
     auto before = [&](Stage s) { return static_cast<int>(sc.stage) < static_cast<int>(s); };
     if (!sc.match.user.empty() && before(Stage::Mail) && sc.stage != Stage::Auth)
@@ -523,6 +530,71 @@ void read_scenarios(Reader& r, const YAML::Node& n, std::vector<Scenario>& out) 
     if (!sc.name.empty() && !names.insert(sc.name).second)
       r.error(s["name"], "duplicate name '" + sc.name + "' in scenarios");
     out.push_back(std::move(sc));
+  }
+}
+
+const std::vector<std::pair<std::string_view, OutcomeKind>> kOutcomeKinds = {
+    {"delivered", OutcomeKind::Delivered}, {"hard_bounce", OutcomeKind::HardBounce},
+    {"soft_bounce", OutcomeKind::SoftBounce}, {"spam", OutcomeKind::Spam},
+    {"open", OutcomeKind::Open},           {"click", OutcomeKind::Click},
+    {"unsubscribe", OutcomeKind::Unsubscribe}};
+
+void read_outcome_rule(Reader& r, const YAML::Node& n, const std::string& where, OutcomeRule& o) {
+  if (!r.map(n, where, {"name", "match", "outcome", "reply", "host", "after", "retries", "retry_every", "then"})) {
+    if (!Reader::present(n)) r.error(n, where + " must not be empty");
+    return;
+  }
+  if (!Reader::present(n["name"])) r.error(n, where + " needs a name (shown in events)");
+  r.string(n["name"], where + ".name", o.name, false);
+  if (!Reader::present(n["outcome"]))
+    r.error(n, where + " needs an outcome: delivered, hard_bounce, soft_bounce, spam, open, click or unsubscribe");
+  r.choice(n["outcome"], where + ".outcome", o.outcome, kOutcomeKinds);
+  read_match(r, n["match"], where, o.match);
+  if (Reader::present(n["reply"]) && r.scalar(n["reply"], where + ".reply")) {
+    Reply reply;
+    // A remote server's reply: 2xx delivered, 4xx a deferral, 5xx a bounce.
+    int want = o.outcome == OutcomeKind::HardBounce ? 5 : o.outcome == OutcomeKind::SoftBounce ? 4 : 2;
+    if (!parse_reply_text(n["reply"].Scalar(), reply) || reply.text.empty())
+      r.error(n["reply"], where + ".reply must start with a reply code followed by text, e.g. \"550 5.1.1 user unknown\"");
+    else if (reply.code / 100 != want)
+      r.error(n["reply"], where + ".reply for " + std::string(kOutcomeKinds[static_cast<int>(o.outcome)].first) +
+                              " must be a " + std::to_string(want) + "xx reply, not " + std::to_string(reply.code));
+    else
+      o.reply = reply;
+  }
+  r.string(n["host"], where + ".host", o.host, false);
+  if (o.host.size() > 255 || o.host.find_first_of("\r\n") != std::string::npos)
+    r.error(n["host"], where + ".host must be one line of at most 255 characters");
+  if (Reader::present(n["after"])) {
+    Millis d{0};
+    r.duration(n["after"], where + ".after", d, Millis(0));
+    o.after = d;
+  }
+  const bool soft = o.outcome == OutcomeKind::SoftBounce;
+  for (const char* key : {"retries", "retry_every", "then"})
+    if (Reader::present(n[key]) && !soft) r.error(n[key], where + "." + key + " goes with outcome soft_bounce");
+  r.integer(n["retries"], where + ".retries", o.retries, 0, 100);
+  r.duration(n["retry_every"], where + ".retry_every", o.retry_every, Millis(1000));
+  if (Reader::present(n["then"])) {
+    r.choice(n["then"], where + ".then", o.then,
+             {{"delivered", OutcomeKind::Delivered}, {"hard_bounce", OutcomeKind::HardBounce}});
+  }
+}
+
+void read_outcomes(Reader& r, const YAML::Node& n, Outcomes& out) {
+  if (!r.map(n, "outcomes", {"magic_addresses", "rules"})) return;
+  r.boolean(n["magic_addresses"], "outcomes.magic_addresses", out.magic_addresses);
+  if (!r.list(n["rules"], "outcomes.rules")) return;
+  if (n["rules"].size() > 1000) r.error(n["rules"], "outcomes.rules holds at most 1000 rules");
+  std::set<std::string> names;
+  int i = 0;
+  for (const auto& s : n["rules"]) {
+    std::string where = "outcomes.rules[" + std::to_string(i++) + "]";
+    OutcomeRule o;
+    read_outcome_rule(r, s, where, o);
+    if (!o.name.empty() && !names.insert(o.name).second)
+      r.error(s["name"], "duplicate name '" + o.name + "' in outcomes.rules");
+    out.rules.push_back(std::move(o));
   }
 }
 
@@ -1055,7 +1127,7 @@ LoadResult load_config_text(std::string_view yaml, const std::string& source, bo
     // An empty file is a valid config: every default, nothing granted.
   } else if (r.map(root, "the top level",
                    {"server", "tls", "account", "smtp_users", "ip_auth", "api_keys", "sender_verification", "replies",
-                    "http", "storage", "log", "scenarios", "compat"})) {
+                    "http", "storage", "log", "scenarios", "outcomes", "compat"})) {
     read_server(r, root["server"], res.config.server);
     read_tls(r, root["tls"], res.config.tls, check_files);
     read_account(r, root["account"], res.config.account);
@@ -1068,6 +1140,7 @@ LoadResult load_config_text(std::string_view yaml, const std::string& source, bo
     read_storage(r, root["storage"], res.config.storage);
     read_log(r, root["log"], res.config.log);
     read_scenarios(r, root["scenarios"], res.config.scenarios);
+    read_outcomes(r, root["outcomes"], res.config.outcomes);
     read_compat(r, root["compat"], res.config.compat);
     check_store_holds_messages(r, root, res.config);
     check_ports_apart(r, root, res.config);

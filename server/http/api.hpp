@@ -74,6 +74,8 @@ struct ApiContext {
   // The provider's account API changes the account through it; null: that
   // API is off (tests of other doors).
   relay::AccountEditor* account = nullptr;
+  // What happens after the 250, waiting for the clock; null: off.
+  relay::OutcomeScheduler* outcomes = nullptr;
 };
 
 struct Door;

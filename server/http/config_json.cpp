@@ -35,9 +35,10 @@ json::object listener_json(const config::Listener& l) {
   return o;
 }
 
-json::object scenario_json(const config::Scenario& s) {
+namespace {
+
+json::object match_json(const config::ScenarioMatch& m) {
   json::object match;
-  const auto& m = s.match;
   if (m.ip) match["ip"] = m.ip_text;
   if (m.port) match["port"] = *m.port;
   if (!m.user.empty()) match["user"] = m.user;
@@ -49,7 +50,39 @@ json::object scenario_json(const config::Scenario& s) {
     for (const auto& [name, re] : m.headers) h[name] = re.text();
     match["header"] = h;
   }
-  json::object o{{"name", s.name}, {"stage", stage_name(s.stage)}, {"match", match}};
+  return match;
+}
+
+}  // namespace
+
+const char* outcome_kind_name(config::OutcomeKind k) {
+  switch (k) {
+    case config::OutcomeKind::Delivered: return "delivered";
+    case config::OutcomeKind::HardBounce: return "hard_bounce";
+    case config::OutcomeKind::SoftBounce: return "soft_bounce";
+    case config::OutcomeKind::Spam: return "spam";
+    case config::OutcomeKind::Open: return "open";
+    case config::OutcomeKind::Click: return "click";
+    case config::OutcomeKind::Unsubscribe: return "unsubscribe";
+  }
+  return "delivered";
+}
+
+json::object outcome_rule_json(const config::OutcomeRule& r) {
+  json::object o{{"name", r.name}, {"match", match_json(r.match)}, {"outcome", outcome_kind_name(r.outcome)}};
+  if (r.reply) o["reply"] = reply_spec(*r.reply);
+  if (!r.host.empty()) o["host"] = r.host;
+  if (r.after) o["after"] = format_duration(*r.after);
+  if (r.outcome == config::OutcomeKind::SoftBounce) {
+    o["retries"] = r.retries;
+    o["retry_every"] = format_duration(r.retry_every);
+    o["then"] = outcome_kind_name(r.then);
+  }
+  return o;
+}
+
+json::object scenario_json(const config::Scenario& s) {
+  json::object o{{"name", s.name}, {"stage", stage_name(s.stage)}, {"match", match_json(s.match)}};
   if (s.times) o["times"] = *s.times;
   if (s.every) o["every"] = *s.every;
   if (s.probability) {
@@ -118,6 +151,9 @@ json::object config_json(const config::Config& c) {
   json::array scenarios;
   for (const auto& s : c.scenarios) scenarios.push_back(scenario_json(s));
   o["scenarios"] = scenarios;
+  json::array outcome_rules;
+  for (const auto& r : c.outcomes.rules) outcome_rules.push_back(outcome_rule_json(r));
+  o["outcomes"] = json::object{{"magic_addresses", c.outcomes.magic_addresses}, {"rules", outcome_rules}};
   json::array keys;
   for (const auto& k : c.api_keys)
     keys.push_back(json::object{{"key", "***"}, {"name", k.name}, {"status", config::status_name(k.status)},

@@ -57,6 +57,15 @@ Handled metrics(Call& c) {
   for (const auto& [key, n] : m.replies())
     out += "relaymock_replies_total{code=\"" + std::to_string(key.first) + "\",rule=\"" + json_escape(key.second) +
            "\"} " + std::to_string(n) + "\n";
+  out += "# HELP relaymock_outcomes_total Events after the 250 (processed, delivered, hard_bounce, ...) recorded.\n"
+         "# TYPE relaymock_outcomes_total counter\n";
+  for (const auto& [event, n] : m.outcomes())
+    out += "relaymock_outcomes_total{event=\"" + json_escape(event) + "\"} " + std::to_string(n) + "\n";
+  if (ctx.outcomes) {
+    metric("relaymock_outcomes_waiting", "gauge", "Outcome events waiting for the clock.", ctx.outcomes->pending_count());
+    metric("relaymock_outcomes_dropped_total", "counter", "Outcome events dropped: too many waiting.",
+           ctx.outcomes->dropped());
+  }
   metric("relaymock_store_messages", "gauge", "Captured messages held.", ctx.mail.size());
   if (ctx.durable) {
     auto bad = ctx.durable->corrupt();

@@ -1,4 +1,5 @@
-// /api/v1/reset: forget messages, counters and events (all, or those named).
+// /api/v1/reset: forget messages, counters and events (all, or those named);
+// forgetting messages also forgets their outcomes still waiting for the clock.
 #include <boost/json.hpp>
 
 #include "http/resources.hpp"
@@ -22,6 +23,7 @@ Handled reset(Call& c) {
   try {
     if (want("messages")) {
       c.ctx.service.clear_messages();
+      if (c.ctx.outcomes) c.ctx.outcomes->clear();
       done.emplace_back("messages");
     }
     if (want("counters")) {

@@ -48,6 +48,7 @@ Handled get_usage(Call&);
 Handled explain(Call&);
 // clock.cpp
 Handled get_clock(Call&);
+Handled get_outcomes(Call&);
 Handled move_clock(Call&);
 // reset.cpp
 Handled reset(Call&);

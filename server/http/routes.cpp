@@ -47,6 +47,7 @@ std::span<const Route> routes() {
       {verb::delete_, "/api/v1/scenarios/{scenario_name}", "", r::delete_scenario},
 
       {verb::get, "/api/v1/usage", "", r::get_usage},
+      {verb::get, "/api/v1/outcomes", "limit", r::get_outcomes},
       {verb::post, "/api/v1/explain", "", r::explain},
       {verb::get, "/api/v1/clock", "", r::get_clock},
       {verb::post, "/api/v1/clock", "", r::move_clock},

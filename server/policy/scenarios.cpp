@@ -13,9 +13,14 @@ namespace {
 
 bool matches(const config::Scenario& s, const StageFacts& f) {
   if (s.stage != f.stage) return false;
-  const auto& m = s.match;
-  if (f.prdr != StageFacts::Prdr::Off && m.recipient.empty() != (f.prdr == StageFacts::Prdr::WholeMessage))
+  if (f.prdr != StageFacts::Prdr::Off && s.match.recipient.empty() != (f.prdr == StageFacts::Prdr::WholeMessage))
     return false;
+  return match_facts(s.match, f);
+}
+
+}  // namespace
+
+bool match_facts(const config::ScenarioMatch& m, const StageFacts& f) {
   if (m.ip) {
     auto ip = parse_ip(f.client_ip);
     if (!ip || !m.ip->contains(*ip)) return false;
@@ -41,8 +46,6 @@ bool matches(const config::Scenario& s, const StageFacts& f) {
   }
   return true;
 }
-
-}  // namespace
 
 Scenarios::Entry Scenarios::make(config::Scenario s) {
   Entry e{ScenarioState{std::move(s)}, std::mt19937_64{}};

@@ -30,6 +30,9 @@ struct StageFacts {
   enum class Prdr { Off, EachRecipient, WholeMessage } prdr = Prdr::Off;
 };
 
+// Whether `m` matches the facts (the stage aside): every field given must.
+bool match_facts(const config::ScenarioMatch& m, const StageFacts& f);
+
 struct Firing {
   std::string name;
   std::optional<Reply> reply;

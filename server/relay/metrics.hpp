@@ -35,10 +35,20 @@ struct Metrics {
     std::lock_guard lock(mutex_);
     return replies_;
   }
+  // What happened after the 250, by event (delivered, hard_bounce, ...).
+  void count_outcome(const std::string& event) {
+    std::lock_guard lock(mutex_);
+    ++outcomes_[event];
+  }
+  std::map<std::string, std::uint64_t> outcomes() const {
+    std::lock_guard lock(mutex_);
+    return outcomes_;
+  }
 
  private:
   mutable std::mutex mutex_;
   std::map<std::pair<int, std::string>, std::uint64_t> replies_;
+  std::map<std::string, std::uint64_t> outcomes_;
 };
 
 }  // namespace relaymock::relay

@@ -196,7 +196,8 @@ std::optional<Transaction::Result> Transaction::begin_finish(std::shared_ptr<sto
   rcpts.insert(rcpts.end(), summary.bcc.begin(), summary.bcc.end());
   rcpts.insert(rcpts.end(), m->envelope_to.begin(), m->envelope_to.end());
   auto tags = capture_tags(summary.x_tags, rcpts);
-  pending_ = Pending{m->id, m->envelope_to.size(), spool ? spool->size() : m->content.size(), d.rule, d.detail};
+  pending_ = Pending{m->id, m->envelope_to.size(), spool ? spool->size() : m->content.size(), d.rule, d.detail, {}};
+  if (svc_.d_.outcomes) pending_->outcomes = plan(*m, head, pending_->size);
   // In durable mode the 250 goes out only once the message (and the
   // counters' history) is committed: `stored` says when.
   svc_.d_.mail.add(std::move(m), reserved_.usage(now), std::move(spool), std::move(stored), std::move(tags));
@@ -218,7 +219,33 @@ Transaction::Result Transaction::end_finish(const store::Durable::Failure& failu
               p.detail + "; " + std::to_string(p.rcpts) + " recipient(s), " + std::to_string(p.size) + " bytes", p.id,
               &envelope_, &rcpt_checks_);
   svc_.d_.bus.publish({Outcome::Kind::MessageCaptured, origin_.session_id, p.id, 0});
+  if (svc_.d_.outcomes) svc_.d_.outcomes->add(std::move(p.outcomes));
   return r;
+}
+
+std::vector<ScheduledEvent> Transaction::plan(const store::Message& m, std::string_view head, std::uint64_t size) const {
+  policy::MessageFacts f;
+  f.accepted_at = m.received_at;
+  f.message_id = m.id;
+  f.client_ip = m.client_ip;
+  f.port = m.port;
+  if (identity_.kind == policy::Identity::Kind::User) f.user = identity_.name;
+  if (identity_.kind == policy::Identity::Kind::ApiKey) f.api_key = identity_.name;
+  f.sender = m.envelope_from;
+  f.recipients = m.envelope_to;
+  f.head = head;
+  f.content = m.content;  // a spooled message's link is not looked for
+  f.size = size;
+  f.sandbox = m.sandbox;
+  std::vector<ScheduledEvent> out;
+  for (auto& planned : policy::plan_outcomes(svc_.d_.engine.config()->outcomes, f)) {
+    ScheduledEvent e{std::move(planned), m.id, m.session_id, m.client_ip, m.port, m.envelope_from, {},
+                     m.identity_kind, m.identity_name, m.subject};
+    if (e.planned.recipient.empty()) e.recipients = m.envelope_to;
+    else e.recipients = {e.planned.recipient};
+    out.push_back(std::move(e));
+  }
+  return out;
 }
 
 Transaction::Result Transaction::finish(std::shared_ptr<store::Message> m, std::string_view head,
@@ -405,6 +432,50 @@ void Service::counters_reset() { d_.bus.publish({Outcome::Kind::CountersReset, {
 void Service::scenarios_changed() { d_.bus.publish({Outcome::Kind::ScenariosChanged, {}, {}, 0}); }
 
 void Service::config_reloaded() { d_.bus.publish({Outcome::Kind::ConfigReloaded, {}, {}, 0}); }
-void Service::clock_moved() { d_.bus.publish({Outcome::Kind::ClockMoved, {}, {}, 0}); }
+void Service::clock_moved() {
+  d_.bus.publish({Outcome::Kind::ClockMoved, {}, {}, 0});
+  if (d_.outcomes) d_.outcomes->wake();
+}
+
+void Service::record_outcome(const ScheduledEvent& s) {
+  const auto& p = s.planned;
+  const char* name = policy::delivery_event_name(p.event);
+  std::string detail;
+  auto part = [&detail](std::string_view k, std::string_view v) {
+    if (v.empty()) return;
+    if (!detail.empty()) detail += "; ";
+    detail += k;
+    detail += ' ';
+    detail += v;
+  };
+  part("host", p.host);
+  part("context", p.context);
+  part("url", p.url);
+  if (p.attempt) part("attempt", std::to_string(p.attempt));
+  part("by", p.why);
+  const std::string port = std::to_string(s.port);
+  const std::string rcpts = s.recipients.size() == 1 ? s.recipients[0] : std::to_string(s.recipients.size());
+  logger().log(LogLevel::Info, "delivery",
+               {{"session", s.session_id}, {"id", s.message_id}, {"outcome", name}, {"rcpt", rcpts},
+                {"reply", p.reply}, {"detail", detail}});
+  store::Event e;
+  e.time = p.due;
+  e.session_id = s.session_id;
+  e.client_ip = s.client_ip;
+  e.port = s.port;
+  e.stage = "delivery";
+  e.rule = name;
+  e.identity_kind = s.identity_kind;
+  e.identity_name = clip(s.identity_name, kMaxEchoedName);
+  e.reply = clip(p.reply, kMaxEchoedReply);
+  e.detail = clip(detail, kMaxEchoedDetail);
+  e.message_id = s.message_id;
+  e.sender = clip(s.sender, kMaxEchoedName);
+  for (std::size_t i = 0; i < s.recipients.size() && i < kMaxEchoedRecipients; ++i)
+    e.recipients.push_back(clip(s.recipients[i], kMaxEchoedName));
+  const std::uint64_t seq = d_.events.append(std::move(e));
+  d_.metrics.count_outcome(name);
+  d_.bus.publish({Outcome::Kind::Decision, s.session_id, s.message_id, seq});
+}
 
 }  // namespace relaymock::relay

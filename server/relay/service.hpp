@@ -20,6 +20,7 @@
 #include "policy/scenarios.hpp"
 #include "relay/bus.hpp"
 #include "relay/metrics.hpp"
+#include "relay/outcome_scheduler.hpp"
 #include "relay/resolver.hpp"
 #include "store/event_log.hpp"
 #include "store/mail_store.hpp"
@@ -58,6 +59,8 @@ struct Deps {
   Metrics& metrics;
   Bus& bus;
   const Clock& clock;
+  // Plays what happens after the 250 (null: nothing does).
+  OutcomeScheduler* outcomes = nullptr;
 };
 
 // The recipients one transaction holds against its identities' limits. It
@@ -149,8 +152,11 @@ class Transaction {
     std::string id;
     std::uint64_t rcpts = 0, size = 0;
     std::string rule, detail;
+    std::vector<ScheduledEvent> outcomes;  // handed to the scheduler once the message is kept
   };
   std::optional<Pending> pending_;
+  // The outcomes the message will have (outcomes: rules, magic addresses).
+  std::vector<ScheduledEvent> plan(const store::Message& m, std::string_view head, std::uint64_t size) const;
   // The sender domain's DNS answer (mode system), kept for the transaction.
   std::optional<std::pair<std::string, policy::SenderRoute>> route_;
   // The sender and the recipients accepted so far, for the events.
@@ -188,6 +194,10 @@ class Service {
   void record(RecordKind kind, const Origin& o, std::string_view stage, std::string_view rule,
               const policy::Identity& id, const Reply* reply, std::string detail, std::string message_id = {},
               const EventEnvelope* envelope = nullptr, const std::vector<policy::Check>* checks = nullptr);
+
+  // One planned outcome of an accepted message, as its due time came
+  // (the scheduler's thread): the event (stage "delivery"), the log line, the bus.
+  void record_outcome(const ScheduledEvent& e);
 
   void session_opened(const Origin& o);
   void session_closed(const Origin& o);

@@ -1,0 +1,81 @@
+// Plays the planned outcomes of accepted messages (policy/outcomes) on the
+// controllable clock: each event is recorded, through the service, once the
+// clock reaches its due time, in due order; POST /api/v1/clock {"advance"}
+// makes everything it passes happen at once, in order. Its own thread: never
+// on an SMTP event loop. Bounded: past kMaxPending waiting events, a new
+// message's later events are dropped (counted and logged), not queued.
+#pragma once
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "policy/outcomes.hpp"
+#include "util/clock.hpp"
+
+namespace relaymock::relay {
+
+// One planned event with the facts of its message.
+struct ScheduledEvent {
+  policy::PlannedEvent planned;
+  std::string message_id;
+  std::string session_id;
+  std::string client_ip;
+  std::uint16_t port = 0;
+  std::string sender;
+  std::vector<std::string> recipients;  // processed: all; else the one
+  std::string identity_kind;
+  std::string identity_name;
+  std::string subject;
+};
+
+class OutcomeScheduler {
+ public:
+  static constexpr std::size_t kMaxPending = 200'000;
+  using Record = std::function<void(const ScheduledEvent&)>;
+
+  OutcomeScheduler(const Clock& clock, Record record);
+  ~OutcomeScheduler();
+  OutcomeScheduler(const OutcomeScheduler&) = delete;
+  OutcomeScheduler& operator=(const OutcomeScheduler&) = delete;
+
+  // Starts the thread that records events as they fall due.
+  void start();
+  // Stops it; events still waiting stay waiting (and are listed).
+  void stop();
+
+  // A message's events; those already due are recorded at once (by the thread).
+  void add(std::vector<ScheduledEvent> events);
+  // The clock moved: look again at what is due.
+  void wake();
+  // Records, in due order, everything due by the clock now; how many.
+  std::size_t run_due();
+
+  std::vector<ScheduledEvent> pending(std::size_t limit) const;
+  std::size_t pending_count() const;
+  std::uint64_t dropped() const;
+  // Forgets what is waiting (POST /api/v1/reset); how many.
+  std::size_t clear();
+
+ private:
+  void loop();
+  const Clock& clock_;
+  Record record_;
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  // Due time, then arrival order: events due together keep their order.
+  std::multimap<std::pair<TimePoint, std::uint64_t>, ScheduledEvent> queue_;
+  std::uint64_t next_ = 0;
+  std::uint64_t dropped_ = 0;
+  bool stopping_ = false;
+  bool woken_ = false;
+  std::mutex run_mutex_;  // one runner at a time, so the order holds
+  std::thread thread_;
+};
+
+}  // namespace relaymock::relay
