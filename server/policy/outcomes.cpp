@@ -148,7 +148,8 @@ std::vector<PlannedEvent> plan_outcomes(const config::Outcomes& cfg, const Messa
     const Millis after = rule->after.value_or(kind == OutcomeKind::Spam ? Millis(300'000)
                                               : engagement              ? Millis(60'000)
                                                                         : Millis(0));
-    const std::string custom = rule->reply ? one_line(*rule->reply) : std::string();
+    const std::string custom =
+        rule->reply ? fill_placeholders(one_line(*rule->reply), {{"rcpt", rcpt}}) : std::string();
     switch (kind) {
       case OutcomeKind::HardBounce:
         add(t0 + after, DeliveryEvent::HardBounce, host, custom.empty() ? bounce_reply(rcpt) : custom,
