@@ -120,6 +120,30 @@ describe('inbox', () => {
     expect(errors).toEqual([]);
   });
 
+  test('after the 250: a message shows its delivery, bounce, open and click as the clock plays them', async () => {
+    const { errors } = await open('/#/inbox');
+    await page!.getByTestId('counts').waitFor();
+    const reply = smtplibSend(relay.smtpPort, {
+      to: ['click@readers.example', 'bounce@gone.example'],
+      message: mail({ From: 'me@example.com', To: 'click@readers.example', Subject: 'Outcomes one' }, 'Read https://shop.example/p/1 now'),
+    });
+    expect(reply.code).toBe(250);
+    await page!.getByTestId('message-list').locator('li', { hasText: 'Outcomes one' }).locator('a').click();
+    await page!.getByRole('heading', { name: 'Outcomes one' }).waitFor();
+    await page!.getByRole('tab', { name: 'Delivery' }).click();
+    const table = page!.getByTestId('deliveries');
+    await table.getByText('hard_bounce').waitFor();
+    await expect(table.textContent()).resolves.toContain('550 5.1.1 <bounce@gone.example>');
+    await expect(table.getByText('delivered').count()).resolves.toBe(1);
+    // The open and the click come a minute and two later: the clock, moved, plays them live.
+    await fetch(`${relay.url}/api/v1/clock`, { method: 'POST', body: '{"advance": "5m"}' });
+    await table.getByText('click', { exact: true }).waitFor();
+    await expect(table.textContent()).resolves.toContain('url https://shop.example/p/1');
+    await expect(table.getByText('open', { exact: true }).count()).resolves.toBe(1);
+    await fetch(`${relay.url}/api/v1/clock`, { method: 'POST', body: '{"reset": true}' });
+    expect(errors).toEqual([]);
+  });
+
   test('search, keys j/k, /, and Delete', async () => {
     for (const s of ['Alpha report', 'Beta report', 'Gamma note'])
       smtplibSend(relay.smtpPort, { message: mail({ From: 'me@example.com', To: 'team@example.org', Subject: s }, 'x') });

@@ -6,9 +6,10 @@ import { call, enc, get, MessageDetail, RelayEvent } from '../api';
 import { EventDetail } from '../components/event_detail';
 import { Transcript } from '../components/transcript';
 import { bytes, dateTime, visible } from '../format';
+import { onLive } from '../live';
 import { go, href } from '../router';
 
-type Tab = 'html' | 'text' | 'headers' | 'source' | 'attachments' | 'decision';
+type Tab = 'html' | 'text' | 'headers' | 'source' | 'attachments' | 'decision' | 'delivery';
 
 // Remote images (and CSS pulling from the network) that the frame blocks
 // until the user allows them.
@@ -51,6 +52,7 @@ export function MessagePane({ id, onDelete }: { id: string; onDelete: () => void
     ['source', 'Source'],
     ...(downloads.length ? ([['attachments', `Attachments (${downloads.length})`]] as [Tab, string][]) : []),
     ['decision', 'Decision'],
+    ['delivery', 'Delivery'],
   ];
   const names = (v?: { name: string; address: string }[]) =>
     (v ?? []).map((a) => (a.name ? `${a.name} <${a.address}>` : a.address)).join(', ');
@@ -200,8 +202,60 @@ export function MessagePane({ id, onDelete }: { id: string; onDelete: () => void
           </ul>
         ) : null}
         {tab === 'decision' ? <Decision id={id} session={m.session_id} /> : null}
+        {tab === 'delivery' ? <Delivery id={id} /> : null}
       </div>
     </article>
+  );
+}
+
+// What happened after the 250 (README "After the 250"): the message's
+// delivery events as the clock plays them, live.
+function Delivery({ id }: { id: string }) {
+  const [events, setEvents] = useState<RelayEvent[] | null>(null);
+  useEffect(() => {
+    const read = () =>
+      get<{ events: RelayEvent[] }>(`/api/v1/events?message=${enc(id)}&limit=1000`)
+        .then((r) => setEvents(r.events.filter((e) => e.stage === 'delivery')))
+        .catch(() => setEvents([]));
+    read();
+    const offs = [
+      onLive('event', (e: RelayEvent) => {
+        if (e.message_id === id && e.stage === 'delivery') read();
+      }),
+      onLive('resync', read),
+      onLive('events_cleared', read),
+    ];
+    return () => offs.forEach((off) => off());
+  }, [id]);
+  if (events === null) return <p class="muted">Loading…</p>;
+  if (!events.length) return <p class="muted">Nothing has happened after the 250 yet (or it is no longer kept).</p>;
+  return (
+    <table class="deliveries" data-testid="deliveries">
+      <thead>
+        <tr>
+          <th scope="col">Time</th>
+          <th scope="col">Event</th>
+          <th scope="col">Recipient</th>
+          <th scope="col">Remote reply and detail</th>
+        </tr>
+      </thead>
+      <tbody>
+        {events.map((e) => (
+          <tr key={e.seq}>
+            <td>
+              <time dateTime={e.time}>{dateTime(e.time)}</time>
+            </td>
+            <td>
+              <span class={`pill ${/bounce|spam|reject|unsubscribe/.test(e.rule) ? 'bad' : 'good'}`}>{e.rule}</span>
+            </td>
+            <td>{visible(e.recipients.length === 1 ? e.recipients[0] : `${e.recipients.length} recipients`)}</td>
+            <td>
+              {e.reply ? <code>{visible(e.reply)}</code> : null} <span class="muted">{visible(e.detail)}</span>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
 
