@@ -305,11 +305,13 @@ int run(const std::optional<std::string>& path) {
   // What happens after the 250, played on the clock by a thread of its own;
   // it records through the service (set just below), started with the doors.
   relay::Service* outcome_recorder = nullptr;
+  relay::Suppressions suppressions;
   relay::OutcomeScheduler outcomes(clock, [&outcome_recorder](const relay::ScheduledEvent& e) {
     outcome_recorder->record_outcome(e);
   });
   relay::Service service(
-      relay::Deps{engine, scenarios, *mail, *events, transcripts, resolver, metrics, bus, clock, &outcomes});
+      relay::Deps{engine, scenarios, *mail, *events, transcripts, resolver, metrics, bus, clock, &outcomes,
+                  &suppressions});
   outcome_recorder = &service;
   // Reads captured mail for the UI and the search grammar, off the SMTP loops.
   relay::Indexer indexer(*mail, bus);
@@ -365,7 +367,8 @@ int run(const std::optional<std::string>& path) {
   // link checks): two threads, at low priority for the OS like the indexer's.
   boost::asio::thread_pool workers(2);
   http::ApiContext api_context{engine, clock, *mail, *events, transcripts, metrics, durable.get(), reload, ready,
-                               listeners, scenarios, service, indexer, &workers, &account, &outcomes};
+                               listeners, scenarios, service, indexer, &workers, &account, &outcomes,
+                               &suppressions};
   http::Api api(api_context);
 
   http::HttpLimits http_limits{cfg->http.max_connections, cfg->http.max_connections_per_ip,

@@ -26,7 +26,9 @@ constexpr std::string_view kEndpoints[] = {
     "api_keys/view",          "api_keys/add",           "api_keys/edit",         "api_keys/remove"};
 
 // The rest of the API, for keys' permissions.
-constexpr std::string_view kOtherEndpoints[] = {"email/send", "email/mime", "stats/email_cycle"};
+constexpr std::string_view kOtherEndpoints[] = {"email/send",         "email/mime",       "stats/email_cycle",
+                                                "suppression/add",    "suppression/view", "suppression/remove",
+                                                "suppression/delete"};
 
 constexpr std::size_t kMaxText = 200;      // descriptions, passwords
 constexpr std::size_t kMaxEntries = 1000;  // allowed_senders in one request

@@ -76,6 +76,8 @@ struct ApiContext {
   relay::AccountEditor* account = nullptr;
   // What happens after the 250, waiting for the clock; null: off.
   relay::OutcomeScheduler* outcomes = nullptr;
+  // The suppression list (/v3/suppression/*); null: off.
+  relay::Suppressions* suppressions = nullptr;
 };
 
 struct Door;

@@ -38,6 +38,7 @@ Handled get_outcomes(Call& c) {
                                             {"now", rfc3339(c.ctx.clock.now())},
                                             {"waiting_total", total},
                                             {"dropped_total", dropped},
+                                            {"suppressions_total", c.ctx.suppressions ? c.ctx.suppressions->size() : 0},
                                             {"waiting", waiting}});
 }
 

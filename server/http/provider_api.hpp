@@ -4,6 +4,7 @@
 // what it sends is captured like SMTP mail.
 #pragma once
 #include <boost/asio/awaitable.hpp>
+#include <boost/json/object.hpp>
 #include <optional>
 #include <string_view>
 
@@ -22,5 +23,12 @@ std::optional<Response> provider_answer_before_body(const ApiContext& ctx, const
 
 boost::asio::awaitable<Response> provider_api(ApiContext& ctx, const Request& req, const Peer& peer,
                                               std::string_view path);
+
+// /v3/suppression/* (provider_suppression.cpp): `endpoint` after /v3/, the
+// key and its permission checked, `body` without the caller's api_key.
+bool suppression_endpoint(std::string_view endpoint);
+Response provider_suppression(ApiContext& ctx, std::string_view endpoint, boost::json::object body,
+                              const policy::Identity& key, const Peer& peer, const std::string& request_id,
+                              unsigned version);
 
 }  // namespace relaymock::http

@@ -1,5 +1,6 @@
 // /api/v1/reset: forget messages, counters and events (all, or those named);
-// forgetting messages also forgets their outcomes still waiting for the clock.
+// forgetting messages also forgets their outcomes still waiting for the clock;
+// `suppressions` empties the suppression list.
 #include <boost/json.hpp>
 
 #include "http/resources.hpp"
@@ -10,7 +11,7 @@ namespace json = boost::json;
 
 Handled reset(Call& c) {
   std::string problem;
-  auto body = body_object(c.req, {"messages", "counters", "events"}, true, problem);
+  auto body = body_object(c.req, {"messages", "counters", "events", "suppressions"}, true, problem);
   if (!body) co_return c.error(status::bad_request, problem);
   for (const auto& kv : *body)
     if (!kv.value().is_bool()) co_return c.error(status::bad_request, std::string(kv.key()) + " must be true or false");
@@ -35,6 +36,10 @@ Handled reset(Call& c) {
     if (want("events")) {
       c.ctx.service.clear_events();
       done.emplace_back("events");
+    }
+    if (want("suppressions") && c.ctx.suppressions) {
+      c.ctx.suppressions->clear();
+      done.emplace_back("suppressions");
     }
   } catch (const std::exception& e) {
     co_return c.error(status::internal_server_error, std::string("reset failed: ") + e.what());

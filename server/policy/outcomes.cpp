@@ -112,6 +112,11 @@ std::vector<PlannedEvent> plan_outcomes(const config::Outcomes& cfg, const Messa
       add(t0, DeliveryEvent::Reject, {}, {}, "sandbox: accepted, not delivered", 0, "sandbox");
       continue;
     }
+    if (auto type = m.suppressed ? m.suppressed(rcpt) : std::nullopt) {
+      // The provider does not send to a suppressed address: a reject event.
+      add(t0, DeliveryEvent::Reject, {}, {}, "suppressed: " + *type, 0, "suppression");
+      continue;
+    }
     // The first rule that matches, else a magic address, else delivered.
     const config::OutcomeRule* rule = nullptr;
     StageFacts facts;

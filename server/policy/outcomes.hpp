@@ -7,6 +7,7 @@
 #pragma once
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,6 +50,9 @@ struct MessageFacts {
   std::string_view content;  // the message, when at hand (a click's link); may be empty
   std::uint64_t size = 0;
   bool sandbox = false;
+  // The suppression list: the type of the entry that suppresses a recipient
+  // (bounce, spam, unsubscribe, manual), or nullopt. Unset: none is.
+  std::function<std::optional<std::string>(const std::string& recipient)> suppressed;
 };
 
 // The magic local part's outcome ("bounce", "softbounce", "complaint",

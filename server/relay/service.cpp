@@ -237,6 +237,11 @@ std::vector<ScheduledEvent> Transaction::plan(const store::Message& m, std::stri
   f.content = m.content;  // a spooled message's link is not looked for
   f.size = size;
   f.sandbox = m.sandbox;
+  if (auto* list = svc_.d_.suppressions)
+    f.suppressed = [list](const std::string& rcpt) -> std::optional<std::string> {
+      auto s = list->find(rcpt);
+      return s ? std::optional<std::string>(s->type) : std::nullopt;
+    };
   std::vector<ScheduledEvent> out;
   for (auto& planned : policy::plan_outcomes(svc_.d_.engine.config()->outcomes, f)) {
     ScheduledEvent e{std::move(planned), m.id, m.session_id, m.client_ip, m.port, m.envelope_from, {},
@@ -475,6 +480,18 @@ void Service::record_outcome(const ScheduledEvent& s) {
     e.recipients.push_back(clip(s.recipients[i], kMaxEchoedName));
   const std::uint64_t seq = d_.events.append(std::move(e));
   d_.metrics.count_outcome(name);
+  // The provider suppresses an address that bounced hard, complained or unsubscribed.
+  if (d_.suppressions && s.recipients.size() == 1 &&
+      (p.event == policy::DeliveryEvent::HardBounce || p.event == policy::DeliveryEvent::Spam ||
+       p.event == policy::DeliveryEvent::Unsubscribe)) {
+    const char* type = p.event == policy::DeliveryEvent::HardBounce ? "bounce"
+                       : p.event == policy::DeliveryEvent::Spam     ? "spam"
+                                                                    : "unsubscribe";
+    auto added =
+        d_.suppressions->add({s.recipients[0], type, p.event == policy::DeliveryEvent::HardBounce ? p.reply : type, p.due});
+    if (added == Suppressions::Added::Full)
+      logger().warning("suppression list full", {{"rcpt", s.recipients[0]}, {"limit", "100000"}});
+  }
   d_.bus.publish({Outcome::Kind::Decision, s.session_id, s.message_id, seq});
 }
 

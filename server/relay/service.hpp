@@ -21,6 +21,7 @@
 #include "relay/bus.hpp"
 #include "relay/metrics.hpp"
 #include "relay/outcome_scheduler.hpp"
+#include "relay/suppressions.hpp"
 #include "relay/resolver.hpp"
 #include "store/event_log.hpp"
 #include "store/mail_store.hpp"
@@ -61,6 +62,8 @@ struct Deps {
   const Clock& clock;
   // Plays what happens after the 250 (null: nothing does).
   OutcomeScheduler* outcomes = nullptr;
+  // Fed by hard bounces, complaints and unsubscribes; read by the plan (null: none).
+  Suppressions* suppressions = nullptr;
 };
 
 // The recipients one transaction holds against its identities' limits. It

@@ -172,4 +172,24 @@ describe('the account through smtp2go-nodejs', () => {
       ],
     );
   });
+  it('suppresses an address by hand and after a bounce; a send to it is accepted and rejected', async () => {
+    const added = await call(admin.client, 'suppression/add', { email_address: 'held@dest.test', block_description: 'test' });
+    assert.deepEqual(added.data, { added: true, email_address: 'held@dest.test', block_description: 'test' });
+    const transport = nodemailer.createTransport({
+      host: '127.0.0.1', port: relay.smtpPort, secure: false, ignoreTLS: true, auth: { user: 'app-user', pass: 'secret' },
+    });
+    const info = await transport.sendMail({
+      from: 'app@example.com', to: ['held@dest.test', 'bounce@dest.test'], subject: 'suppressed', text: 'hi',
+    });
+    assert.match(info.response, /^250 OK id=/);
+    const id = info.response.match(/id=(\S+)/)[1];
+    const evs = await (await fetch(`${relay.control}/api/v1/events?message=${id}&wait=10s&min=4`)).json();
+    const rules = evs.events.filter((e) => e.stage === 'delivery').map((e) => `${e.rule} ${e.recipients.join()}`);
+    assert.deepEqual(rules, ['processed held@dest.test,bounce@dest.test', 'reject held@dest.test', 'hard_bounce bounce@dest.test']);
+    const view = await call(admin.client, 'suppression/view', {});
+    assert.deepEqual(view.data.results.map((r) => `${r.email_address} ${r.reason}`), ['held@dest.test manual', 'bounce@dest.test bounce']);
+    const removed = await call(admin.client, 'suppression/remove', { email_address: 'held@dest.test' });
+    assert.equal(removed.data.removed, true);
+    assert.equal((await call(admin.client, 'suppression/view', {})).data.total_results, 1);
+  });
 });

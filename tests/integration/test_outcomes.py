@@ -252,3 +252,105 @@ def test_bad_outcome_rules_are_one_line_each(tmp_path):
         p = subprocess.run([BIN, "--check-config", str(path)], capture_output=True, text=True, timeout=20)
         assert p.returncode != 0 and want in p.stderr + p.stdout, (text, p.stderr, p.stdout)
         assert str(path) in p.stderr + p.stdout
+
+
+def v3(relay, endpoint, body, key=KEY):
+    return http_request(relay.http_port, "POST", "/v3/" + endpoint, body, headers=[f"X-Smtp2go-Api-Key: {key}"])
+
+
+def smtplib_send(relay, rcpts):
+    with smtplib.SMTP("127.0.0.1", relay.ports["plain"], timeout=20) as s:
+        assert s.sendmail("shop@example.com", rcpts, b"From: shop@example.com\r\nSubject: s\r\n\r\nhi\r\n") == {}
+    return events(relay, rule="accepted", order="newest", limit=1)[0]["message_id"]
+
+
+def test_a_hard_bounce_suppresses_the_address_until_removed(make_relay):
+    relay = make_relay(CONFIG, listeners=("plain",))
+    first = smtplib_send(relay, ["bounce@x.example"])
+    bounce = by(delivery(relay, first, 2), "hard_bounce")[0]
+    code, view = v3(relay, "suppression/view", {})
+    assert code == 200 and view["data"]["total_results"] == 1, view
+    entry = view["data"]["results"][0]
+    assert entry["email_address"] == "bounce@x.example" and entry["reason"] == "bounce"
+    assert entry["block_description"] == bounce["reply"] and entry["timestamp"] == bounce["time"]
+    # Accepted as the provider accepts it, then rejected instead of sent (another case of the address too).
+    again = smtplib_send(relay, ["Bounce@X.example", "ok@y.example"])
+    evs = delivery(relay, again, 3)
+    assert [e["rule"] for e in evs] == ["processed", "reject", "delivered"]
+    assert "suppressed: bounce" in evs[1]["detail"] and "by suppression" in evs[1]["detail"]
+    code, removed = v3(relay, "suppression/remove", {"email_address": "bounce@x.example"})
+    assert code == 200 and removed["data"] == {"removed": True, "email_address": "bounce@x.example"}
+    third = smtplib_send(relay, ["bounce@x.example"])
+    assert by(delivery(relay, third, 2), "hard_bounce")
+    # Complaints and unsubscribes suppress when they happen on the clock.
+    mid = smtplib_send(relay, ["complaint@c.example", "unsubscribe@u.example"])
+    delivery(relay, mid, 3)
+    code, view = v3(relay, "suppression/view", {"suppression_types": ["spam", "unsubscribe"]})
+    assert view["data"]["total_results"] == 0
+    advance(relay, "10m")
+    delivery(relay, mid, 6)
+    code, view = v3(relay, "suppression/view", {"suppression_types": ["spam", "unsubscribe"]})
+    assert sorted(r["reason"] for r in view["data"]["results"]) == ["spam", "unsubscribe"]
+    code, o = relay.api("GET", "/api/v1/outcomes")
+    assert o["suppressions_total"] == 3
+    relay.api("POST", "/api/v1/reset", {"suppressions": True})
+    assert v3(relay, "suppression/view", {})[1]["data"]["total_results"] == 0
+
+
+def test_suppressions_added_by_hand_viewed_and_refused(make_relay):
+    relay = make_relay(CONFIG, listeners=("plain",))
+    code, added = v3(relay, "suppression/add", {"email_address": "blocked.example", "block_description": "legal hold"})
+    assert code == 200 and added["data"] == {"added": True, "email_address": "blocked.example",
+                                             "block_description": "legal hold"}
+    assert v3(relay, "suppression/add", {"email_address": "BLOCKED.example"})[1]["data"]["added"] is False
+    mid = smtplib_send(relay, ["anyone@blocked.example", "r@open.example"])
+    evs = delivery(relay, mid, 3)
+    assert by(evs, "reject", "anyone@blocked.example")[0]["detail"].startswith("context suppressed: manual")
+    assert by(evs, "delivered", "r@open.example")
+    # 150 more, paged 100 at a time; filters.
+    for i in range(150):
+        assert v3(relay, "suppression/add", {"email_address": f"user{i}@many.example"})[0] == 200
+    code, page1 = v3(relay, "suppression/view", {"email_address": "many.example", "fuzzy": True})
+    assert page1["data"]["total_results"] == 150 and len(page1["data"]["results"]) == 100
+    code, page2 = v3(relay, "suppression/view", {"email_address": "many.example", "fuzzy": True,
+                                                 "continue_token": page1["data"]["continue_token"]})
+    assert len(page2["data"]["results"]) == 50 and page2["data"]["continue_token"] == ""
+    assert v3(relay, "suppression/view", {"email_address": "user7@many.example"})[1]["data"]["total_results"] == 1
+    assert v3(relay, "suppression/view", {"suppression_type": "bounce"})[1]["data"]["total_results"] == 0
+    assert v3(relay, "suppression/view", {"end_date": "2000-01-01"})[1]["data"]["total_results"] == 0
+    today = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+    assert v3(relay, "suppression/view", {"start_date": today})[1]["data"]["total_results"] == 151
+    # The provider's delete path removes too; an unknown one removes nothing.
+    assert v3(relay, "suppression/delete", {"email_address": "user0@many.example"})[1]["data"]["removed"] is True
+    assert v3(relay, "suppression/remove", {"email_address": "nobody@many.example"})[1]["data"]["removed"] is False
+    evs = events(relay, rule="account_changed")
+    assert any(e["detail"] == "suppression/add: blocked.example" for e in evs)
+
+
+SUPPRESSION_BAD = [
+    ("suppression/add", {}, "email_address"),
+    ("suppression/add", {"email_address": "not an address"}, "email_address"),
+    ("suppression/add", {"email_address": 5}, "email_address"),
+    ("suppression/add", {"email_address": "a@b.example", "block_description": "x" * 201}, "block_description"),
+    ("suppression/add", {"email_address": "a@b.example", "colour": "red"}, "colour"),
+    ("suppression/view", {"suppression_type": "nice"}, "suppression_type"),
+    ("suppression/view", {"continue_token": "abc"}, "continue_token"),
+    ("suppression/view", {"start_date": "yesterday"}, "start_date"),
+    ("suppression/view", {"fuzzy": "yes"}, "fuzzy"),
+    ("suppression/remove", {"email_address": ["a@b.example"]}, "email_address"),
+]
+
+
+def test_bad_suppression_calls_name_their_field_and_change_nothing(make_relay):
+    relay = make_relay(CONFIG, listeners=("plain",))
+    for endpoint, body, field in SUPPRESSION_BAD:
+        code, answer = v3(relay, endpoint, body)
+        assert code == 400, (endpoint, body, answer)
+        data = answer["data"]
+        assert data["error_code"] == "E_ApiResponseCodes.NON_VALIDATING_IN_PAYLOAD"
+        assert data["field_validation_errors"]["fieldname"] == field, (body, data)
+    assert v3(relay, "suppression/view", {})[1]["data"]["total_results"] == 0
+    code, answer = http_request(relay.http_port, "POST", "/v3/suppression/add", "{not json",
+                                headers=[f"X-Smtp2go-Api-Key: {KEY}"])
+    assert code == 400
+    assert relay.api("GET", "/healthz")[0] == 200
