@@ -1,10 +1,15 @@
 // Scenario matching on whole messages, as a client's DATA reaches it: the
 // input's first line is compiled as a header pattern (when RE2 takes it),
 // the rest is the message; fixed hostile patterns run on every input too.
+// The same message is planned by outcomes: rules (the same matches), whose
+// click scans the whole message for its link; the plan must be in due order.
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include <cstdlib>
+
+#include "policy/outcomes.hpp"
 #include "policy/scenarios.hpp"
 
 using namespace relaymock;
@@ -39,5 +44,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   facts.client_ip = "192.0.2.1";
   facts.content = message;
   (void)book.fire(facts);
+
+  config::Outcomes outcomes;
+  for (const auto& sc : book.list()) {
+    config::OutcomeRule r;
+    r.name = sc.scenario.name;
+    r.match = sc.scenario.match;
+    r.outcome = config::OutcomeKind::Click;
+    outcomes.rules.push_back(std::move(r));
+  }
+  policy::MessageFacts m;
+  m.accepted_at = TimePoint(std::chrono::seconds(1'800'000'000));
+  m.message_id = "fuzz";
+  m.recipients = {"a@b.example", "bounce@c.example", std::string(first.substr(0, 300))};
+  m.head = message;
+  m.content = message;
+  auto plan = policy::plan_outcomes(outcomes, m);
+  for (std::size_t i = 1; i < plan.size(); ++i)
+    if (plan[i].due < plan[i - 1].due) std::abort();
   return 0;
 }
