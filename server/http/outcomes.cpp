@@ -26,7 +26,7 @@ Handled get_outcomes(Call& c) {
     for (const auto& e : c.ctx.outcomes->pending(limit)) {
       json::object o{{"due", rfc3339(e.planned.due)},
                      {"event", policy::delivery_event_name(e.planned.event)},
-                     {"message_id", e.message_id},
+                     {"message_id", e.message_id()},
                      {"recipient", e.planned.recipient},
                      {"by", e.planned.why}};
       if (e.planned.attempt) o["attempt"] = e.planned.attempt;

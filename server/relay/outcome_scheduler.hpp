@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -20,18 +21,28 @@
 
 namespace relaymock::relay {
 
-// One planned event with the facts of its message.
-struct ScheduledEvent {
-  policy::PlannedEvent planned;
+// The facts of an accepted message its events name, shared by all of them.
+struct OutcomeMessage {
   std::string message_id;
   std::string session_id;
   std::string client_ip;
   std::uint16_t port = 0;
   std::string sender;
-  std::vector<std::string> recipients;  // processed: all; else the one
+  std::vector<std::string> recipients;
   std::string identity_kind;
   std::string identity_name;
   std::string subject;
+};
+
+// One planned event of a message.
+struct ScheduledEvent {
+  policy::PlannedEvent planned;
+  std::shared_ptr<const OutcomeMessage> message;
+  const std::string& message_id() const { return message->message_id; }
+  // processed: all the message's recipients; else the one.
+  std::vector<std::string> recipients() const {
+    return planned.recipient.empty() ? message->recipients : std::vector<std::string>{planned.recipient};
+  }
 };
 
 class OutcomeScheduler {

@@ -242,14 +242,12 @@ std::vector<ScheduledEvent> Transaction::plan(const store::Message& m, std::stri
       auto s = list->find(rcpt);
       return s ? std::optional<std::string>(s->type) : std::nullopt;
     };
+  auto message = std::make_shared<const OutcomeMessage>(OutcomeMessage{
+      m.id, m.session_id, m.client_ip, m.port, m.envelope_from, m.envelope_to, m.identity_kind, m.identity_name,
+      m.subject});
   std::vector<ScheduledEvent> out;
-  for (auto& planned : policy::plan_outcomes(svc_.d_.engine.config()->outcomes, f)) {
-    ScheduledEvent e{std::move(planned), m.id, m.session_id, m.client_ip, m.port, m.envelope_from, {},
-                     m.identity_kind, m.identity_name, m.subject};
-    if (e.planned.recipient.empty()) e.recipients = m.envelope_to;
-    else e.recipients = {e.planned.recipient};
-    out.push_back(std::move(e));
-  }
+  for (auto& planned : policy::plan_outcomes(svc_.d_.engine.config()->outcomes, f))
+    out.push_back({std::move(planned), message});
   return out;
 }
 
@@ -442,8 +440,10 @@ void Service::clock_moved() {
   if (d_.outcomes) d_.outcomes->wake();
 }
 
-void Service::record_outcome(const ScheduledEvent& s) {
-  const auto& p = s.planned;
+void Service::record_outcome(const ScheduledEvent& ev) {
+  const auto& p = ev.planned;
+  const auto& s = *ev.message;
+  const auto recipients = ev.recipients();
   const char* name = policy::delivery_event_name(p.event);
   std::string detail;
   auto part = [&detail](std::string_view k, std::string_view v) {
@@ -459,7 +459,7 @@ void Service::record_outcome(const ScheduledEvent& s) {
   if (p.attempt) part("attempt", std::to_string(p.attempt));
   part("by", p.why);
   const std::string port = std::to_string(s.port);
-  const std::string rcpts = s.recipients.size() == 1 ? s.recipients[0] : std::to_string(s.recipients.size());
+  const std::string rcpts = recipients.size() == 1 ? recipients[0] : std::to_string(recipients.size());
   logger().log(LogLevel::Info, "delivery",
                {{"session", s.session_id}, {"id", s.message_id}, {"outcome", name}, {"rcpt", rcpts},
                 {"reply", p.reply}, {"detail", detail}});
@@ -476,21 +476,21 @@ void Service::record_outcome(const ScheduledEvent& s) {
   e.detail = clip(detail, kMaxEchoedDetail);
   e.message_id = s.message_id;
   e.sender = clip(s.sender, kMaxEchoedName);
-  for (std::size_t i = 0; i < s.recipients.size() && i < kMaxEchoedRecipients; ++i)
-    e.recipients.push_back(clip(s.recipients[i], kMaxEchoedName));
+  for (std::size_t i = 0; i < recipients.size() && i < kMaxEchoedRecipients; ++i)
+    e.recipients.push_back(clip(recipients[i], kMaxEchoedName));
   const std::uint64_t seq = d_.events.append(std::move(e));
   d_.metrics.count_outcome(name);
   // The provider suppresses an address that bounced hard, complained or unsubscribed.
-  if (d_.suppressions && s.recipients.size() == 1 &&
+  if (d_.suppressions && !p.recipient.empty() &&
       (p.event == policy::DeliveryEvent::HardBounce || p.event == policy::DeliveryEvent::Spam ||
        p.event == policy::DeliveryEvent::Unsubscribe)) {
     const char* type = p.event == policy::DeliveryEvent::HardBounce ? "bounce"
                        : p.event == policy::DeliveryEvent::Spam     ? "spam"
                                                                     : "unsubscribe";
     auto added =
-        d_.suppressions->add({s.recipients[0], type, p.event == policy::DeliveryEvent::HardBounce ? p.reply : type, p.due});
+        d_.suppressions->add({p.recipient, type, p.event == policy::DeliveryEvent::HardBounce ? p.reply : type, p.due});
     if (added == Suppressions::Added::Full)
-      logger().warning("suppression list full", {{"rcpt", s.recipients[0]}, {"limit", "100000"}});
+      logger().warning("suppression list full", {{"rcpt", p.recipient}, {"limit", "100000"}});
   }
   d_.bus.publish({Outcome::Kind::Decision, s.session_id, s.message_id, seq});
 }

@@ -13,6 +13,7 @@ using policy::DeliveryEvent;
 namespace {
 
 const TimePoint kT0 = TimePoint(std::chrono::seconds(1'800'000'000));
+const auto message = std::make_shared<const relay::OutcomeMessage>(relay::OutcomeMessage{"1abc"});
 
 policy::MessageFacts facts(std::vector<std::string> rcpts) {
   policy::MessageFacts f;
@@ -136,7 +137,7 @@ TEST(OutcomeScheduler, PlaysWhatIsDueInOrderAsTheClockMoves) {
   });
   std::vector<relay::ScheduledEvent> evs;
   for (const auto& p : policy::plan_outcomes(config::Outcomes{}, facts({"click@a.org", "softbounce@b.org"})))
-    evs.push_back({p, "1abc"});
+    evs.push_back({p, message});
   s.add(std::move(evs));
   EXPECT_EQ(s.run_due(), 3u);  // what is due at t0
   EXPECT_EQ(seen, (std::vector<std::string>{"processed@0", "delivered@0", "soft_bounce@0"}));
@@ -182,7 +183,7 @@ TEST(OutcomeScheduler, ItsThreadPlaysEventsWhenWoken) {
   });
   s.start();
   std::vector<relay::ScheduledEvent> evs;
-  for (const auto& p : policy::plan_outcomes(config::Outcomes{}, facts({"open@a.org"}))) evs.push_back({p, "1abc"});
+  for (const auto& p : policy::plan_outcomes(config::Outcomes{}, facts({"open@a.org"}))) evs.push_back({p, message});
   s.add(std::move(evs));
   auto wait_for = [&](std::size_t n) {
     std::unique_lock lock(m);
