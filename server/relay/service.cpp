@@ -458,7 +458,6 @@ void Service::record_outcome(const ScheduledEvent& ev) {
   part("url", p.url);
   if (p.attempt) part("attempt", std::to_string(p.attempt));
   part("by", p.why);
-  const std::string port = std::to_string(s.port);
   const std::string rcpts = recipients.size() == 1 ? recipients[0] : std::to_string(recipients.size());
   logger().log(LogLevel::Info, "delivery",
                {{"session", s.session_id}, {"id", s.message_id}, {"outcome", name}, {"rcpt", rcpts},
