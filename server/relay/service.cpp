@@ -21,6 +21,26 @@ constexpr std::size_t kMaxEchoedReply = 4096;
 constexpr std::size_t kMaxEchoedDetail = 1024;
 constexpr std::size_t kMaxEchoedRecipients = 100;
 
+// What a client chose (a 9 KB username, an address, a reply it provoked) is
+// echoed into an event cut short: 100,000 failed AUTHs must not cost
+// 100,000 x 9 KB. A thousand recipients are named by the first hundred.
+store::Event clip_echoes(store::Event e) {
+  auto cut = [](std::string& s, std::size_t max) {
+    if (s.size() > max) s = clip(s, max);
+  };
+  cut(e.identity_name, kMaxEchoedName);
+  cut(e.reply, kMaxEchoedReply);
+  cut(e.detail, kMaxEchoedDetail);
+  cut(e.sender, kMaxEchoedName);
+  if (e.recipients.size() > kMaxEchoedRecipients) e.recipients.resize(kMaxEchoedRecipients);
+  for (auto& r : e.recipients) cut(r, kMaxEchoedName);
+  for (auto& c : e.checks) {
+    cut(c.compared, kMaxEchoedDetail);
+    cut(c.fix, kMaxEchoedDetail);
+  }
+  return e;
+}
+
 std::string identity_text(const policy::Identity& id) {
   return id.kind == policy::Identity::Kind::None ? std::string("none") : std::string(id.kind_name()) + ":" + id.name;
 }
@@ -298,23 +318,17 @@ void Service::record(RecordKind kind, const Origin& o, std::string_view stage, s
   e.stage = stage;
   e.rule = rule;
   e.identity_kind = id.kind_name();
-  // What a client chose (a 9 KB username, an address) is echoed cut short:
-  // 100,000 failed AUTHs must not cost 100,000 x 9 KB.
-  e.identity_name = clip(id.name, kMaxEchoedName);
-  if (reply) e.reply = clip(reply_spec(*reply), kMaxEchoedReply);
-  e.detail = detail.size() > kMaxEchoedDetail ? clip(detail, kMaxEchoedDetail) : std::move(detail);
+  e.identity_name = id.name;
+  if (reply) e.reply = reply_spec(*reply);
+  e.detail = std::move(detail);
   e.message_id = std::move(message_id);
   if (envelope) {
-    e.sender = clip(envelope->sender, kMaxEchoedName);
-    // A thousand recipients are named by the first hundred.
-    for (std::size_t i = 0; i < envelope->recipients.size() && i < kMaxEchoedRecipients; ++i)
-      e.recipients.push_back(clip(envelope->recipients[i], kMaxEchoedName));
+    e.sender = envelope->sender;
+    e.recipients = envelope->recipients;
   }
   if (checks)
-    for (const auto& c : *checks)
-      e.checks.push_back({c.name, policy::check_result_name(c.result), clip(c.compared, kMaxEchoedDetail),
-                          clip(c.fix, kMaxEchoedDetail)});
-  const std::uint64_t seq = d_.events.append(std::move(e));
+    for (const auto& c : *checks) e.checks.push_back({c.name, policy::check_result_name(c.result), c.compared, c.fix});
+  const std::uint64_t seq = d_.events.append(clip_echoes(std::move(e)));
   if (reply) d_.metrics.count_reply(reply->code, std::string(rule));
   if (reply && reply->code >= 400 && kind != RecordKind::Protocol) d_.metrics.decisions_refused_total++;
   d_.bus.publish({Outcome::Kind::Decision, o.session_id, {}, seq});
@@ -443,7 +457,7 @@ void Service::clock_moved() {
 void Service::record_outcome(const ScheduledEvent& ev) {
   const auto& p = ev.planned;
   const auto& s = *ev.message;
-  const auto recipients = ev.recipients();
+  auto recipients = ev.recipients();
   const char* name = policy::delivery_event_name(p.event);
   std::string detail;
   auto part = [&detail](std::string_view k, std::string_view v) {
@@ -470,14 +484,13 @@ void Service::record_outcome(const ScheduledEvent& ev) {
   e.stage = "delivery";
   e.rule = name;
   e.identity_kind = s.identity_kind;
-  e.identity_name = clip(s.identity_name, kMaxEchoedName);
-  e.reply = clip(p.reply, kMaxEchoedReply);
-  e.detail = clip(detail, kMaxEchoedDetail);
+  e.identity_name = s.identity_name;
+  e.reply = p.reply;
+  e.detail = std::move(detail);
   e.message_id = s.message_id;
-  e.sender = clip(s.sender, kMaxEchoedName);
-  for (std::size_t i = 0; i < recipients.size() && i < kMaxEchoedRecipients; ++i)
-    e.recipients.push_back(clip(recipients[i], kMaxEchoedName));
-  const std::uint64_t seq = d_.events.append(std::move(e));
+  e.sender = s.sender;
+  e.recipients = std::move(recipients);
+  const std::uint64_t seq = d_.events.append(clip_echoes(std::move(e)));
   d_.metrics.count_outcome(name);
   // The provider suppresses an address that bounced hard, complained or unsubscribed.
   if (d_.suppressions && !p.recipient.empty() &&
