@@ -12,6 +12,7 @@
 #include "http/provider_errors.hpp"
 #include "util/address.hpp"
 #include "util/dates.hpp"
+#include "util/strings.hpp"
 
 namespace relaymock::http {
 
@@ -62,11 +63,6 @@ std::optional<TimePoint> date(const std::string& s, bool end) {
   if (s.size() == 10)
     if (auto t = parse_rfc3339(s + "T00:00:00Z")) return end ? *t + std::chrono::hours(24) : *t;
   return std::nullopt;
-}
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
 }
 
 }  // namespace
@@ -127,10 +123,10 @@ Response provider_suppression(ApiContext& ctx, std::string_view endpoint, json::
       if (ec != std::errc() || p != token->data() + token->size())
         return fail(field_error("continue_token", "continue_token must be one a previous view answered"));
     }
-    const std::string want = address ? lower(*address) : std::string();
+    const std::string want = address ? ascii_lower(*address) : std::string();
     std::vector<relay::Suppression> found;
     for (auto& s : ctx.suppressions->list()) {
-      const auto k = lower(s.email_address);
+      const auto k = ascii_lower(s.email_address);
       if (!want.empty() && !(fuzzy ? k.find(want) != std::string::npos : k == want)) continue;
       if (!types.empty() && std::find(types.begin(), types.end(), s.type) == types.end()) continue;
       if ((from && s.at < *from) || (to && s.at >= *to)) continue;

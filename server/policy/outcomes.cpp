@@ -1,10 +1,10 @@
 #include "policy/outcomes.hpp"
 
 #include <algorithm>
-#include <cctype>
 
 #include "policy/scenarios.hpp"
 #include "util/digest.hpp"
+#include "util/strings.hpp"
 
 namespace relaymock::policy {
 
@@ -28,12 +28,6 @@ const char* delivery_event_name(DeliveryEvent e) {
 
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-
 std::string_view domain_of(std::string_view addr) {
   auto at = addr.rfind('@');
   return at == std::string_view::npos ? std::string_view() : addr.substr(at + 1);
@@ -44,9 +38,7 @@ std::string queue_id(std::string_view message_id, std::string_view recipient) {
   std::string key(message_id);
   key += '\n';
   key += recipient;
-  auto h = digest_hex("sha256", key);
-  for (auto& c : h) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return h.substr(0, 12);
+  return ascii_upper(digest_hex("sha256", key).substr(0, 12));
 }
 
 // Defaults per outcome; a rule's reply replaces the one its outcome sends.
@@ -71,7 +63,7 @@ std::optional<OutcomeKind> magic_outcome(std::string_view recipient) {
   if (at == std::string_view::npos) return std::nullopt;
   auto local = recipient.substr(0, at);
   if (auto plus = local.find('+'); plus != std::string_view::npos) local = local.substr(0, plus);
-  const auto l = lower(local);
+  const auto l = ascii_lower(local);
   if (l == "delivered" || l == "success") return OutcomeKind::Delivered;
   if (l == "bounce" || l == "hardbounce") return OutcomeKind::HardBounce;
   if (l == "softbounce") return OutcomeKind::SoftBounce;
@@ -101,6 +93,15 @@ std::vector<PlannedEvent> plan_outcomes(const config::Outcomes& cfg, const Messa
   out.push_back({t0, DeliveryEvent::Processed, {}, {}, {}, {}, {}, 0, m.sandbox ? "sandbox" : ""});
   std::string link;
   bool link_read = false;
+  // What the rules read: the message's facts, one recipient at a time.
+  StageFacts facts;
+  facts.stage = Stage::EndOfData;
+  facts.client_ip = m.client_ip;
+  facts.port = m.port;
+  facts.user = m.user;
+  facts.api_key = m.api_key;
+  facts.sender = m.sender;
+  facts.content = m.head;
   for (const auto& rcpt : m.recipients) {
     auto add = [&](TimePoint due, DeliveryEvent e, std::string host, std::string reply, std::string context,
                    std::uint32_t attempt, const std::string& why) {
@@ -119,15 +120,7 @@ std::vector<PlannedEvent> plan_outcomes(const config::Outcomes& cfg, const Messa
     }
     // The first rule that matches, else a magic address, else delivered.
     const config::OutcomeRule* rule = nullptr;
-    StageFacts facts;
-    facts.stage = Stage::EndOfData;
-    facts.client_ip = m.client_ip;
-    facts.port = m.port;
-    facts.user = m.user;
-    facts.api_key = m.api_key;
-    facts.sender = m.sender;
     facts.recipients = {rcpt};
-    facts.content = m.head;
     for (const auto& r : cfg.rules)
       if (match_facts(r.match, facts)) {
         rule = &r;
@@ -141,13 +134,13 @@ std::vector<PlannedEvent> plan_outcomes(const config::Outcomes& cfg, const Messa
       magic.outcome = *kind;
       rule = &magic;
       auto local = rcpt.substr(0, rcpt.rfind('@'));
-      why = "magic address " + lower(local.substr(0, local.find('+'))) + "@";
+      why = "magic address " + ascii_lower(local.substr(0, local.find('+'))) + "@";
     } else {
       rule = &magic;  // delivered
     }
     const auto kind = rule->outcome;
     const std::string host =
-        !rule->host.empty() ? rule->host : "mx." + lower(domain_of(rcpt)) + " [192.0.2.10]";
+        !rule->host.empty() ? rule->host : "mx." + ascii_lower(domain_of(rcpt)) + " [192.0.2.10]";
     const bool engagement = kind == OutcomeKind::Spam || kind == OutcomeKind::Open || kind == OutcomeKind::Click ||
                             kind == OutcomeKind::Unsubscribe;
     const Millis after = rule->after.value_or(kind == OutcomeKind::Spam ? Millis(300'000)

@@ -1,22 +1,13 @@
 #include "relay/suppressions.hpp"
 
 #include <algorithm>
-#include <cctype>
+
+#include "util/strings.hpp"
 
 namespace relaymock::relay {
 
-namespace {
-
-std::string key_of(std::string_view s) {
-  std::string k(s);
-  std::transform(k.begin(), k.end(), k.begin(), [](unsigned char c) { return std::tolower(c); });
-  return k;
-}
-
-}  // namespace
-
 Suppressions::Added Suppressions::add(Suppression s) {
-  auto key = key_of(s.email_address);
+  auto key = ascii_lower(s.email_address);
   std::lock_guard lock(mutex_);
   if (by_key_.count(key)) return Added::Already;
   if (by_key_.size() >= kMax) return Added::Full;
@@ -26,11 +17,11 @@ Suppressions::Added Suppressions::add(Suppression s) {
 
 bool Suppressions::remove(std::string_view address) {
   std::lock_guard lock(mutex_);
-  return by_key_.erase(key_of(address)) > 0;
+  return by_key_.erase(ascii_lower(address)) > 0;
 }
 
 std::optional<Suppression> Suppressions::find(std::string_view recipient) const {
-  auto key = key_of(recipient);
+  auto key = ascii_lower(recipient);
   std::lock_guard lock(mutex_);
   if (by_key_.empty()) return std::nullopt;
   if (auto it = by_key_.find(key); it != by_key_.end()) return it->second;
