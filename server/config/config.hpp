@@ -251,6 +251,8 @@ struct Scenario {
 // delivered. Played on the controllable clock (relay/outcome_scheduler).
 enum class OutcomeKind { Delivered, HardBounce, SoftBounce, Spam, Open, Click, Unsubscribe };
 
+const char* outcome_kind_name(OutcomeKind k);  // as the config writes it: "hard_bounce"
+
 struct OutcomeRule {
   std::string name;
   ScenarioMatch match;  // as a scenario's at end_of_data, for one recipient

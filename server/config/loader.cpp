@@ -533,6 +533,7 @@ void read_scenarios(Reader& r, const YAML::Node& n, std::vector<Scenario>& out) 
   }
 }
 
+// Each outcome and its name, once: the reader's choice and outcome_kind_name.
 const std::vector<std::pair<std::string_view, OutcomeKind>> kOutcomeKinds = {
     {"delivered", OutcomeKind::Delivered}, {"hard_bounce", OutcomeKind::HardBounce},
     {"soft_bounce", OutcomeKind::SoftBounce}, {"spam", OutcomeKind::Spam},
@@ -557,7 +558,7 @@ void read_outcome_rule(Reader& r, const YAML::Node& n, const std::string& where,
     if (!parse_reply_text(n["reply"].Scalar(), reply) || reply.text.empty())
       r.error(n["reply"], where + ".reply must start with a reply code followed by text, e.g. \"550 5.1.1 user unknown\"");
     else if (reply.code / 100 != want)
-      r.error(n["reply"], where + ".reply for " + std::string(kOutcomeKinds[static_cast<int>(o.outcome)].first) +
+      r.error(n["reply"], where + ".reply for " + outcome_kind_name(o.outcome) +
                               " must be a " + std::to_string(want) + "xx reply, not " + std::to_string(reply.code));
     else
       o.reply = reply;
@@ -1106,6 +1107,12 @@ std::string machine_name() {
 }
 
 }  // namespace
+
+const char* outcome_kind_name(OutcomeKind k) {
+  for (const auto& [name, kind] : kOutcomeKinds)
+    if (kind == k) return name.data();  // literals: NUL-terminated
+  return "?";
+}
 
 LoadResult load_config_text(std::string_view yaml, const std::string& source, bool check_files) {
   LoadResult res;

@@ -55,28 +55,15 @@ json::object match_json(const config::ScenarioMatch& m) {
 
 }  // namespace
 
-const char* outcome_kind_name(config::OutcomeKind k) {
-  switch (k) {
-    case config::OutcomeKind::Delivered: return "delivered";
-    case config::OutcomeKind::HardBounce: return "hard_bounce";
-    case config::OutcomeKind::SoftBounce: return "soft_bounce";
-    case config::OutcomeKind::Spam: return "spam";
-    case config::OutcomeKind::Open: return "open";
-    case config::OutcomeKind::Click: return "click";
-    case config::OutcomeKind::Unsubscribe: return "unsubscribe";
-  }
-  return "delivered";
-}
-
 json::object outcome_rule_json(const config::OutcomeRule& r) {
-  json::object o{{"name", r.name}, {"match", match_json(r.match)}, {"outcome", outcome_kind_name(r.outcome)}};
+  json::object o{{"name", r.name}, {"match", match_json(r.match)}, {"outcome", config::outcome_kind_name(r.outcome)}};
   if (r.reply) o["reply"] = reply_spec(*r.reply);
   if (!r.host.empty()) o["host"] = r.host;
   if (r.after) o["after"] = format_duration(*r.after);
   if (r.outcome == config::OutcomeKind::SoftBounce) {
     o["retries"] = r.retries;
     o["retry_every"] = format_duration(r.retry_every);
-    o["then"] = outcome_kind_name(r.then);
+    o["then"] = config::outcome_kind_name(r.then);
   }
   return o;
 }

@@ -12,8 +12,7 @@ boost::json::object config_json(const config::Config& c);
 boost::json::value fault_json(const config::Fault& f);
 boost::json::object listener_json(const config::Listener& l);
 boost::json::object scenario_json(const config::Scenario& s);
-// An outcomes: rule as written in the config; its outcome's name.
+// An outcomes: rule as written in the config.
 boost::json::object outcome_rule_json(const config::OutcomeRule& r);
-const char* outcome_kind_name(config::OutcomeKind k);
 
 }  // namespace relaymock::http
