@@ -272,6 +272,26 @@ struct Outcomes {
   std::vector<OutcomeRule> rules;
 };
 
+// One webhook (`webhooks.hooks`, or the API's /webhook/add): where the
+// provider would POST the events of the account's mail.
+struct Webhook {
+  std::uint64_t id = 0;                // /webhook/edit and /remove name it
+  std::string url;                     // http:// or https://
+  std::vector<std::string> events;     // processed, delivered, bounce, spam, unsubscribe, reject, click, open
+  std::vector<std::string> usernames;  // SMTP users, API keys' names, ip_auth addresses; empty: all
+  std::vector<std::string> headers;    // the message's headers copied into each payload
+  bool json = false;                   // output_format json; else form
+  std::string auth_header_type;        // "", "bearer" or "basic"
+  std::string auth_header_value;
+};
+
+struct Webhooks {
+  std::string ca_file;           // HTTPS receivers' CA (PEM); empty: the system's
+  bool library_names = false;    // event names opened, clicked, unsubscribed, spam_complaint
+  Millis timeout{10'000};        // the provider's
+  std::vector<Webhook> hooks;
+};
+
 // Captured mail, events, counters' history and the clock offset.
 struct Storage {
   std::string path;  // empty: in memory; a directory: durable (SQLite)
@@ -302,6 +322,7 @@ struct Config {
   Log log;
   std::vector<Scenario> scenarios;
   Outcomes outcomes;
+  Webhooks webhooks;
   Compat compat;
   std::string source;  // file name, or "<default>"
   std::string source_text;  // the YAML it was read from (written back out with the account API's changes)

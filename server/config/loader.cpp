@@ -19,6 +19,7 @@
 
 #include "config/rules.hpp"
 #include "config/profiles.hpp"
+#include "config/webhooks.hpp"
 #include "util/address.hpp"
 #include "util/strings.hpp"
 
@@ -660,6 +661,62 @@ void read_tls(Reader& r, const YAML::Node& n, Tls& t, bool check_files) {
   }
 }
 
+void read_strings(Reader& r, const YAML::Node& n, const std::string& what, std::vector<std::string>& out) {
+  if (!r.list(n, what)) return;
+  for (const auto& e : n)
+    if (r.scalar(e, what + " entry")) out.push_back(e.Scalar());
+}
+
+void read_webhook(Reader& r, const YAML::Node& n, const std::string& where, Webhook& w) {
+  if (!r.map(n, where, {"id", "url", "events", "usernames", "headers", "output_format", "auth_header_type",
+                        "auth_header_value"})) {
+    if (!Reader::present(n)) r.error(n, where + " must not be empty");
+    return;
+  }
+  r.integer(n["id"], where + ".id", w.id, 1, 1'000'000'000);
+  r.string(n["url"], where + ".url", w.url);
+  read_strings(r, n["events"], where + ".events", w.events);
+  read_strings(r, n["usernames"], where + ".usernames", w.usernames);
+  read_strings(r, n["headers"], where + ".headers", w.headers);
+  r.choice(n["output_format"], where + ".output_format", w.json, {{"form", false}, {"json", true}});
+  r.string(n["auth_header_type"], where + ".auth_header_type", w.auth_header_type);
+  r.string(n["auth_header_value"], where + ".auth_header_value", w.auth_header_value);
+  if (auto p = check_webhook(w)) {
+    const YAML::Node& at = Reader::present(n[p->field]) ? n[p->field] : n;
+    r.error(at, where + ": " + p->message);
+  }
+}
+
+void read_hooks(Reader& r, const YAML::Node& hooks, std::vector<Webhook>& out) {
+  if (hooks.size() > kMaxWebhooks) r.error(hooks, "webhooks hold at most 100 hooks");
+  std::set<std::uint64_t> ids;
+  int i = 0;
+  for (const auto& h : hooks) {
+    std::string where = "webhooks.hooks[" + std::to_string(i++) + "]";
+    Webhook w;
+    read_webhook(r, h, where, w);
+    if (w.id && !ids.insert(w.id).second) r.error(h["id"], "duplicate id " + std::to_string(w.id) + " in webhooks");
+    out.push_back(std::move(w));
+  }
+  // Hooks without an id get the next free ones, in order.
+  std::uint64_t next = ids.empty() ? 1 : *ids.rbegin() + 1;
+  for (auto& w : out)
+    if (!w.id) w.id = next++;
+}
+
+// `webhooks:` is a list of hooks, or a map with the settings and `hooks`.
+void read_webhooks(Reader& r, const YAML::Node& n, Webhooks& out, bool check_files) {
+  if (!Reader::present(n)) return;
+  if (n.IsSequence()) return read_hooks(r, n, out.hooks);
+  if (!r.map(n, "webhooks", {"ca_file", "event_names", "timeout", "hooks"})) return;
+  r.string(n["ca_file"], "webhooks.ca_file", out.ca_file);
+  if (!out.ca_file.empty() && check_files) check_pem(r, n["ca_file"], "webhooks.ca_file", out.ca_file, false);
+  r.choice(n["event_names"], "webhooks.event_names", out.library_names, {{"docs", false}, {"library", true}});
+  r.duration(n["timeout"], "webhooks.timeout", out.timeout, Millis(100));
+  if (out.timeout > Millis(60'000)) r.error(n["timeout"], "webhooks.timeout must be at most 60s");
+  if (r.list(n["hooks"], "webhooks.hooks")) read_hooks(r, n["hooks"], out.hooks);
+}
+
 void read_account(Reader& r, const YAML::Node& n, Account& a) {
   if (!r.map(n, "account",
              {"status", "verified_domains", "unverified_domains", "verified_senders", "allow_blank_sender",
@@ -1134,7 +1191,7 @@ LoadResult load_config_text(std::string_view yaml, const std::string& source, bo
     // An empty file is a valid config: every default, nothing granted.
   } else if (r.map(root, "the top level",
                    {"server", "tls", "account", "smtp_users", "ip_auth", "api_keys", "sender_verification", "replies",
-                    "http", "storage", "log", "scenarios", "outcomes", "compat"})) {
+                    "http", "storage", "log", "scenarios", "outcomes", "webhooks", "compat"})) {
     read_server(r, root["server"], res.config.server);
     read_tls(r, root["tls"], res.config.tls, check_files);
     read_account(r, root["account"], res.config.account);
@@ -1148,6 +1205,7 @@ LoadResult load_config_text(std::string_view yaml, const std::string& source, bo
     read_log(r, root["log"], res.config.log);
     read_scenarios(r, root["scenarios"], res.config.scenarios);
     read_outcomes(r, root["outcomes"], res.config.outcomes);
+    read_webhooks(r, root["webhooks"], res.config.webhooks, check_files);
     read_compat(r, root["compat"], res.config.compat);
     check_store_holds_messages(r, root, res.config);
     check_ports_apart(r, root, res.config);

@@ -1,6 +1,7 @@
 #include "config/provider_account.hpp"
 
 #include "config/loader.hpp"
+#include "config/webhooks.hpp"
 
 #include <algorithm>
 #include <boost/json.hpp>
@@ -23,7 +24,9 @@ constexpr std::string_view kEndpoints[] = {
     "single_sender_emails/add", "single_sender_emails/view", "single_sender_emails/remove",
     "allowed_senders/view",   "allowed_senders/update", "allowed_senders/add",   "allowed_senders/remove",
     "ip_auth/view",           "ip_auth/edit",           "ip_auth/remove",
-    "api_keys/view",          "api_keys/add",           "api_keys/edit",         "api_keys/remove"};
+    "api_keys/view",          "api_keys/add",           "api_keys/edit",         "api_keys/remove",
+    "webhook/view",           "webhook/add",            "webhook/edit",          "webhook/remove",
+    "webhook/delete"};
 
 // The rest of the API, for keys' permissions.
 constexpr std::string_view kOtherEndpoints[] = {"email/send",         "email/mime",       "stats/email_cycle",
@@ -116,7 +119,8 @@ class Fields {
     return std::optional<RateLimit>{RateLimit{n, *per}};
   }
   // A list of strings (allowed_senders).
-  std::optional<std::vector<std::string>> strings(const char* name, bool required) {
+  std::optional<std::vector<std::string>> strings(const char* name, bool required,
+                                                  const char* each = "an address or a domain") {
     if (error) return std::nullopt;
     auto* v = o_.if_contains(name);
     if (!v || v->is_null()) {
@@ -130,7 +134,7 @@ class Fields {
     for (std::size_t i = 0; i < v->as_array().size(); ++i) {
       const auto& e = v->as_array()[i];
       if (!e.is_string() || e.as_string().size() > 320 || !printable(e.as_string()))
-        return fail(name, std::string(name) + "[" + std::to_string(i) + "] must be an address or a domain"),
+        return fail(name, std::string(name) + "[" + std::to_string(i) + "] must be " + each),
                std::nullopt;
       out.emplace_back(e.as_string());
     }
@@ -426,6 +430,79 @@ std::optional<FieldError> api_keys(Config& cfg, std::string_view action, json::o
   return std::nullopt;
 }
 
+json::object webhook_json(const Webhook& w) {
+  auto list = [](const std::vector<std::string>& v) {
+    json::array a;
+    for (const auto& s : v) a.emplace_back(s);
+    return a;
+  };
+  return json::object{{"id", w.id},
+                      {"url", w.url},
+                      {"events", list(w.events)},
+                      {"sms_events", json::array{}},
+                      {"headers", list(w.headers)},
+                      {"usernames", list(w.usernames)},
+                      {"output_format", w.json ? "json" : "form"},
+                      {"auth_header_type", w.auth_header_type},
+                      {"auth_header_value", w.auth_header_value}};
+}
+
+// /webhook/add|edit|remove (and /delete, as one published collection names
+// the removal); `id` a number, or its text.
+std::optional<FieldError> webhooks(Config& cfg, std::string_view action, json::object& in) {
+  Fields f(in);
+  auto& hooks = cfg.webhooks.hooks;
+  auto it = hooks.end();
+  if (action != "add") {
+    std::uint64_t id = 0;
+    auto* v = in.if_contains("id");
+    if (v && v->is_int64() && v->as_int64() > 0) id = static_cast<std::uint64_t>(v->as_int64());
+    else if (v && v->is_uint64()) id = v->as_uint64();
+    else if (v && v->is_string()) id = std::strtoull(std::string(v->as_string()).c_str(), nullptr, 10);
+    if (!v || v->is_null()) return FieldError{"id", "id is required: the webhook's number (see /webhook/view)"};
+    it = find_if(hooks, [&](const Webhook& w) { return w.id == id; });
+    if (id == 0 || it == hooks.end()) return FieldError{"id", "no webhook with id " + json::serialize(*v)};
+    if (action == "remove" || action == "delete") {
+      hooks.erase(it);
+      return std::nullopt;
+    }
+  }
+  Webhook w = it == hooks.end() ? Webhook{} : *it;
+  if (auto url = f.text("url", action == "add", 2048)) w.url = *url;
+  const char* names = "a string of at most 320 printable characters";
+  if (auto e = f.strings("events", false, names)) w.events = *e;
+  if (auto u = f.strings("usernames", false, names)) w.usernames = *u;
+  if (auto h = f.strings("headers", false, names)) w.headers = *h;
+  if (auto o = f.text("output_format", false, 10)) {
+    if (*o != "form" && *o != "json") f.fail("output_format", "output_format must be form or json, not '" + *o + "'");
+    w.json = *o == "json";
+  }
+  if (auto t = f.text("auth_header_type", false, 10)) w.auth_header_type = *t;
+  if (auto t = f.text("auth_header_value", false, 1000)) w.auth_header_value = *t;
+  if (f.error) return f.error;
+  if (auto p = check_webhook(w)) return FieldError{p->field, p->message};
+  if (action == "add") {
+    if (hooks.size() >= kMaxWebhooks)
+      return FieldError{"url", "the account already has 100 webhooks; remove one first"};
+    // The id made the first time, so that a replay over the file keeps it.
+    std::uint64_t id = 0;
+    if (auto* g = in.if_contains("id_generated"); g && g->is_uint64()) id = g->as_uint64();
+    if (auto* g = in.if_contains("id_generated"); g && g->is_int64() && g->as_int64() > 0)
+      id = static_cast<std::uint64_t>(g->as_int64());
+    auto taken = [&](std::uint64_t n) { return find_if(hooks, [&](const Webhook& h) { return h.id == n; }) != hooks.end(); };
+    if (!id || taken(id)) {
+      id = 1;
+      for (const auto& h : hooks) id = std::max(id, h.id + 1);
+    }
+    in["id_generated"] = id;
+    w.id = id;
+    hooks.push_back(std::move(w));
+    return std::nullopt;
+  }
+  *it = std::move(w);
+  return std::nullopt;
+}
+
 // The one entry `fields` names, or all of them.
 template <class T, class Key>
 json::array entries(const std::vector<T>& v, const json::object& fields, const char* field, Key key,
@@ -488,6 +565,7 @@ std::optional<FieldError> apply_change(Config& cfg, AccountChange& c) {
   if (r == "single_sender_emails") return single_senders(cfg, a, c.fields);
   if (r == "allowed_senders") return allowed_senders(cfg, a, c.fields);
   if (r == "ip_auth") return ip_auth(cfg, a, c.fields);
+  if (r == "webhook") return webhooks(cfg, a, c.fields);
   return api_keys(cfg, a, c.fields);
 }
 
@@ -529,6 +607,24 @@ json::object account_answer(const Config& cfg, std::string_view endpoint, const 
   if (r == "ip_auth")
     return json::object{{"results", entries<IpAuth>(cfg.ip_auth, narrow, "ip_address",
                                                     [](const IpAuth& e) { return e.text; }, ip_json)}};
+  if (r == "webhook") {
+    // A change answers the hook it made or changed; a view (and a removal:
+    // what is left) every hook, as a list (the provider's example shows one).
+    std::uint64_t id = 0;
+    if (a == "add") {
+      if (auto* g = fields.if_contains("id_generated"); g && g->is_number()) id = g->to_number<std::uint64_t>();
+    } else if (a == "edit") {
+      if (auto* g = fields.if_contains("id"); g && g->is_number()) id = g->to_number<std::uint64_t>();
+      if (auto* g = fields.if_contains("id"); g && g->is_string())
+        id = std::strtoull(std::string(g->as_string()).c_str(), nullptr, 10);
+    }
+    json::array all;
+    for (const auto& w : cfg.webhooks.hooks) {
+      if (id && w.id == id) return webhook_json(w);
+      all.push_back(webhook_json(w));
+    }
+    return json::object{{"webhooks", std::move(all)}};
+  }
   // api_keys: an add shows its new key whole, once.
   if (a == "add") {
     json::array out;

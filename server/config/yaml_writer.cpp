@@ -81,6 +81,29 @@ std::string config_yaml(const Config& c, const std::string& header) {
     if (!k.endpoints.empty()) n["endpoints"] = strings(k.endpoints);
   });
 
+  // Webhooks: the file's settings kept, the hooks as they are now.
+  if (!c.webhooks.hooks.empty() || root["webhooks"]) {
+    YAML::Node webhooks = root["webhooks"];
+    if (!webhooks.IsMap()) webhooks = YAML::Node(YAML::NodeType::Map);
+    YAML::Node hooks(YAML::NodeType::Sequence);
+    for (const auto& w : c.webhooks.hooks) {
+      YAML::Node n(YAML::NodeType::Map);
+      n["id"] = w.id;
+      n["url"] = w.url;
+      if (!w.events.empty()) n["events"] = strings(w.events);
+      if (!w.usernames.empty()) n["usernames"] = strings(w.usernames);
+      if (!w.headers.empty()) n["headers"] = strings(w.headers);
+      n["output_format"] = w.json ? "json" : "form";
+      if (!w.auth_header_type.empty()) {
+        n["auth_header_type"] = w.auth_header_type;
+        n["auth_header_value"] = w.auth_header_value;
+      }
+      hooks.push_back(n);
+    }
+    webhooks["hooks"] = hooks;
+    root["webhooks"] = webhooks;
+  }
+
   YAML::Emitter out;
   out.SetIndent(2);
   out << root;

@@ -141,6 +141,20 @@ json::object config_json(const config::Config& c) {
   json::array outcome_rules;
   for (const auto& r : c.outcomes.rules) outcome_rules.push_back(outcome_rule_json(r));
   o["outcomes"] = json::object{{"magic_addresses", c.outcomes.magic_addresses}, {"rules", outcome_rules}};
+  json::array hooks;
+  for (const auto& w : c.webhooks.hooks)
+    hooks.push_back(json::object{{"id", w.id},
+                                 {"url", w.url},
+                                 {"events", json_strings(w.events)},
+                                 {"usernames", json_strings(w.usernames)},
+                                 {"headers", json_strings(w.headers)},
+                                 {"output_format", w.json ? "json" : "form"},
+                                 {"auth_header_type", w.auth_header_type},
+                                 {"auth_header_value", w.auth_header_value.empty() ? "" : "***"}});
+  o["webhooks"] = json::object{{"ca_file", c.webhooks.ca_file},
+                               {"event_names", c.webhooks.library_names ? "library" : "docs"},
+                               {"timeout", format_duration(c.webhooks.timeout)},
+                               {"hooks", std::move(hooks)}};
   json::array keys;
   for (const auto& k : c.api_keys)
     keys.push_back(json::object{{"key", "***"}, {"name", k.name}, {"status", config::status_name(k.status)},
