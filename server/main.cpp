@@ -309,9 +309,11 @@ int run(const std::optional<std::string>& path) {
   relay::OutcomeScheduler outcomes(clock, [&outcome_recorder](const relay::ScheduledEvent& e) {
     outcome_recorder->record_outcome(e);
   });
+  // Posts the events to the account's webhooks, a thread of its own too.
+  relay::WebhookSender webhooks(clock, [&engine] { return engine.config(); });
   relay::Service service(
       relay::Deps{engine, scenarios, *mail, *events, transcripts, resolver, metrics, bus, clock, &outcomes,
-                  &suppressions});
+                  &suppressions, &webhooks});
   outcome_recorder = &service;
   // Reads captured mail for the UI and the search grammar, off the SMTP loops.
   relay::Indexer indexer(*mail, bus);
@@ -368,7 +370,7 @@ int run(const std::optional<std::string>& path) {
   boost::asio::thread_pool workers(2);
   http::ApiContext api_context{engine, clock, *mail, *events, transcripts, metrics, durable.get(), reload, ready,
                                listeners, scenarios, service, indexer, &workers, &account, &outcomes,
-                               &suppressions};
+                               &suppressions, &webhooks};
   http::Api api(api_context);
 
   http::HttpLimits http_limits{cfg->http.max_connections, cfg->http.max_connections_per_ip,
@@ -459,6 +461,7 @@ int run(const std::optional<std::string>& path) {
                       {"hostname", cfg->server.hostname},
                       {"certificate", tls.generated ? "self-signed (generated)" : cfg->tls.certificate},
                       {"sha256", tls.fingerprint}});
+  webhooks.start();
   outcomes.start();
   server.start();
   http_server.start();
@@ -478,6 +481,7 @@ int run(const std::optional<std::string>& path) {
   http_thread.join();
   workers.join();
   outcomes.stop();  // events still waiting are not played (see README "After the 250")
+  webhooks.stop();
   logger().info("stopped");
   return 0;
 }

@@ -78,6 +78,7 @@ struct ApiContext {
   relay::OutcomeScheduler* outcomes = nullptr;
   // The suppression list (/v3/suppression/*); null: off.
   relay::Suppressions* suppressions = nullptr;
+  relay::WebhookSender* webhooks = nullptr;
 };
 
 struct Door;

@@ -1,5 +1,6 @@
 // /api/v1/reset: forget messages, counters and events (all, or those named);
-// forgetting messages also forgets their outcomes still waiting for the clock;
+// forgetting messages also forgets their outcomes still waiting for the clock
+// and their webhook deliveries (waiting and attempted);
 // `suppressions` empties the suppression list.
 #include <boost/json.hpp>
 
@@ -25,6 +26,7 @@ Handled reset(Call& c) {
     if (want("messages")) {
       c.ctx.service.clear_messages();
       if (c.ctx.outcomes) c.ctx.outcomes->clear();
+      if (c.ctx.webhooks) c.ctx.webhooks->clear();
       done.emplace_back("messages");
     }
     if (want("counters")) {

@@ -49,6 +49,8 @@ Handled explain(Call&);
 // clock.cpp
 Handled get_clock(Call&);
 Handled get_outcomes(Call&);
+Handled get_webhooks(Call&);
+Handled get_webhook_deliveries(Call&);
 Handled move_clock(Call&);
 // reset.cpp
 Handled reset(Call&);

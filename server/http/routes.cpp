@@ -48,6 +48,8 @@ std::span<const Route> routes() {
 
       {verb::get, "/api/v1/usage", "", r::get_usage},
       {verb::get, "/api/v1/outcomes", "limit", r::get_outcomes},
+      {verb::get, "/api/v1/webhooks", "limit", r::get_webhooks},
+      {verb::get, "/api/v1/webhooks/deliveries", "hook email_id limit", r::get_webhook_deliveries},
       {verb::post, "/api/v1/explain", "", r::explain},
       {verb::get, "/api/v1/clock", "", r::get_clock},
       {verb::post, "/api/v1/clock", "", r::move_clock},

@@ -262,11 +262,27 @@ std::vector<ScheduledEvent> Transaction::plan(const store::Message& m, std::stri
       auto s = list->find(rcpt);
       return s ? std::optional<std::string>(s->type) : std::nullopt;
     };
-  auto message = std::make_shared<const OutcomeMessage>(OutcomeMessage{
-      m.id, m.session_id, m.client_ip, m.port, m.envelope_from, m.envelope_to, m.identity_kind, m.identity_name,
-      m.subject});
+  const auto cfg = svc_.d_.engine.config();
+  OutcomeMessage facts{m.id,          m.session_id,    m.client_ip, m.port, m.envelope_from, m.envelope_to,
+                       m.identity_kind, m.identity_name, m.subject};
+  if (!cfg->webhooks.hooks.empty()) {
+    // The fields a payload names, read once here, and only for an account with webhooks.
+    facts.accepted_at = m.received_at;
+    facts.from_address = m.from;
+    const auto fields = mime::parse_headers(head);
+    facts.from = mime::header_value(fields, "From");
+    facts.message_id_header = mime::header_value(fields, "Message-ID");
+    for (const auto& hook : cfg->webhooks.hooks)
+      for (const auto& name : hook.headers) {
+        auto seen = std::find_if(facts.headers.begin(), facts.headers.end(),
+                                 [&](const auto& h) { return iequals(h.first, name); });
+        auto value = mime::header_value(fields, name);
+        if (seen == facts.headers.end() && !value.empty()) facts.headers.emplace_back(name, std::move(value));
+      }
+  }
+  auto message = std::make_shared<const OutcomeMessage>(std::move(facts));
   std::vector<ScheduledEvent> out;
-  for (auto& planned : policy::plan_outcomes(svc_.d_.engine.config()->outcomes, f))
+  for (auto& planned : policy::plan_outcomes(cfg->outcomes, f))
     out.push_back({std::move(planned), message});
   return out;
 }
@@ -452,6 +468,7 @@ void Service::config_reloaded() { d_.bus.publish({Outcome::Kind::ConfigReloaded,
 void Service::clock_moved() {
   d_.bus.publish({Outcome::Kind::ClockMoved, {}, {}, 0});
   if (d_.outcomes) d_.outcomes->wake();
+  if (d_.webhooks) d_.webhooks->wake();
 }
 
 void Service::record_outcome(const ScheduledEvent& ev) {
@@ -505,6 +522,7 @@ void Service::record_outcome(const ScheduledEvent& ev) {
       logger().warning("suppression list full", {{"rcpt", p.recipient}, {"limit", "100000"}});
   }
   d_.bus.publish({Outcome::Kind::Decision, s.session_id, s.message_id, seq});
+  if (d_.webhooks) d_.webhooks->event(ev);
 }
 
 }  // namespace relaymock::relay

@@ -22,6 +22,7 @@
 #include "relay/metrics.hpp"
 #include "relay/outcome_scheduler.hpp"
 #include "relay/suppressions.hpp"
+#include "relay/webhook_sender.hpp"
 #include "relay/resolver.hpp"
 #include "store/event_log.hpp"
 #include "store/mail_store.hpp"
@@ -64,6 +65,8 @@ struct Deps {
   OutcomeScheduler* outcomes = nullptr;
   // Fed by hard bounces, complaints and unsubscribes; read by the plan (null: none).
   Suppressions* suppressions = nullptr;
+  // Posts the events to the account's webhooks (null: nothing does).
+  WebhookSender* webhooks = nullptr;
 };
 
 // The recipients one transaction holds against its identities' limits. It
@@ -199,7 +202,8 @@ class Service {
               const EventEnvelope* envelope = nullptr, const std::vector<policy::Check>* checks = nullptr);
 
   // One planned outcome of an accepted message, as its due time came
-  // (the scheduler's thread): the event (stage "delivery"), the log line, the bus.
+  // (the scheduler's thread): the event (stage "delivery"), the log line, the bus,
+  // the webhooks.
   void record_outcome(const ScheduledEvent& e);
 
   void session_opened(const Origin& o);
