@@ -123,6 +123,15 @@ describe('inbox', () => {
   test('after the 250: a message shows its delivery, bounce, open and click as the clock plays them', async () => {
     const { errors } = await open('/#/inbox');
     await page!.getByTestId('counts').waitFor();
+    // A webhook receiver for the bounces, added through the provider's API v3.
+    const receiver = await tripwire();
+    const added = await fetch(`${relay.url}/v3/webhook/add`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Smtp2go-Api-Key': ADMIN_KEY },
+      body: JSON.stringify({ url: `${receiver.url}/hooks`, events: ['bounce'] }),
+    });
+    expect(added.status).toBe(200);
+    const hookId = (await added.json()).data.id;
     const reply = smtplibSend(relay.smtpPort, {
       to: ['click@readers.example', 'bounce@gone.example'],
       message: mail({ From: 'me@example.com', To: 'click@readers.example', Subject: 'Outcomes one' }, 'Read https://shop.example/p/1 now'),
@@ -140,6 +149,17 @@ describe('inbox', () => {
     await table.getByText('click', { exact: true }).waitFor();
     await expect(table.textContent()).resolves.toContain('url https://shop.example/p/1');
     await expect(table.getByText('open', { exact: true }).count()).resolves.toBe(1);
+    // The bounce went to the webhook: its POST is listed with the receiver's answer.
+    const posts = page!.getByTestId('webhook-posts');
+    await posts.getByText('bounce@gone.example').waitFor();
+    await expect(posts.textContent()).resolves.toMatch(/200\s*delivered/);
+    expect(receiver.hits).toEqual(['/hooks']);
+    await receiver.close();
+    await fetch(`${relay.url}/v3/webhook/remove`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Smtp2go-Api-Key': ADMIN_KEY },
+      body: JSON.stringify({ id: hookId }),
+    });
     await fetch(`${relay.url}/api/v1/clock`, { method: 'POST', body: '{"reset": true}' });
     expect(errors).toEqual([]);
   });

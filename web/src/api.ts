@@ -87,6 +87,24 @@ export interface RelayEvent {
   checks?: Check[];
 }
 
+// One POST to a webhook (GET /api/v1/webhooks/deliveries, README "Webhooks").
+export interface WebhookAttempt {
+  delivery: number;
+  hook: number;
+  url: string;
+  event: string;
+  rcpt: string;
+  email_id: string;
+  attempt: number;
+  time: string;
+  status: number;
+  latency_ms: number;
+  response: string;
+  error: string;
+  result: 'delivered' | 'retrying' | 'failed';
+  next_attempt?: string;
+}
+
 // POST /api/v1/explain (README "Explain a decision").
 export interface ExplainRequest {
   from: string;

@@ -2,7 +2,7 @@
 // images only when allowed), text, headers, source, attachments, and the
 // decision that let it through with the session's transcript.
 import { useEffect, useState } from 'preact/hooks';
-import { call, enc, get, MessageDetail, RelayEvent } from '../api';
+import { call, enc, get, MessageDetail, RelayEvent, WebhookAttempt } from '../api';
 import { EventDetail } from '../components/event_detail';
 import { Transcript } from '../components/transcript';
 import { bytes, dateTime, visible } from '../format';
@@ -230,6 +230,15 @@ function Delivery({ id }: { id: string }) {
   if (events === null) return <p class="muted">Loading…</p>;
   if (!events.length) return <p class="muted">Nothing has happened after the 250 yet (or it is no longer kept).</p>;
   return (
+    <>
+      <DeliveryEvents events={events} />
+      <WebhookPosts id={id} />
+    </>
+  );
+}
+
+function DeliveryEvents({ events }: { events: RelayEvent[] }) {
+  return (
     <table class="deliveries" data-testid="deliveries">
       <thead>
         <tr>
@@ -256,6 +265,70 @@ function Delivery({ id }: { id: string }) {
         ))}
       </tbody>
     </table>
+  );
+}
+
+// Every POST to the account's webhooks for this message (README "Webhooks"),
+// read again every two seconds while shown: retries follow the clock.
+function WebhookPosts({ id }: { id: string }) {
+  const [posts, setPosts] = useState<WebhookAttempt[] | null>(null);
+  useEffect(() => {
+    let alive = true;
+    const read = () =>
+      get<{ deliveries: WebhookAttempt[] }>(`/api/v1/webhooks/deliveries?email_id=${enc(id)}&limit=1000`)
+        .then((r) => alive && setPosts(r.deliveries.slice().reverse()))
+        .catch(() => alive && setPosts([]));
+    read();
+    const timer = setInterval(read, 2000);
+    return () => {
+      alive = false;
+      clearInterval(timer);
+    };
+  }, [id]);
+  if (!posts || !posts.length) return null;
+  return (
+    <>
+      <h3>Webhook posts</h3>
+      <table class="deliveries" data-testid="webhook-posts">
+        <thead>
+          <tr>
+            <th scope="col">Time</th>
+            <th scope="col">Event</th>
+            <th scope="col">Hook</th>
+            <th scope="col">Attempt</th>
+            <th scope="col">Answer</th>
+          </tr>
+        </thead>
+        <tbody>
+          {posts.map((p) => (
+            <tr key={`${p.delivery}-${p.attempt}`}>
+              <td>
+                <time dateTime={p.time}>{dateTime(p.time)}</time>
+              </td>
+              <td>
+                {p.event}
+                {p.rcpt ? <span class="muted"> {visible(p.rcpt)}</span> : null}
+              </td>
+              <td>
+                <code>{visible(p.url)}</code>
+              </td>
+              <td>{p.attempt}</td>
+              <td>
+                <span class={`pill ${p.result === 'delivered' ? 'good' : 'bad'}`}>{p.status || 'no answer'}</span>{' '}
+                {p.result} <span class="muted">{p.latency_ms} ms</span>
+                {p.error ? <span class="muted"> {visible(p.error)}</span> : null}
+                {p.next_attempt ? (
+                  <span class="muted">
+                    {' '}
+                    next <time dateTime={p.next_attempt}>{dateTime(p.next_attempt)}</time>
+                  </span>
+                ) : null}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
   );
 }
 
