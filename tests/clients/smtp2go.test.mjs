@@ -7,6 +7,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
@@ -191,5 +192,50 @@ describe('the account through smtp2go-nodejs', () => {
     const removed = await call(admin.client, 'suppression/remove', { email_address: 'held@dest.test' });
     assert.equal(removed.data.removed, true);
     assert.equal((await call(admin.client, 'suppression/view', {})).data.total_results, 1);
+  });
+  it('adds a webhook that gets the bounce as JSON with its bearer token, then removes it', async () => {
+    const posts = [];
+    let arrived;
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        posts.push({ auth: req.headers.authorization, type: req.headers['content-type'], body: JSON.parse(body) });
+        res.end('ok');
+        if (arrived) arrived();
+      });
+    });
+    await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${receiver.address().port}/smtp2go`;
+      const added = await call(admin.client, 'webhook/add', {
+        url, events: ['bounce'], output_format: 'json', auth_header_type: 'bearer', auth_header_value: 'node-token',
+      });
+      assert.equal(added.data.url, url);
+      assert.deepEqual(added.data.events, ['bounce']);
+      const got = new Promise((r) => (arrived = r));
+      const info = await nodemailer
+        .createTransport({ host: '127.0.0.1', port: relay.smtpPort, secure: false, ignoreTLS: true, auth: { user: 'app-user', pass: 'secret' } })
+        .sendMail({ from: 'app@example.com', to: ['ok@dest.test', 'bounce+hook@dest.test'], subject: 'hooked', text: 'hi' });
+      const id = info.response.match(/id=(\S+)/)[1];
+      let timer;
+      await Promise.race([got, new Promise((_, no) => (timer = setTimeout(() => no(new Error('no webhook POST in 15 s')), 15000)))]);
+      clearTimeout(timer);
+      assert.equal(posts.length, 1);
+      assert.equal(posts[0].auth, 'Bearer node-token');
+      assert.equal(posts[0].type, 'application/json');
+      assert.equal(posts[0].body.event, 'bounce');
+      assert.equal(posts[0].body.bounce, 'hard');
+      assert.equal(posts[0].body.rcpt, 'bounce+hook@dest.test');
+      assert.equal(posts[0].body.email_id, id);
+      assert.equal(posts[0].body.subject, 'hooked');
+      const viewed = await call(admin.client, 'webhook/view', {});
+      assert.deepEqual(viewed.data.webhooks.map((w) => w.id), [added.data.id]);
+      const removed = await call(admin.client, 'webhook/remove', { id: added.data.id });
+      assert.deepEqual(removed.data.webhooks, []);
+    } finally {
+      receiver.close();
+      receiver.closeAllConnections();  // relaymock keeps its connection for the next POST
+    }
   });
 });
