@@ -310,7 +310,9 @@ int run(const std::optional<std::string>& path) {
     outcome_recorder->record_outcome(e);
   });
   // Posts the events to the account's webhooks, a thread of its own too.
-  relay::WebhookSender webhooks(clock, [&engine] { return engine.config(); });
+  relay::WebhookSender webhooks(clock, [&engine] { return engine.config(); }, durable.get());
+  if (auto waiting = webhooks.restore())
+    logger().info("webhook deliveries restored", {{"waiting", std::to_string(waiting)}});
   relay::Service service(
       relay::Deps{engine, scenarios, *mail, *events, transcripts, resolver, metrics, bus, clock, &outcomes,
                   &suppressions, &webhooks});

@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <boost/json.hpp>
 #include <set>
 
 #include "config/webhooks.hpp"
@@ -12,6 +13,15 @@
 namespace relaymock::relay {
 
 using namespace std::chrono_literals;
+namespace json = boost::json;
+
+namespace {
+constexpr const char* kPendingKind = "webhook";
+
+std::int64_t ms(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+}  // namespace
 
 struct WebhookSender::Delivery {
   std::uint64_t id = 0;
@@ -64,7 +74,60 @@ const std::vector<std::chrono::minutes>& WebhookSender::schedule() {
   return offsets;
 }
 
-WebhookSender::WebhookSender(const Clock& clock, ConfigSource config) : clock_(clock), config_(std::move(config)) {}
+WebhookSender::WebhookSender(const Clock& clock, ConfigSource config, store::Durable* durable)
+    : clock_(clock), config_(std::move(config)), durable_(durable) {}
+
+void WebhookSender::save(const Delivery& d, TimePoint due) {
+  if (!durable_) return;
+  json::object o{{"hook", d.hook},
+                 {"event", d.event},
+                 {"rcpt", d.rcpt},
+                 {"email_id", d.email_id},
+                 {"content_type", d.body.content_type},
+                 {"body", d.body.bytes},
+                 {"first_due_ms", ms(d.first_due)},
+                 {"attempts", d.attempts},
+                 {"due_ms", ms(due)}};
+  durable_->put_pending_async(kPendingKind, d.id, json::serialize(o));
+}
+
+void WebhookSender::forget(const Delivery& d) {
+  if (durable_) durable_->delete_pending_async(kPendingKind, d.id);
+}
+
+std::size_t WebhookSender::restore() {
+  if (!durable_) return 0;
+  std::size_t n = 0;
+  std::lock_guard lock(mutex_);
+  for (const auto& [id, text] : durable_->load_pending(kPendingKind)) {
+    boost::system::error_code ec;
+    auto v = json::parse(text, ec);
+    auto d = std::make_shared<Delivery>();
+    TimePoint due{};
+    try {
+      if (ec || !v.is_object()) throw std::invalid_argument("not a JSON object");
+      const auto& o = v.as_object();
+      d->id = id;
+      d->hook = o.at("hook").to_number<std::uint64_t>();
+      d->event = o.at("event").as_string();
+      d->rcpt = o.at("rcpt").as_string();
+      d->email_id = o.at("email_id").as_string();
+      d->body = {std::string(o.at("content_type").as_string()), std::string(o.at("body").as_string())};
+      d->first_due = TimePoint(std::chrono::milliseconds(o.at("first_due_ms").to_number<std::int64_t>()));
+      d->attempts = o.at("attempts").to_number<std::uint32_t>();
+      due = TimePoint(std::chrono::milliseconds(o.at("due_ms").to_number<std::int64_t>()));
+    } catch (const std::exception& e) {
+      logger().warning("unreadable row in the durable store", {{"table", "pending"}, {"row", std::to_string(id)},
+                                                              {"why", e.what()}});
+      durable_->delete_pending_async(kPendingKind, id);
+      continue;
+    }
+    next_delivery_ = std::max(next_delivery_, id);
+    queue_.emplace(std::make_pair(due, next_++), std::move(d));
+    ++n;
+  }
+  return n;
+}
 
 WebhookSender::~WebhookSender() { stop(); }
 
@@ -115,6 +178,7 @@ void WebhookSender::event(const ScheduledEvent& e) {
       }
       d->id = ++next_delivery_;
       ++totals_.deliveries;
+      save(*d, d->first_due);
       queue_.emplace(std::make_pair(d->first_due, next_++), std::move(d));
     }
     totals_.dropped += lost;
@@ -144,6 +208,7 @@ void WebhookSender::start_due(void* m) {
       if (h.id == d->hook) hook = &h;
     if (!hook) {
       ++totals_.dropped;
+      forget(*d);
       continue;
     }
     busy.insert(d->hook);
@@ -211,13 +276,16 @@ void WebhookSender::finished(InFlight& f, int code) {
   if (ok) {
     a.result = "delivered";
     ++totals_.delivered;
+    forget(d);
   } else if (d.attempts < offsets.size()) {
     a.result = "retrying";
     a.next = d.first_due + offsets[d.attempts];
+    save(d, *a.next);
     queue_.emplace(std::make_pair(*a.next, next_++), f.d);
   } else {
     a.result = "failed";
     ++totals_.failed;
+    forget(d);
   }
   logger().log(ok ? LogLevel::Info : LogLevel::Warning, "webhook",
                {{"hook", std::to_string(a.hook)}, {"url", a.url}, {"event", a.event}, {"id", a.email_id},
@@ -316,6 +384,7 @@ void WebhookSender::clear() {
   std::lock_guard lock(mutex_);
   queue_.clear();
   log_.clear();
+  if (durable_) durable_->delete_pending_kind_async(kPendingKind);
 }
 
 }  // namespace relaymock::relay

@@ -7,7 +7,9 @@
 // thread, driving libcurl's multi interface: never an SMTP event loop, and
 // a receiver that hangs holds back only its own hook (one POST in flight per
 // hook, so each receiver sees its events in order). Every attempt is kept
-// (the last kMaxAttempts) for /api/v1/webhooks/deliveries and the UI.
+// (the last kMaxAttempts) for /api/v1/webhooks/deliveries and the UI. In
+// durable mode each waiting delivery is a row of the store's `pending` table
+// (kind "webhook"), so a receiver that is down across a restart loses nothing.
 #pragma once
 #include <chrono>
 #include <condition_variable>
@@ -24,6 +26,7 @@
 
 #include "config/config.hpp"
 #include "relay/outcome_scheduler.hpp"
+#include "store/durable.hpp"
 #include "util/clock.hpp"
 
 namespace relaymock::relay {
@@ -68,11 +71,14 @@ class WebhookSender {
   static constexpr std::size_t kResponseExcerpt = 512;
 
   using ConfigSource = std::function<std::shared_ptr<const config::Config>()>;
-  WebhookSender(const Clock& clock, ConfigSource config);
+  WebhookSender(const Clock& clock, ConfigSource config, store::Durable* durable = nullptr);
   ~WebhookSender();
   WebhookSender(const WebhookSender&) = delete;
   WebhookSender& operator=(const WebhookSender&) = delete;
 
+  // Durable mode, before start(): the deliveries a previous run left
+  // waiting; how many (unreadable rows are logged and dropped).
+  std::size_t restore();
   void start();
   // Stops; POSTs in flight are abandoned (their attempt is not counted).
   void stop();
@@ -98,10 +104,13 @@ class WebhookSender {
   void loop();
   void start_due(void* multi);                 // mutex_ held
   void finished(InFlight& f, int code);        // records the attempt
+  void save(const Delivery& d, TimePoint due);  // durable mode: the row as it waits now
+  void forget(const Delivery& d);              // durable mode: no longer waits
   // Changes what the thread looks at (under the lock), then stirs it.
   void wake_with(const std::function<void()>& change);
   const Clock& clock_;
   ConfigSource config_;
+  store::Durable* durable_;
   mutable std::mutex mutex_;
   std::multimap<std::pair<TimePoint, std::uint64_t>, std::shared_ptr<Delivery>> queue_;
   std::vector<std::unique_ptr<InFlight>> in_flight_;

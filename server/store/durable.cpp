@@ -125,6 +125,8 @@ Durable::Durable(const std::string& dir) : dir_(dir) {
     exec("CREATE TABLE IF NOT EXISTS usage(key TEXT NOT NULL, at_ms INTEGER NOT NULL, n INTEGER NOT NULL)");
     exec("CREATE TABLE IF NOT EXISTS state(k TEXT PRIMARY KEY, v TEXT NOT NULL)");
     exec("CREATE TABLE IF NOT EXISTS account_changes(seq INTEGER PRIMARY KEY, data TEXT NOT NULL)");
+    exec("CREATE TABLE IF NOT EXISTS pending(kind TEXT NOT NULL, id INTEGER NOT NULL, data TEXT NOT NULL,"
+         " PRIMARY KEY(kind, id))");
     // A damaged file would open, report ready and then fail every write with
     // 451: check its structure once (about a second per GB) and refuse it.
     Stmt check(db_, cache_, "PRAGMA quick_check(1)");
@@ -698,6 +700,42 @@ std::vector<std::string> Durable::account_changes() {
 
 void Durable::append_account_change(const std::string& change) {
   run_sync([&] { Stmt(db_, cache_, "INSERT INTO account_changes(data) VALUES(?)").text(1, change).run(); });
+}
+
+void Durable::put_pending_async(std::string kind, std::uint64_t id, std::string data) {
+  auto row = std::make_shared<std::pair<std::string, std::string>>(std::move(kind), std::move(data));
+  enqueue({[this, row, id] {
+             Stmt(db_, cache_, "INSERT OR REPLACE INTO pending(kind, id, data) VALUES(?, ?, ?)")
+                 .text(1, row->first)
+                 .integer(2, static_cast<std::int64_t>(id))
+                 .text(3, row->second)
+                 .run();
+           },
+           {}});
+}
+
+void Durable::delete_pending_async(std::string kind, std::uint64_t id) {
+  enqueue({[this, kind = std::move(kind), id] {
+             Stmt(db_, cache_, "DELETE FROM pending WHERE kind = ? AND id = ?")
+                 .text(1, kind)
+                 .integer(2, static_cast<std::int64_t>(id))
+                 .run();
+           },
+           {}});
+}
+
+void Durable::delete_pending_kind_async(std::string kind) {
+  enqueue({[this, kind = std::move(kind)] { Stmt(db_, cache_, "DELETE FROM pending WHERE kind = ?").text(1, kind).run(); },
+           {}});
+}
+
+std::vector<std::pair<std::uint64_t, std::string>> Durable::load_pending(const std::string& kind) {
+  std::lock_guard lock(mutex_);
+  std::vector<std::pair<std::uint64_t, std::string>> out;
+  Stmt st(db_, cache_, "SELECT id, data FROM pending WHERE kind = ? ORDER BY id");
+  st.text(1, kind);
+  while (st.step()) out.emplace_back(static_cast<std::uint64_t>(st.column_int(0)), st.column_text(1));
+  return out;
 }
 
 void Durable::replace_account_changes(const std::vector<std::string>& changes) {

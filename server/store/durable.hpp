@@ -116,6 +116,13 @@ class Durable {
   std::vector<std::string> account_changes();
   void append_account_change(const std::string& change);
   void replace_account_changes(const std::vector<std::string>& changes);
+  // Work that waits in memory for the clock (webhook deliveries between
+  // their attempts), by kind and id, one JSON text each: written as it
+  // changes, read back at start so a restart loses none of it.
+  void put_pending_async(std::string kind, std::uint64_t id, std::string data);
+  void delete_pending_async(std::string kind, std::uint64_t id);
+  void delete_pending_kind_async(std::string kind);
+  std::vector<std::pair<std::uint64_t, std::string>> load_pending(const std::string& kind);  // by id
   std::optional<std::int64_t> clock_offset_ms();
   void set_clock_offset_ms(std::int64_t ms);
 

@@ -24,7 +24,7 @@ class Receiver:
     """An HTTP(S) server on loopback that keeps every POST and answers
     `fail` 500s before its 200s."""
 
-    def __init__(self, fail=0, tls=None):
+    def __init__(self, fail=0, tls=None, port=0):
         self.posts = []
         self.fail = fail
         self.cond = threading.Condition()
@@ -48,7 +48,7 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
         if tls:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(*tls)
@@ -316,3 +316,43 @@ def test_config_errors_name_the_line(tmp_path):
     assert re.search(r"bad\.yaml:2:\d+: .*url must start with http:// or https://", p.stderr), p.stderr
     assert re.search(r"bad\.yaml:4:\d+: .*'exploded' is not a webhook event", p.stderr), p.stderr
     assert re.search(r"bad\.yaml:6:\d+: .*output_format must be one of form, json", p.stderr), p.stderr
+
+
+def test_durable_mode_keeps_waiting_deliveries_across_a_restart(make_relay, tmp_path):
+    port = free_port()  # the receiver is down at first: nothing listens here
+    relay = make_relay(f"""
+account: {{ verified_domains: [example.com] }}
+ip_auth: [{{ ip: 127.0.0.1 }}]
+storage: {{ path: {tmp_path / 'store'} }}
+webhooks:
+  - url: http://127.0.0.1:{port}/late
+    events: [delivered]
+    output_format: json
+""", listeners=("plain",))
+    mid = swaks(relay, ["ann@dest.example", "bob@dest.example"])
+    down = wait_attempts(relay, 2)
+    assert [d["result"] for d in down] == ["retrying", "retrying"] and all(d["status"] == 0 for d in down)
+    relay.proc.terminate()
+    relay.proc.wait(timeout=20)
+
+    # The receiver comes up; the relay starts again and plays the retries it kept.
+    rx = Receiver(port=port)
+    try:
+        relay.start()
+        assert "webhook deliveries restored waiting=2" in relay.output_with("webhook deliveries restored")
+        code, hooks = relay.api("GET", "/api/v1/webhooks")
+        assert hooks["totals"]["waiting"] == 2 and [w["attempts"] for w in hooks["waiting"]] == [1, 1]
+        advance(relay, "2m")
+        posts = rx.wait(2)
+        got = sorted(payload(p)["rcpt"] for p in posts)
+        assert got == ["ann@dest.example", "bob@dest.example"] and {payload(p)["email_id"] for p in posts} == {mid}
+        done = wait_attempts(relay, 2)
+        assert [(d["attempt"], d["result"]) for d in done] == [(2, "delivered"), (2, "delivered")]
+        # Delivered rows are gone: a further restart has nothing to restore.
+        relay.proc.terminate()
+        relay.proc.wait(timeout=20)
+        relay.start()
+        code, hooks = relay.api("GET", "/api/v1/webhooks")
+        assert hooks["totals"]["waiting"] == 0 and relay.output().count("webhook deliveries restored") == 1
+    finally:
+        rx.close()

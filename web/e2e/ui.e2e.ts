@@ -155,11 +155,14 @@ describe('inbox', () => {
     await expect(posts.textContent()).resolves.toMatch(/200\s*delivered/);
     expect(receiver.hits).toEqual(['/hooks']);
     await receiver.close();
-    await fetch(`${relay.url}/v3/webhook/remove`, {
+    const removed = await fetch(`${relay.url}/v3/webhook/remove`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', 'X-Smtp2go-Api-Key': ADMIN_KEY },
       body: JSON.stringify({ id: hookId }),
     });
+    expect(removed.status).toBe(200);
+    // The account as the file says again, for the tests after this one.
+    await fetch(`${relay.url}/api/v1/config/reload`, { method: 'POST', body: '{"keep_overrides": false}' });
     await fetch(`${relay.url}/api/v1/clock`, { method: 'POST', body: '{"reset": true}' });
     expect(errors).toEqual([]);
   });
