@@ -29,9 +29,10 @@ constexpr std::string_view kEndpoints[] = {
     "webhook/delete"};
 
 // The rest of the API, for keys' permissions.
-constexpr std::string_view kOtherEndpoints[] = {"email/send",         "email/mime",       "stats/email_cycle",
-                                                "suppression/add",    "suppression/view", "suppression/remove",
-                                                "suppression/delete"};
+constexpr std::string_view kOtherEndpoints[] = {
+    "email/send",          "email/mime",          "stats/email_cycle",  "stats/email_summary", "stats/email_bounces",
+    "stats/email_spam",    "stats/email_unsubs",  "stats/email_history", "activity/search",    "suppression/add",
+    "suppression/view",    "suppression/remove",  "suppression/delete"};
 
 constexpr std::size_t kMaxText = 200;      // descriptions, passwords
 constexpr std::size_t kMaxEntries = 1000;  // allowed_senders in one request

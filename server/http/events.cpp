@@ -13,6 +13,7 @@ Handled list_events(Call& c) {
   auto& q = c.query;
   store::EventFilter f;
   f.rule = q.text("rule");
+  f.stage = q.text("stage");
   f.session = q.text("session");
   f.identity = q.text("identity");
   f.sender = q.text("sender");

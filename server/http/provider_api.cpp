@@ -320,7 +320,8 @@ asio::awaitable<Response> provider_api(ApiContext& ctx, const Request& req, cons
   const std::string_view endpoint = path.substr(std::min<std::size_t>(path.size(), 4));  // after /v3/
   const bool account = config::account_endpoint(endpoint);
   const bool suppression = suppression_endpoint(endpoint);
-  if (!send && !mime && !stats && !account && !suppression)
+  const bool activity = activity_endpoint(endpoint);
+  if (!send && !mime && !stats && !account && !suppression && !activity)
     co_return fail({status::not_found,
                     "no such endpoint " + std::string(path) + "; relaymock serves " + config::provider_endpoints_text("/v3/"),
                     kApiException});
@@ -369,6 +370,10 @@ asio::awaitable<Response> provider_api(ApiContext& ctx, const Request& req, cons
   if (suppression) {
     body.erase("api_key");
     co_return provider_suppression(ctx, endpoint, std::move(body), *id, peer, request_id, v);
+  }
+  if (activity) {
+    body.erase("api_key");
+    co_return provider_activity(ctx, endpoint, std::move(body), request_id, v);
   }
   if (stats) {
     co_return json_response(status::ok, json::object{{"request_id", request_id}, {"data", email_cycle(ctx)}}, v);

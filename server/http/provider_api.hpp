@@ -27,6 +27,11 @@ boost::asio::awaitable<Response> provider_api(ApiContext& ctx, const Request& re
 // /v3/suppression/* (provider_suppression.cpp): `endpoint` after /v3/, the
 // key and its permission checked, `body` without the caller's api_key.
 bool suppression_endpoint(std::string_view endpoint);
+// /v3/activity/search and /v3/stats/email_summary|email_bounces|email_spam|
+// email_unsubs|email_history: from what happened after the 250.
+bool activity_endpoint(std::string_view endpoint);
+Response provider_activity(ApiContext& ctx, std::string_view endpoint, boost::json::object body,
+                           const std::string& request_id, unsigned version);
 Response provider_suppression(ApiContext& ctx, std::string_view endpoint, boost::json::object body,
                               const policy::Identity& key, const Peer& peer, const std::string& request_id,
                               unsigned version);

@@ -10,6 +10,7 @@
 
 #include "http/provider_api.hpp"
 #include "http/provider_errors.hpp"
+#include "http/provider_fields.hpp"
 #include "util/address.hpp"
 #include "util/dates.hpp"
 #include "util/strings.hpp"
@@ -40,31 +41,6 @@ bool suppressible(std::string_view v) {
   return parse_plain_address(v).has_value();
 }
 
-std::optional<Failure> only(const json::object& body, std::initializer_list<std::string_view> allowed) {
-  for (const auto& kv : body)
-    if (std::find(allowed.begin(), allowed.end(), kv.key()) == allowed.end())
-      return field_error(std::string(kv.key()), std::string(kv.key()) + " is not a field relaymock reads here");
-  return std::nullopt;
-}
-
-std::optional<std::string> text(const json::object& body, const char* name, Failure& f) {
-  auto* v = body.if_contains(name);
-  if (!v || v->is_null()) return std::nullopt;
-  if (!v->is_string()) {
-    f = field_error(name, std::string(name) + " must be a string");
-    return std::string();
-  }
-  return std::string(v->as_string());
-}
-
-// start_date/end_date: RFC 3339, or a day (YYYY-MM-DD; end_date: its end).
-std::optional<TimePoint> date(const std::string& s, bool end) {
-  if (auto t = parse_rfc3339(s)) return t;
-  if (s.size() == 10)
-    if (auto t = parse_rfc3339(s + "T00:00:00Z")) return end ? *t + std::chrono::hours(24) : *t;
-  return std::nullopt;
-}
-
 }  // namespace
 
 bool suppression_endpoint(std::string_view endpoint) {
@@ -84,12 +60,12 @@ Response provider_suppression(ApiContext& ctx, std::string_view endpoint, json::
   const relay::Origin origin{"api-" + request_id, peer.ip, peer.port, false};
 
   if (endpoint == "suppression/view") {
-    if (auto f = only(body, {"email_address", "fuzzy", "suppression_type", "suppression_types", "start_date",
+    if (auto f = only_fields(body, {"email_address", "fuzzy", "suppression_type", "suppression_types", "start_date",
                              "end_date", "continue_token"}))
       return fail(*f);
-    auto address = text(body, "email_address", bad);
-    auto start = text(body, "start_date", bad), end = text(body, "end_date", bad);
-    auto token = text(body, "continue_token", bad);
+    auto address = text_field(body, "email_address", bad);
+    auto start = text_field(body, "start_date", bad), end = text_field(body, "end_date", bad);
+    auto token = text_field(body, "continue_token", bad);
     if (!bad.error.empty()) return fail(bad);
     bool fuzzy = false;
     if (auto* fz = body.if_contains("fuzzy"); fz && !fz->is_null()) {
@@ -113,10 +89,10 @@ Response provider_suppression(ApiContext& ctx, std::string_view endpoint, json::
       }
     }
     std::optional<TimePoint> from, to;
-    if (start && !(from = date(*start, false)))
-      return fail(field_error("start_date", "start_date must be a date (2026-12-01) or an RFC 3339 time"));
-    if (end && !(to = date(*end, true)))
-      return fail(field_error("end_date", "end_date must be a date (2026-12-01) or an RFC 3339 time"));
+    if (start && !(from = provider_date(*start, false)))
+      return fail(field_error("start_date", "start_date must be a date (2026-12-01), a time (2026-12-01 15:04:05) or an RFC 3339 time"));
+    if (end && !(to = provider_date(*end, true)))
+      return fail(field_error("end_date", "end_date must be a date (2026-12-01), a time (2026-12-01 15:04:05) or an RFC 3339 time"));
     std::size_t offset = 0;
     if (token && !token->empty()) {
       auto [p, ec] = std::from_chars(token->data(), token->data() + token->size(), offset);
@@ -140,9 +116,9 @@ Response provider_suppression(ApiContext& ctx, std::string_view endpoint, json::
   }
 
   if (endpoint == "suppression/add") {
-    if (auto f = only(body, {"email_address", "block_description"})) return fail(*f);
-    auto address = text(body, "email_address", bad);
-    auto description = text(body, "block_description", bad);
+    if (auto f = only_fields(body, {"email_address", "block_description"})) return fail(*f);
+    auto address = text_field(body, "email_address", bad);
+    auto description = text_field(body, "block_description", bad);
     if (!bad.error.empty()) return fail(bad);
     if (!address) return fail(field_error("email_address", "email_address is required"));
     if (!suppressible(*address))
@@ -160,8 +136,8 @@ Response provider_suppression(ApiContext& ctx, std::string_view endpoint, json::
   }
 
   // suppression/remove, suppression/delete
-  if (auto f = only(body, {"email_address"})) return fail(*f);
-  auto address = text(body, "email_address", bad);
+  if (auto f = only_fields(body, {"email_address"})) return fail(*f);
+  auto address = text_field(body, "email_address", bad);
   if (!bad.error.empty()) return fail(bad);
   if (!address) return fail(field_error("email_address", "email_address is required"));
   const bool removed = ctx.suppressions->remove(*address);

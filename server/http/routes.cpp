@@ -34,7 +34,7 @@ std::span<const Route> routes() {
       {verb::get, "/api/v1/tags", "", r::list_tags},
 
       {verb::get, "/api/v1/events",
-       "since limit order rule session identity sender recipient message after before wait min", r::list_events},
+       "since limit order rule stage session identity sender recipient message after before wait min", r::list_events},
       {verb::get, "/api/v1/events/{seq}", "", r::get_event},
       {verb::get, "/api/v1/sessions/{session_id}", "", r::get_session},
 

@@ -11,6 +11,7 @@ namespace relaymock::store {
 bool EventFilter::matches(const Event& e) const {
   if (e.seq <= since) return false;
   if (!rule.empty() && !(is_glob(rule) ? glob_match(rule, e.rule) : e.rule == rule)) return false;
+  if (!stage.empty() && e.stage != stage) return false;
   if (!session.empty() && e.session_id != session) return false;
   if (!identity.empty() && e.identity_name != identity && e.identity_kind + ":" + e.identity_name != identity)
     return false;

@@ -20,6 +20,7 @@ namespace relaymock::store {
 struct EventFilter {
   std::uint64_t since = 0;  // seq > since
   std::string rule;         // exactly, or a glob ("sender_*")
+  std::string stage;        // exactly (connect, auth, mail, rcpt, data, delivery, ...)
   std::string session;
   std::string identity;     // the identity's name, or kind:name ("user:app")
   std::string sender;       // an address, or a glob, as the messages filter takes it

@@ -238,4 +238,15 @@ describe('the account through smtp2go-nodejs', () => {
       receiver.closeAllConnections();  // relaymock keeps its connection for the next POST
     }
   });
+  it('reads the bounces back through activity/search and the stats', async () => {
+    const found = await call(admin.client, 'activity/search', { event_types: ['hard-bounced'], search_subject: 'hooked' });
+    assert.equal(found.data.total_events, 1);
+    assert.equal(found.data.events[0].recipient, 'bounce+hook@dest.test');
+    assert.equal(found.data.events[0].username, 'app-user');
+    assert.match(found.data.events[0].smtp_response, /^550 5\.1\.1 /);
+    assert.equal(found.data.continue_token, null);
+    const stats = await call(admin.client, 'stats/email_bounces', { username: 'app-user' });
+    assert.ok(stats.data.hardbounces >= 2, JSON.stringify(stats.data));  // bounce@ earlier, bounce+hook@ here
+    assert.match(stats.data.bounce_percent, /^\d+\.\d\d$/);
+  });
 });
