@@ -313,9 +313,10 @@ int run(const std::optional<std::string>& path) {
   relay::WebhookSender webhooks(clock, [&engine] { return engine.config(); }, durable.get());
   if (auto waiting = webhooks.restore())
     logger().info("webhook deliveries restored", {{"waiting", std::to_string(waiting)}});
+  relay::OutcomeRules outcome_rules;
   relay::Service service(
       relay::Deps{engine, scenarios, *mail, *events, transcripts, resolver, metrics, bus, clock, &outcomes,
-                  &suppressions, &webhooks});
+                  &suppressions, &webhooks, &outcome_rules});
   outcome_recorder = &service;
   // Reads captured mail for the UI and the search grammar, off the SMTP loops.
   relay::Indexer indexer(*mail, bus);
@@ -372,7 +373,7 @@ int run(const std::optional<std::string>& path) {
   boost::asio::thread_pool workers(2);
   http::ApiContext api_context{engine, clock, *mail, *events, transcripts, metrics, durable.get(), reload, ready,
                                listeners, scenarios, service, indexer, &workers, &account, &outcomes,
-                               &suppressions, &webhooks};
+                               &suppressions, &webhooks, &outcome_rules};
   http::Api api(api_context);
 
   http::HttpLimits http_limits{cfg->http.max_connections, cfg->http.max_connections_per_ip,

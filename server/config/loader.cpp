@@ -1261,6 +1261,13 @@ std::optional<Scenario> parse_scenario_body(std::string_view text, bool yaml, st
   return sc;
 }
 
+std::optional<OutcomeRule> parse_outcome_rule_body(std::string_view text, bool yaml, std::string& errors) {
+  OutcomeRule rule;
+  bool ok = read_body(text, yaml, errors, [&](Reader& r, const YAML::Node& root) { read_outcome_rule(r, root, "rule", rule); });
+  if (!ok) return std::nullopt;
+  return rule;
+}
+
 LoadResult load_config_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {

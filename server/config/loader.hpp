@@ -34,6 +34,8 @@ LoadResult load_config_file(const std::string& path);
 // `yaml` is a pasted YAML body, whose errors carry "LINE:COL: ".
 std::optional<Fault> parse_fault_body(std::string_view text, bool yaml, std::string& errors);
 std::optional<Scenario> parse_scenario_body(std::string_view text, bool yaml, std::string& errors);
+// One outcome rule as an outcomes.rules entry writes it (POST /api/v1/outcomes/rules).
+std::optional<OutcomeRule> parse_outcome_rule_body(std::string_view text, bool yaml, std::string& errors);
 
 // An API v3 key's form: "api-" and 32 of [A-Za-z0-9].
 bool api_key_format(std::string_view key);

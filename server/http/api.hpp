@@ -79,6 +79,7 @@ struct ApiContext {
   // The suppression list (/v3/suppression/*); null: off.
   relay::Suppressions* suppressions = nullptr;
   relay::WebhookSender* webhooks = nullptr;
+  relay::OutcomeRules* outcome_rules = nullptr;
 };
 
 struct Door;

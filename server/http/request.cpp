@@ -181,6 +181,17 @@ std::optional<json::object> body_object(const Request& req, std::initializer_lis
   return v.as_object();
 }
 
+bool config_entry_body(const Request& req, std::string& problem) {
+  auto type = req[beast_http::field::content_type];
+  if (type.starts_with("application/yaml") || type.starts_with("text/yaml") || type.starts_with("application/x-yaml"))
+    return true;
+  boost::system::error_code ec;
+  auto parsed = json::parse(req.body(), ec);
+  if (ec) problem = "malformed JSON: " + ec.message();
+  else if (!parsed.is_object()) problem = "the body must be a JSON object";
+  return false;
+}
+
 std::string content_disposition(std::string_view type, std::string_view filename) {
   std::string ascii, encoded;
   for (unsigned char c : filename) {

@@ -80,6 +80,11 @@ struct Query {
 std::optional<boost::json::object> body_object(const Request& req, std::initializer_list<const char*> allowed,
                                                bool optional, std::string& problem);
 
+// A config entry sent to the control API (a scenario, an outcome rule):
+// YAML as the config writes it when the Content-Type says YAML, else a JSON
+// object. Whether it is YAML; `problem` set when JSON that is not an object.
+bool config_entry_body(const Request& req, std::string& problem);
+
 // A Content-Disposition value with a file name any browser reads safely:
 // an ASCII fallback (quotes, backslashes and control characters replaced)
 // and RFC 5987's filename* for the name as it is.

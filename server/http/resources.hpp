@@ -49,6 +49,9 @@ Handled explain(Call&);
 // clock.cpp
 Handled get_clock(Call&);
 Handled get_outcomes(Call&);
+Handled add_outcome_rule(Call&);
+Handled delete_outcome_rule(Call&);
+Handled clear_outcome_rules(Call&);
 Handled get_webhooks(Call&);
 Handled get_webhook_deliveries(Call&);
 Handled move_clock(Call&);

@@ -48,6 +48,9 @@ std::span<const Route> routes() {
 
       {verb::get, "/api/v1/usage", "", r::get_usage},
       {verb::get, "/api/v1/outcomes", "limit", r::get_outcomes},
+      {verb::post, "/api/v1/outcomes/rules", "", r::add_outcome_rule},
+      {verb::delete_, "/api/v1/outcomes/rules", "", r::clear_outcome_rules},
+      {verb::delete_, "/api/v1/outcomes/rules/{rule_name}", "", r::delete_outcome_rule},
       {verb::get, "/api/v1/webhooks", "limit", r::get_webhooks},
       {verb::get, "/api/v1/webhooks/deliveries", "hook email_id limit", r::get_webhook_deliveries},
       {verb::post, "/api/v1/explain", "", r::explain},

@@ -26,15 +26,8 @@ Handled list_scenarios(Call& c) {
 
 Handled add_scenario(Call& c) {
   std::string errors;
-  auto type = c.req[field::content_type];
-  bool yaml = type.starts_with("application/yaml") || type.starts_with("text/yaml") ||
-              type.starts_with("application/x-yaml");
-  if (!yaml) {
-    boost::system::error_code ec;
-    auto parsed = json::parse(c.req.body(), ec);
-    if (ec) co_return c.error(status::bad_request, "malformed JSON: " + ec.message());
-    if (!parsed.is_object()) co_return c.error(status::bad_request, "the body must be a JSON object (a scenario)");
-  }
+  const bool yaml = config_entry_body(c.req, errors);
+  if (!errors.empty()) co_return c.error(status::bad_request, errors + " (a scenario)");
   auto sc = config::parse_scenario_body(c.req.body(), yaml, errors);
   if (!sc) co_return c.error(status::bad_request, errors);
   auto shown = scenario_json(*sc);

@@ -87,7 +87,8 @@ std::string first_link(std::string_view content) {
   return std::string(url);
 }
 
-std::vector<PlannedEvent> plan_outcomes(const config::Outcomes& cfg, const MessageFacts& m) {
+std::vector<PlannedEvent> plan_outcomes(const config::Outcomes& cfg, const MessageFacts& m,
+                                        const std::vector<config::OutcomeRule>* first) {
   std::vector<PlannedEvent> out;
   const TimePoint t0 = m.accepted_at;
   out.push_back({t0, DeliveryEvent::Processed, {}, {}, {}, {}, {}, 0, m.sandbox ? "sandbox" : ""});
@@ -121,11 +122,14 @@ std::vector<PlannedEvent> plan_outcomes(const config::Outcomes& cfg, const Messa
     // The first rule that matches, else a magic address, else delivered.
     const config::OutcomeRule* rule = nullptr;
     facts.recipients = {rcpt};
-    for (const auto& r : cfg.rules)
-      if (match_facts(r.match, facts)) {
-        rule = &r;
-        break;
-      }
+    for (const auto* rules : {first, &cfg.rules}) {
+      if (!rules || rule) continue;
+      for (const auto& r : *rules)
+        if (match_facts(r.match, facts)) {
+          rule = &r;
+          break;
+        }
+    }
     config::OutcomeRule magic;
     std::string why = "default";
     if (rule) {

@@ -60,8 +60,10 @@ struct MessageFacts {
 // +tag ignored and without case; nullopt for any other address.
 std::optional<config::OutcomeKind> magic_outcome(std::string_view recipient);
 
-// Every event the message will have, in the order they are due.
-std::vector<PlannedEvent> plan_outcomes(const config::Outcomes& cfg, const MessageFacts& m);
+// Every event the message will have, in the order they are due. `first`:
+// rules tried before the config's (those added through the control API).
+std::vector<PlannedEvent> plan_outcomes(const config::Outcomes& cfg, const MessageFacts& m,
+                                        const std::vector<config::OutcomeRule>* first = nullptr);
 
 // The first http(s) link in the message's bytes (a click's), or "".
 std::string first_link(std::string_view content);

@@ -282,7 +282,8 @@ std::vector<ScheduledEvent> Transaction::plan(const store::Message& m, std::stri
   }
   auto message = std::make_shared<const OutcomeMessage>(std::move(facts));
   std::vector<ScheduledEvent> out;
-  for (auto& planned : policy::plan_outcomes(cfg->outcomes, f))
+  const auto added = svc_.d_.outcome_rules ? svc_.d_.outcome_rules->snapshot() : nullptr;
+  for (auto& planned : policy::plan_outcomes(cfg->outcomes, f, added && !added->empty() ? added.get() : nullptr))
     out.push_back({std::move(planned), message});
   return out;
 }

@@ -20,6 +20,7 @@
 #include "policy/scenarios.hpp"
 #include "relay/bus.hpp"
 #include "relay/metrics.hpp"
+#include "relay/outcome_rules.hpp"
 #include "relay/outcome_scheduler.hpp"
 #include "relay/suppressions.hpp"
 #include "relay/webhook_sender.hpp"
@@ -67,6 +68,8 @@ struct Deps {
   Suppressions* suppressions = nullptr;
   // Posts the events to the account's webhooks (null: nothing does).
   WebhookSender* webhooks = nullptr;
+  // Outcome rules added through the control API, before the config's (null: none).
+  OutcomeRules* outcome_rules = nullptr;
 };
 
 // The recipients one transaction holds against its identities' limits. It

@@ -354,3 +354,44 @@ def test_bad_suppression_calls_name_their_field_and_change_nothing(make_relay):
                                 headers=[f"X-Smtp2go-Api-Key: {KEY}"])
     assert code == 400
     assert relay.api("GET", "/healthz")[0] == 200
+
+
+def test_rules_added_through_the_control_api_come_first(make_relay):
+    relay = make_relay(CONFIG, listeners=("plain",))
+    code, added = relay.api("POST", "/api/v1/outcomes/rules",
+                            {"name": "vip-softly", "match": {"recipient": "*@full.example"}, "outcome": "soft_bounce",
+                             "retries": 1, "retry_every": "10m"})
+    assert code == 201 and added["name"] == "vip-softly" and added["retries"] == 1, added
+    yaml = 'name: yaml-open\nmatch: { recipient: "reader@*" }\noutcome: open\nafter: 30s\n'
+    code, body = http_request(relay.http_port, "POST", "/api/v1/outcomes/rules", yaml,
+                              headers=["Content-Type: application/yaml"])
+    assert code == 201, body
+    code, o = relay.api("GET", "/api/v1/outcomes")
+    assert [r["name"] for r in o["added_rules"]] == ["vip-softly", "yaml-open"]
+    assert "billing-is-full" in [r["name"] for r in o["rules"]]
+
+    # billing@ to full.example: the config's rule would bounce it hard in the end; the added one wins.
+    mid = swaks(relay, ["x@full.example", "reader@news.example"], sender="billing@example.com")
+    now = delivery(relay, mid, 3)
+    soft = by(now, "soft_bounce", "x@full.example")
+    assert len(soft) == 1 and "by rule vip-softly" in soft[0]["detail"]
+    advance(relay, "20m")
+    later = delivery(relay, mid, 5)  # processed, the deferral, delivered, the open, the retry delivered
+    assert "by rule vip-softly" in by(later, "delivered", "x@full.example")[-1]["detail"]
+    assert "by rule yaml-open" in by(later, "open", "reader@news.example")[0]["detail"]
+
+    # Hostile and wrong bodies: the config's errors, nothing added.
+    for body, headers, want in [
+            ("{not json", (), "malformed JSON"), ("[1, 2]", (), "JSON object"),
+            ({"name": "x", "outcome": "explode"}, (), "outcome"), ({"outcome": "open"}, (), "needs a name"),
+            ({"name": "vip-softly", "outcome": "open"}, (), "already"),
+            ({"name": "r", "outcome": "open", "reply": "550 no"}, (), "2xx"),
+            ("name: [unclosed", ["Content-Type: application/yaml"], "YAML")]:
+        code, err = http_request(relay.http_port, "POST", "/api/v1/outcomes/rules", body, headers=headers)
+        assert code in (400, 409) and want in err["error"], (body, err)
+    code, o = relay.api("GET", "/api/v1/outcomes")
+    assert len(o["added_rules"]) == 2
+    assert relay.api("DELETE", "/api/v1/outcomes/rules/nope")[0] == 404
+    assert relay.api("DELETE", "/api/v1/outcomes/rules/yaml-open") == (200, {"deleted": 1})
+    assert relay.api("DELETE", "/api/v1/outcomes/rules") == (200, {"deleted": 1})
+    assert relay.api("GET", "/api/v1/outcomes")[1]["added_rules"] == []

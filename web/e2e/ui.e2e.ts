@@ -397,6 +397,33 @@ describe('account and controls', () => {
     await expect(page!.getByRole('alert').textContent()).resolves.toContain('stage');
   });
 
+  test('an outcome rule added in the form decides what happens after the 250, until removed', async () => {
+    await open('/#/controls');
+    await page!.getByText('Add an outcome rule').click();
+    const card = page!.locator('section', { has: page!.getByRole('heading', { name: 'Outcome rules' }) });
+    await card.getByLabel('Name', { exact: true }).fill('vip-bounces');
+    await card.getByLabel('Recipient (glob)').fill('*@vip.example');
+    await card.locator('form.grid-form select').selectOption('hard_bounce');
+    await card.getByLabel('Remote reply').fill('550 5.1.1 <{rcpt}>: no such VIP');
+    await card.locator('form.grid-form').getByRole('button', { name: 'Add' }).click();
+    await card.getByRole('cell', { name: 'vip-bounces', exact: true }).waitFor();
+    const sent = smtplibSend(relay.smtpPort, { to: ['anna@vip.example'], message: mail({ From: 'me@example.com', Subject: 'vip' }, 'x') });
+    expect(sent.code).toBe(250);
+    const evs = await (await fetch(`${relay.url}/api/v1/events?stage=delivery&rule=hard_bounce&recipient=anna@vip.example&wait=10s&min=1`)).json();
+    expect(evs.events[0].reply).toBe('550 5.1.1 <anna@vip.example>: no such VIP');
+    expect(evs.events[0].detail).toContain('by rule vip-bounces');
+    await card.getByRole('button', { name: 'Remove outcome rule vip-bounces' }).click();
+    await card.getByText('No outcome rules').waitFor();
+    const left = await (await fetch(`${relay.url}/api/v1/outcomes`)).json();
+    expect(left.added_rules).toEqual([]);
+    // A bad one is refused with the config's reason.
+    await page!.getByText('Paste an outcome rule as YAML').click();
+    await page!.getByLabel('Outcome rule (an outcomes.rules entry)').fill('name: bad\noutcome: explode');
+    await page!.locator('form:has(#outcome-yaml)').getByRole('button', { name: 'Add' }).click();
+    await card.getByRole('alert').waitFor();
+    await expect(card.getByRole('alert').textContent()).resolves.toContain('outcome');
+  });
+
   test('reloading a broken config shows its FILE:LINE:COL errors and keeps the old one', async () => {
     const good = readFileSync(relay.configPath, 'utf-8');
     writeFileSync(relay.configPath, good + '\nnot_a_key: 1\n');

@@ -87,6 +87,19 @@ export interface RelayEvent {
   checks?: Check[];
 }
 
+// An outcome rule as GET /api/v1/outcomes lists it (README "After the 250").
+export interface OutcomeRule {
+  name: string;
+  match: Record<string, unknown>;
+  outcome: string;
+  reply?: string | string[];
+  host?: string;
+  after?: string;
+  retries?: number;
+  retry_every?: string;
+  then?: string;
+}
+
 // One POST to a webhook (GET /api/v1/webhooks/deliveries, README "Webhooks").
 export interface WebhookAttempt {
   delivery: number;

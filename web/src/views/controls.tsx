@@ -1,8 +1,8 @@
 // Steering the relay live: its clock, each listener's fault, scenarios,
-// resets, and reloading the config (its FILE:LINE:COL errors shown when the
+// outcome rules (what happens after the 250), resets, and reloading the config (its FILE:LINE:COL errors shown when the
 // file is refused).
 import { useEffect, useState } from 'preact/hooks';
-import { call, Clock, Fault, get, Listener, Scenario } from '../api';
+import { call, Clock, Fault, get, Listener, OutcomeRule, Scenario } from '../api';
 import { dateTime } from '../format';
 import { onLive } from '../live';
 
@@ -13,6 +13,7 @@ export function Controls() {
       <ClockCard />
       <FaultsCard />
       <ScenariosCard />
+      <OutcomeRulesCard />
       <ResetCard />
       <ReloadCard />
     </div>
@@ -343,6 +344,148 @@ function ScenariosCard() {
             rows={6}
             value={yaml}
             placeholder={'name: third-fails\nstage: end_of_data\nevery: 3\nreply: "451 Temporary local problem - please try later"'}
+            onInput={(e) => setYaml((e.target as HTMLTextAreaElement).value)}
+          />
+          <button type="submit">Add</button>
+        </form>
+      </details>
+      {view}
+    </section>
+  );
+}
+
+const outcomes = ['delivered', 'hard_bounce', 'soft_bounce', 'spam', 'open', 'click', 'unsubscribe'];
+
+// Outcome rules (README "After the 250"): the config's, and those added
+// here, which are tried first.
+function OutcomeRulesCard() {
+  const [rules, setRules] = useState<{ config: OutcomeRule[]; added: OutcomeRule[] }>({ config: [], added: [] });
+  const [form, setForm] = useState({ name: '', recipient: '', outcome: 'hard_bounce', after: '', reply: '' });
+  const [yaml, setYaml] = useState('');
+  const { run, view } = useResult();
+  const load = () =>
+    get<{ rules: OutcomeRule[]; added_rules: OutcomeRule[] }>('/api/v1/outcomes?limit=1')
+      .then((r) => setRules({ config: r.rules, added: r.added_rules }))
+      .catch(() => {});
+  useEffect(() => {
+    load();
+  }, []);
+  const set = (k: string, v: string) => setForm({ ...form, [k]: v });
+  const add = (e: Event) => {
+    e.preventDefault();
+    const body: Record<string, unknown> = { name: form.name, outcome: form.outcome, match: form.recipient ? { recipient: form.recipient } : {} };
+    if (form.after) body.after = form.after;
+    if (form.reply) body.reply = form.reply;
+    run(async () => {
+      await call('POST', '/api/v1/outcomes/rules', body);
+      load();
+    }, `Outcome rule ${form.name} added.`);
+  };
+  const row = (r: OutcomeRule, added: boolean) => (
+    <tr key={`${added}-${r.name}`}>
+      <td>
+        {r.name}
+        {added ? null : <span class="pill muted-pill">config</span>}
+      </td>
+      <td>
+        <code>{JSON.stringify(r.match)}</code>
+      </td>
+      <td>
+        {r.outcome}
+        {r.after ? ` after ${r.after}` : ''}
+        {r.reply ? ` (${String(r.reply).split('\n')[0]})` : ''}
+      </td>
+      <td>
+        {added ? (
+          <button
+            type="button"
+            class="danger"
+            aria-label={`Remove outcome rule ${r.name}`}
+            onClick={() =>
+              run(async () => {
+                await call('DELETE', `/api/v1/outcomes/rules/${encodeURIComponent(r.name)}`);
+                load();
+              }, `Outcome rule ${r.name} removed.`)
+            }
+          >
+            Remove
+          </button>
+        ) : null}
+      </td>
+    </tr>
+  );
+  return (
+    <section class="card" aria-labelledby="outcomes-h">
+      <h2 id="outcomes-h">Outcome rules</h2>
+      <p class="muted">What happens to a recipient after the 250. Rules added here are tried before the config's, then the magic addresses.</p>
+      {rules.added.length || rules.config.length ? (
+        <table class="grid" data-testid="outcome-rules">
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Match</th>
+              <th scope="col">Outcome</th>
+              <th scope="col">
+                <span class="sr-only">Remove</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {rules.added.map((r) => row(r, true))}
+            {rules.config.map((r) => row(r, false))}
+          </tbody>
+        </table>
+      ) : (
+        <p class="muted">No outcome rules: every recipient is delivered, but for the magic addresses.</p>
+      )}
+      <details>
+        <summary>Add an outcome rule</summary>
+        <form class="grid-form" onSubmit={add}>
+          <label>
+            Name
+            <input value={form.name} placeholder="gone-mailboxes" onInput={(e) => set('name', (e.target as HTMLInputElement).value)} />
+          </label>
+          <label>
+            Recipient (glob)
+            <input value={form.recipient} placeholder="*@gone.example" onInput={(e) => set('recipient', (e.target as HTMLInputElement).value)} />
+          </label>
+          <label>
+            Outcome
+            <select value={form.outcome} onChange={(e) => set('outcome', (e.target as HTMLSelectElement).value)}>
+              {outcomes.map((o) => (
+                <option key={o}>{o}</option>
+              ))}
+            </select>
+          </label>
+          <label>
+            After
+            <input value={form.after} placeholder="10m" onInput={(e) => set('after', (e.target as HTMLInputElement).value)} />
+          </label>
+          <label class="wide">
+            Remote reply
+            <input value={form.reply} placeholder="550 5.1.1 <{rcpt}>: user unknown" onInput={(e) => set('reply', (e.target as HTMLInputElement).value)} />
+          </label>
+          <button type="submit">Add</button>
+        </form>
+      </details>
+      <details>
+        <summary>Paste an outcome rule as YAML</summary>
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            run(async () => {
+              await call('POST', '/api/v1/outcomes/rules', yaml, 'application/yaml');
+              setYaml('');
+              load();
+            }, 'Outcome rule added.');
+          }}
+        >
+          <label for="outcome-yaml">Outcome rule (an outcomes.rules entry)</label>
+          <textarea
+            id="outcome-yaml"
+            rows={6}
+            value={yaml}
+            placeholder={'name: full-boxes\nmatch: { recipient: "*@full.example" }\noutcome: soft_bounce\nretries: 2\nthen: hard_bounce'}
             onInput={(e) => setYaml((e.target as HTMLTextAreaElement).value)}
           />
           <button type="submit">Add</button>
