@@ -305,10 +305,14 @@ int run(const std::optional<std::string>& path) {
   // What happens after the 250, played on the clock by a thread of its own;
   // it records through the service (set just below), started with the doors.
   relay::Service* outcome_recorder = nullptr;
-  relay::Suppressions suppressions;
-  relay::OutcomeScheduler outcomes(clock, [&outcome_recorder](const relay::ScheduledEvent& e) {
-    outcome_recorder->record_outcome(e);
-  });
+  relay::Suppressions suppressions(durable.get());
+  if (auto kept = suppressions.restore())
+    logger().info("suppressions restored", {{"entries", std::to_string(kept)}});
+  relay::OutcomeScheduler outcomes(
+      clock, [&outcome_recorder](const relay::ScheduledEvent& e) { outcome_recorder->record_outcome(e); },
+      durable.get());
+  if (auto waiting = outcomes.restore())
+    logger().info("outcome events restored", {{"waiting", std::to_string(waiting)}});
   // Posts the events to the account's webhooks, a thread of its own too.
   relay::WebhookSender webhooks(clock, [&engine] { return engine.config(); }, durable.get());
   if (auto waiting = webhooks.restore())
@@ -483,7 +487,7 @@ int run(const std::optional<std::string>& path) {
   for (auto& t : threads) t.join();
   http_thread.join();
   workers.join();
-  outcomes.stop();  // events still waiting are not played (see README "After the 250")
+  outcomes.stop();  // events still waiting are played after a restart in durable mode, else not
   webhooks.stop();
   logger().info("stopped");
   return 0;

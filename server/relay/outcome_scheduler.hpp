@@ -3,7 +3,9 @@
 // clock reaches its due time, in due order; POST /api/v1/clock {"advance"}
 // makes everything it passes happen at once, in order. Its own thread: never
 // on an SMTP event loop. Bounded: past kMaxPending waiting events, a new
-// message's later events are dropped (counted and logged), not queued.
+// message's later events are dropped (counted and logged), not queued. In
+// durable mode an event that waits for the clock is a row of the store's
+// `pending` table (kind "outcome"), restored at start: a restart loses none.
 #pragma once
 #include <condition_variable>
 #include <cstdint>
@@ -17,6 +19,7 @@
 #include <vector>
 
 #include "policy/outcomes.hpp"
+#include "store/durable.hpp"
 #include "util/clock.hpp"
 
 namespace relaymock::relay {
@@ -44,6 +47,7 @@ struct OutcomeMessage {
 struct ScheduledEvent {
   policy::PlannedEvent planned;
   std::shared_ptr<const OutcomeMessage> message;
+  std::uint64_t saved = 0;  // its row in durable mode (0: none: it was due at once)
   const std::string& message_id() const { return message->message_id; }
   // processed: all the message's recipients; else the one.
   std::vector<std::string> recipients() const {
@@ -56,11 +60,14 @@ class OutcomeScheduler {
   static constexpr std::size_t kMaxPending = 200'000;
   using Record = std::function<void(const ScheduledEvent&)>;
 
-  OutcomeScheduler(const Clock& clock, Record record);
+  OutcomeScheduler(const Clock& clock, Record record, store::Durable* durable = nullptr);
   ~OutcomeScheduler();
   OutcomeScheduler(const OutcomeScheduler&) = delete;
   OutcomeScheduler& operator=(const OutcomeScheduler&) = delete;
 
+  // Durable mode, before start(): the events a previous run left waiting;
+  // how many (unreadable rows are logged and dropped).
+  std::size_t restore();
   // Starts the thread that records events as they fall due.
   void start();
   // Stops it; events still waiting stay waiting (and are listed).
@@ -83,6 +90,7 @@ class OutcomeScheduler {
   void loop();
   const Clock& clock_;
   Record record_;
+  store::Durable* durable_;
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   // Due time, then arrival order: events due together keep their order.

@@ -3,7 +3,8 @@
 // its outcome falls due), and /v3/suppression/add adds one by hand (an
 // address or a whole domain). A later message to it is accepted and its
 // recipient gets a `reject` event instead of a delivery, until removed.
-// Thread-safe; bounded (kMax entries); memory only.
+// Thread-safe; bounded (kMax entries). In durable mode each entry is a row
+// of the store's `pending` table (kind "suppression"), restored at start.
 #pragma once
 #include <cstddef>
 #include <map>
@@ -13,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "store/durable.hpp"
 #include "util/clock.hpp"
 
 namespace relaymock::relay {
@@ -29,6 +31,10 @@ class Suppressions {
   static constexpr std::size_t kMax = 100'000;
   enum class Added { Added, Already, Full };
 
+  explicit Suppressions(store::Durable* durable = nullptr) : durable_(durable) {}
+  // Durable mode, at start: the entries a previous run kept; how many.
+  std::size_t restore();
+
   // An entry already there keeps its type and time.
   Added add(Suppression s);
   bool remove(std::string_view address);
@@ -40,8 +46,14 @@ class Suppressions {
   std::size_t clear();
 
  private:
+  struct Entry {
+    Suppression s;
+    std::uint64_t id = 0;  // its row in durable mode
+  };
+  store::Durable* durable_;
   mutable std::mutex mutex_;
-  std::map<std::string, Suppression> by_key_;  // lower-cased address or domain
+  std::map<std::string, Entry> by_key_;  // lower-cased address or domain
+  std::uint64_t next_id_ = 0;
 };
 
 }  // namespace relaymock::relay

@@ -395,3 +395,40 @@ def test_rules_added_through_the_control_api_come_first(make_relay):
     assert relay.api("DELETE", "/api/v1/outcomes/rules/yaml-open") == (200, {"deleted": 1})
     assert relay.api("DELETE", "/api/v1/outcomes/rules") == (200, {"deleted": 1})
     assert relay.api("GET", "/api/v1/outcomes")[1]["added_rules"] == []
+
+
+def test_durable_mode_keeps_waiting_events_and_suppressions_across_a_restart(make_relay, tmp_path):
+    relay = make_relay(CONFIG + f"storage: {{ path: {tmp_path / 'store'} }}\n", listeners=("plain",))
+    mid = swaks(relay, ["open@x.example", "bounce@y.example"])
+    delivery(relay, mid, 3)  # processed, delivered, hard_bounce; the open waits a minute
+    code, body = http_request(relay.http_port, "POST", "/v3/suppression/add",
+                              {"email_address": "held@z.example", "block_description": "asked"},
+                              headers=[f"X-Smtp2go-Api-Key: {KEY}"])
+    assert code == 200, body
+    code, o = relay.api("GET", "/api/v1/outcomes")
+    assert o["waiting_total"] == 1 and o["suppressions_total"] == 2
+    relay.proc.terminate()
+    relay.proc.wait(timeout=20)
+
+    relay.start()
+    out = relay.output_with("suppressions restored")
+    assert "outcome events restored waiting=1" in out and "suppressions restored entries=2" in out, out
+    code, o = relay.api("GET", "/api/v1/outcomes")
+    assert o["waiting_total"] == 1 and o["waiting"][0]["event"] == "open" and o["waiting"][0]["message_id"] == mid
+    advance(relay, "2m")
+    played = delivery(relay, mid, 4)
+    opened = by(played, "open")
+    assert len(opened) == 1 and opened[0]["recipients"] == ["open@x.example"]
+    assert (t(opened[0]["time"]) - t(by(played, "processed")[0]["time"])).total_seconds() == 60  # its own time
+    # The restored list still suppresses: both addresses get reject.
+    again = swaks(relay, ["bounce@y.example", "held@z.example"])
+    rejects = by(delivery(relay, again, 3), "reject")
+    assert sorted(r["recipients"][0] for r in rejects) == ["bounce@y.example", "held@z.example"]
+    # Played and removed ones are gone from the store: a further restart restores only what is left.
+    assert http_request(relay.http_port, "POST", "/v3/suppression/remove", {"email_address": "held@z.example"},
+                        headers=[f"X-Smtp2go-Api-Key: {KEY}"])[0] == 200
+    relay.proc.terminate()
+    relay.proc.wait(timeout=20)
+    relay.start()
+    out = relay.output_with("suppressions restored entries=1")
+    assert out.count("outcome events restored") == 1 and "suppressions restored entries=1" in out, out
