@@ -78,7 +78,9 @@ struct ApiContext {
   relay::OutcomeScheduler* outcomes = nullptr;
   // The suppression list (/v3/suppression/*); null: off.
   relay::Suppressions* suppressions = nullptr;
+  // Posts the account's webhooks (/api/v1/webhooks lists them); null: off.
   relay::WebhookSender* webhooks = nullptr;
+  // Outcome rules added through /api/v1/outcomes/rules; null: off.
   relay::OutcomeRules* outcome_rules = nullptr;
 };
 

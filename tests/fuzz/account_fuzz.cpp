@@ -1,4 +1,4 @@
-// The provider's account API: any body for any endpoint is applied or gets
+// The provider's account API (webhooks included): any body for any endpoint is applied or gets
 // one field error, never a crash; and whatever it leaves, written back out
 // as YAML (GET /api/v1/config?format=yaml), loads to the same account.
 #include <boost/json.hpp>
@@ -24,6 +24,8 @@ ip_auth:
   - { ip: 10.0.0.0/8 }
 api_keys:
   - { name: ci, key: api-0123456789abcdef0123456789abcdef }
+webhooks:
+  - { url: "http://hooks.example/a", events: [bounce], headers: [X-Campaign] }
 )";
 
 const char* kEndpoints[] = {"users/smtp/add",   "users/smtp/edit",       "users/smtp/remove",
@@ -31,7 +33,8 @@ const char* kEndpoints[] = {"users/smtp/add",   "users/smtp/edit",       "users/
                             "single_sender_emails/add", "single_sender_emails/remove",
                             "allowed_senders/update", "allowed_senders/add", "allowed_senders/remove",
                             "ip_auth/edit",     "ip_auth/remove",        "api_keys/add",
-                            "api_keys/edit",    "api_keys/remove"};
+                            "api_keys/edit",    "api_keys/remove",       "webhook/add",
+                            "webhook/edit",     "webhook/remove",        "webhook/delete"};
 
 bool same_account(const Config& a, const Config& b) {
   if (a.smtp_users.size() != b.smtp_users.size() || a.ip_auth.size() != b.ip_auth.size() ||
@@ -47,6 +50,14 @@ bool same_account(const Config& a, const Config& b) {
     if (a.api_keys[i].key != b.api_keys[i].key || a.api_keys[i].name != b.api_keys[i].name ||
         a.api_keys[i].endpoints != b.api_keys[i].endpoints)
       return false;
+  if (a.webhooks.hooks.size() != b.webhooks.hooks.size()) return false;
+  for (std::size_t i = 0; i < a.webhooks.hooks.size(); ++i) {
+    const auto &x = a.webhooks.hooks[i], &y = b.webhooks.hooks[i];
+    if (x.id != y.id || x.url != y.url || x.events != y.events || x.usernames != y.usernames ||
+        x.headers != y.headers || x.json != y.json || x.auth_header_type != y.auth_header_type ||
+        x.auth_header_value != y.auth_header_value)
+      return false;
+  }
   return a.account.verified_domains == b.account.verified_domains &&
          a.account.unverified_domains == b.account.unverified_domains &&
          a.account.verified_senders == b.account.verified_senders &&

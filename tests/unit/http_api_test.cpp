@@ -40,8 +40,10 @@ struct World : test::ServiceWorld<OffsetClock> {
   std::atomic<bool> ready{true};
   NoListeners listeners;
   std::function<http::ReloadResult(bool)> reload = [](bool) { return http::ReloadResult{false, "no file", nullptr}; };
+  relay::OutcomeRules outcome_rules;
   http::Api api{http::ApiContext{engine, clock, mail, events, transcripts, metrics, nullptr,
-                                 [this](bool keep) { return reload(keep); }, ready, listeners, scenarios, service, indexer}};
+                                 [this](bool keep) { return reload(keep); }, ready, listeners, scenarios, service, indexer,
+                                 nullptr, nullptr, nullptr, nullptr, nullptr, &outcome_rules}};
 
   struct Answer {
     unsigned status;

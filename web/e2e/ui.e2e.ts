@@ -154,6 +154,11 @@ describe('inbox', () => {
     await posts.getByText('bounce@gone.example').waitFor();
     await expect(posts.textContent()).resolves.toMatch(/200\s*delivered/);
     expect(receiver.hits).toEqual(['/hooks']);
+    // The Account view lists the hook and its latest post.
+    await open('/#/account');
+    const hooks = page!.getByTestId('webhooks');
+    await hooks.getByText(`${receiver.url}/hooks`).waitFor();
+    await hooks.getByText('200 delivered').waitFor();
     await receiver.close();
     const removed = await fetch(`${relay.url}/v3/webhook/remove`, {
       method: 'POST',

@@ -1,10 +1,11 @@
 // The account as the relay enforces it now: identities and their status,
 // every rate limit as a gauge (used, held by open transactions, when it
 // frees), the monthly quota, verified domains and senders, restricted
-// senders, and the changes the provider's account API made over the file.
-// Read again whenever something can change it.
+// senders, the webhooks with their latest posts, and the changes the
+// provider's account API made over the file. Read again whenever something
+// can change it.
 import { useEffect, useState } from 'preact/hooks';
-import { AccountConfig, AccountOverride, call, get, RateLimit, Usage } from '../api';
+import { AccountConfig, AccountOverride, call, get, RateLimit, Usage, WebhookAttempt } from '../api';
 import { Gauge } from '../components/gauge';
 import { dateTime } from '../format';
 import { useDebounced } from '../hooks';
@@ -134,8 +135,76 @@ export function Account() {
           ) : null}
         </dl>
       </section>
+      <Webhooks version={cfg} />
       <ApiChanges overrides={cfg.overrides ?? []} source={cfg.source} onChange={load} />
     </div>
+  );
+}
+
+interface WebhookList {
+  hooks: { id: number; url: string; events: string[]; usernames: string[]; output_format: string; auth_header_type: string }[];
+  totals: { deliveries: number; delivered: number; failed: number; waiting: number };
+}
+
+// The account's webhooks (README "Webhooks") and their latest POSTs, read
+// again with the account and every three seconds (retries follow the clock).
+function Webhooks({ version }: { version: unknown }) {
+  const [list, setList] = useState<WebhookList | null>(null);
+  const [posts, setPosts] = useState<WebhookAttempt[]>([]);
+  useEffect(() => {
+    let alive = true;
+    const read = () =>
+      Promise.all([get<WebhookList>('/api/v1/webhooks?limit=1'), get<{ deliveries: WebhookAttempt[] }>('/api/v1/webhooks/deliveries?limit=20')])
+        .then(([l, d]) => {
+          if (!alive) return;
+          setList(l);
+          setPosts(d.deliveries);
+        })
+        .catch(() => {});
+    read();
+    const t = setInterval(read, 3000);
+    return () => {
+      alive = false;
+      clearInterval(t);
+    };
+  }, [version]);
+  if (!list) return null;
+  const t = list.totals;
+  return (
+    <section aria-labelledby="hooks-h" class="card" data-testid="webhooks">
+      <h2 id="hooks-h">Webhooks</h2>
+      <Table
+        head={['Id', 'URL', 'Events', 'Users', 'Format', 'Auth']}
+        rows={list.hooks.map((h) => [
+          String(h.id),
+          <code>{h.url}</code>,
+          h.events.length ? h.events.join(', ') : 'all',
+          h.usernames.length ? h.usernames.join(', ') : 'all',
+          h.output_format,
+          h.auth_header_type || 'none',
+        ])}
+        empty="No webhooks: add one in the config (webhooks:) or with /v3/webhook/add."
+      />
+      {list.hooks.length || t.deliveries ? (
+        <>
+          <p class="muted">
+            {t.deliveries} deliveries: {t.delivered} delivered, {t.failed} failed, {t.waiting} waiting for a retry. Latest posts:
+          </p>
+          <Table
+            head={['Time', 'Hook', 'Event', 'Recipient', 'Attempt', 'Answer']}
+            rows={posts.map((p) => [
+              dateTime(p.time),
+              String(p.hook),
+              p.event,
+              p.rcpt || p.email_id,
+              String(p.attempt),
+              `${p.status || 'no answer'} ${p.result}${p.error ? ` (${p.error})` : ''}`,
+            ])}
+            empty="No posts yet."
+          />
+        </>
+      ) : null}
+    </section>
   );
 }
 
