@@ -68,6 +68,17 @@ json::object outcome_rule_json(const config::OutcomeRule& r) {
   return o;
 }
 
+json::object webhook_json(const config::Webhook& w) {
+  return json::object{{"id", w.id},
+                      {"url", w.url},
+                      {"events", json_strings(w.events)},
+                      {"usernames", json_strings(w.usernames)},
+                      {"headers", json_strings(w.headers)},
+                      {"output_format", w.json ? "json" : "form"},
+                      {"auth_header_type", w.auth_header_type},
+                      {"auth_header_value", w.auth_header_value.empty() ? "" : "***"}};
+}
+
 json::object scenario_json(const config::Scenario& s) {
   json::object o{{"name", s.name}, {"stage", stage_name(s.stage)}, {"match", match_json(s.match)}};
   if (s.times) o["times"] = *s.times;
@@ -142,15 +153,7 @@ json::object config_json(const config::Config& c) {
   for (const auto& r : c.outcomes.rules) outcome_rules.push_back(outcome_rule_json(r));
   o["outcomes"] = json::object{{"magic_addresses", c.outcomes.magic_addresses}, {"rules", outcome_rules}};
   json::array hooks;
-  for (const auto& w : c.webhooks.hooks)
-    hooks.push_back(json::object{{"id", w.id},
-                                 {"url", w.url},
-                                 {"events", json_strings(w.events)},
-                                 {"usernames", json_strings(w.usernames)},
-                                 {"headers", json_strings(w.headers)},
-                                 {"output_format", w.json ? "json" : "form"},
-                                 {"auth_header_type", w.auth_header_type},
-                                 {"auth_header_value", w.auth_header_value.empty() ? "" : "***"}});
+  for (const auto& w : c.webhooks.hooks) hooks.push_back(webhook_json(w));
   o["webhooks"] = json::object{{"ca_file", c.webhooks.ca_file},
                                {"event_names", c.webhooks.library_names ? "library" : "docs"},
                                {"timeout", format_duration(c.webhooks.timeout)},

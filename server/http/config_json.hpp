@@ -14,5 +14,7 @@ boost::json::object listener_json(const config::Listener& l);
 boost::json::object scenario_json(const config::Scenario& s);
 // An outcomes: rule as written in the config.
 boost::json::object outcome_rule_json(const config::OutcomeRule& r);
+// A webhook as /api/v1/config and /api/v1/webhooks show it (its auth value hidden).
+boost::json::object webhook_json(const config::Webhook& w);
 
 }  // namespace relaymock::http

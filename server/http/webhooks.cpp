@@ -4,6 +4,7 @@
 // limit=), with its time, HTTP status, latency and the answer's start.
 #include <boost/json.hpp>
 
+#include "http/config_json.hpp"
 #include "http/resources.hpp"
 #include "util/dates.hpp"
 
@@ -11,29 +12,12 @@ namespace relaymock::http::resource {
 
 namespace json = boost::json;
 
-namespace {
-
-json::array strings(const std::vector<std::string>& v) {
-  json::array a;
-  for (const auto& s : v) a.emplace_back(s);
-  return a;
-}
-
-}  // namespace
-
 Handled get_webhooks(Call& c) {
   std::uint64_t limit = 100;
   if (!c.query.number("limit", limit, 1, 10'000)) co_return c.error(status::bad_request, c.query.problem);
   auto cfg = c.ctx.engine.config();
   json::array hooks;
-  for (const auto& w : cfg->webhooks.hooks)
-    hooks.push_back(json::object{{"id", w.id},
-                                 {"url", w.url},
-                                 {"events", strings(w.events)},
-                                 {"usernames", strings(w.usernames)},
-                                 {"headers", strings(w.headers)},
-                                 {"output_format", w.json ? "json" : "form"},
-                                 {"auth_header_type", w.auth_header_type}});
+  for (const auto& w : cfg->webhooks.hooks) hooks.push_back(webhook_json(w));
   json::array waiting;
   json::object totals;
   if (auto* s = c.ctx.webhooks) {

@@ -184,7 +184,6 @@ const stages = ['connect', 'ehlo', 'auth', 'mail', 'rcpt', 'data', 'end_of_data'
 
 function ScenariosCard() {
   const [list, setList] = useState<Scenario[]>([]);
-  const [yaml, setYaml] = useState('');
   const [form, setForm] = useState({
     name: '',
     stage: 'rcpt',
@@ -326,31 +325,51 @@ function ScenariosCard() {
           <button type="submit">Add</button>
         </form>
       </details>
-      <details>
-        <summary>Paste a scenario as YAML</summary>
-        <form
-          onSubmit={(e) => {
-            e.preventDefault();
-            run(async () => {
-              await call('POST', '/api/v1/scenarios', yaml, 'application/yaml');
-              setYaml('');
-              load();
-            }, 'Scenario added.');
-          }}
-        >
-          <label for="scenario-yaml">Scenario (the config's YAML)</label>
-          <textarea
-            id="scenario-yaml"
-            rows={6}
-            value={yaml}
-            placeholder={'name: third-fails\nstage: end_of_data\nevery: 3\nreply: "451 Temporary local problem - please try later"'}
-            onInput={(e) => setYaml((e.target as HTMLTextAreaElement).value)}
-          />
-          <button type="submit">Add</button>
-        </form>
-      </details>
+      <PasteYaml
+        what="a scenario"
+        id="scenario-yaml"
+        label="Scenario (the config's YAML)"
+        path="/api/v1/scenarios"
+        added="Scenario added."
+        placeholder={'name: third-fails\nstage: end_of_data\nevery: 3\nreply: "451 Temporary local problem - please try later"'}
+        run={run}
+        done={() => load()}
+      />
       {view}
     </section>
+  );
+}
+
+// A config entry pasted as YAML and posted as it is (scenarios, outcome rules).
+function PasteYaml(p: {
+  what: string;
+  id: string;
+  label: string;
+  path: string;
+  placeholder: string;
+  added: string;  // what the card says once it is in
+  run: (f: () => Promise<unknown>, ok: string) => void;
+  done: () => void;
+}) {
+  const [yaml, setYaml] = useState('');
+  return (
+    <details>
+      <summary>Paste {p.what} as YAML</summary>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          p.run(async () => {
+            await call('POST', p.path, yaml, 'application/yaml');
+            setYaml('');
+            p.done();
+          }, p.added);
+        }}
+      >
+        <label for={p.id}>{p.label}</label>
+        <textarea id={p.id} rows={6} value={yaml} placeholder={p.placeholder} onInput={(e) => setYaml((e.target as HTMLTextAreaElement).value)} />
+        <button type="submit">Add</button>
+      </form>
+    </details>
   );
 }
 
@@ -361,7 +380,6 @@ const outcomes = ['delivered', 'hard_bounce', 'soft_bounce', 'spam', 'open', 'cl
 function OutcomeRulesCard() {
   const [rules, setRules] = useState<{ config: OutcomeRule[]; added: OutcomeRule[] }>({ config: [], added: [] });
   const [form, setForm] = useState({ name: '', recipient: '', outcome: 'hard_bounce', after: '', reply: '' });
-  const [yaml, setYaml] = useState('');
   const { run, view } = useResult();
   const load = () =>
     get<{ rules: OutcomeRule[]; added_rules: OutcomeRule[] }>('/api/v1/outcomes?limit=1')
@@ -468,29 +486,16 @@ function OutcomeRulesCard() {
           <button type="submit">Add</button>
         </form>
       </details>
-      <details>
-        <summary>Paste an outcome rule as YAML</summary>
-        <form
-          onSubmit={(e) => {
-            e.preventDefault();
-            run(async () => {
-              await call('POST', '/api/v1/outcomes/rules', yaml, 'application/yaml');
-              setYaml('');
-              load();
-            }, 'Outcome rule added.');
-          }}
-        >
-          <label for="outcome-yaml">Outcome rule (an outcomes.rules entry)</label>
-          <textarea
-            id="outcome-yaml"
-            rows={6}
-            value={yaml}
-            placeholder={'name: full-boxes\nmatch: { recipient: "*@full.example" }\noutcome: soft_bounce\nretries: 2\nthen: hard_bounce'}
-            onInput={(e) => setYaml((e.target as HTMLTextAreaElement).value)}
-          />
-          <button type="submit">Add</button>
-        </form>
-      </details>
+      <PasteYaml
+        what="an outcome rule"
+        id="outcome-yaml"
+        label="Outcome rule (an outcomes.rules entry)"
+        path="/api/v1/outcomes/rules"
+        added="Outcome rule added."
+        placeholder={'name: full-boxes\nmatch: { recipient: "*@full.example" }\noutcome: soft_bounce\nretries: 2\nthen: hard_bounce'}
+        run={run}
+        done={() => load()}
+      />
       {view}
     </section>
   );
