@@ -131,11 +131,12 @@ class Messages {
   const std::string& head(const std::string& id) {
     auto it = heads_.find(id);
     if (it != heads_.end()) return it->second;
-    std::string text = ctx_.mail.content(id, 256 * 1024).value_or("");
+    // The first 64 KiB hold any header section a client sends in practice;
+    // only the header section is kept (a page names up to 1,000 messages).
+    const std::string text = ctx_.mail.content(id, 64 * 1024).value_or("");
     auto end = text.find("\r\n\r\n");
     if (end == std::string::npos) end = text.find("\n\n");
-    if (end != std::string::npos) text.resize(end);
-    return heads_.emplace(id, std::move(text)).first->second;
+    return heads_.emplace(id, text.substr(0, end)).first->second;
   }
 
  private:

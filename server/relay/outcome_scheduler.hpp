@@ -95,7 +95,7 @@ class OutcomeScheduler {
   std::condition_variable cv_;
   // Due time, then arrival order: events due together keep their order.
   std::multimap<std::pair<TimePoint, std::uint64_t>, ScheduledEvent> queue_;
-  std::uint64_t next_ = 0;
+  std::uint64_t next_ = 1;  // also a waiting row's id in durable mode (0: none)
   std::uint64_t dropped_ = 0;
   bool stopping_ = false;
   bool woken_ = false;
