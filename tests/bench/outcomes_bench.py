@@ -9,6 +9,7 @@ clock move takes to play everything that waits, and the rate it records.
     /usr/bin/python3 tests/bench/outcomes_bench.py [--messages 5000] [--rcpts 10] [--bin build/relaymock]
 """
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -49,6 +50,33 @@ def wait_idle(port, want_events, timeout=300):
     raise RuntimeError("the scheduler did not catch up")
 
 
+@contextlib.contextmanager
+def relay_running(binary, body):
+    """A relay on one plain listener and the HTTP API, with `body` added to its
+    config, ready: yields (smtp port, http port, process); stopped after."""
+    with tempfile.TemporaryDirectory() as d:
+        smtp, http_port = free_port(), free_port()
+        cfg = os.path.join(d, "relaymock.yaml")
+        with open(cfg, "w") as f:
+            f.write(f"""server:
+  listeners: [{{ address: 127.0.0.1, port: {smtp}, tls: none }}]
+http: {{ listen: "127.0.0.1:{http_port}" }}
+log: {{ level: warning }}
+""" + body)
+        proc = subprocess.Popen([binary, "--config", cfg], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(200):
+                try:
+                    api(http_port, "GET", "/readyz")
+                    break
+                except OSError:
+                    time.sleep(0.05)
+            yield smtp, http_port, proc
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
 def send(smtp, messages, rcpts, local):
     t0 = time.monotonic()
     with smtplib.SMTP("127.0.0.1", smtp, timeout=60) as s:
@@ -64,52 +92,34 @@ def main():
     ap.add_argument("--rcpts", type=int, default=10)
     ap.add_argument("--bin", default=os.path.join(os.path.dirname(__file__), "..", "..", "build", "relaymock"))
     a = ap.parse_args()
-    with tempfile.TemporaryDirectory() as d:
-        smtp, http_port = free_port(), free_port()
-        cfg = os.path.join(d, "relaymock.yaml")
-        with open(cfg, "w") as f:
-            f.write(f"""server:
-  listeners: [{{ address: 127.0.0.1, port: {smtp}, tls: none }}]
-account: {{ verified_domains: [example.com] }}
-ip_auth: [{{ ip: 127.0.0.1 }}]
-http: {{ listen: "127.0.0.1:{http_port}" }}
-storage: {{ max_events: 10000000, max_event_bytes: 4000000000, max_messages: 100000 }}
-log: {{ level: warning }}
-""")
-        proc = subprocess.Popen([a.bin, "--config", cfg], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            for _ in range(200):
-                try:
-                    api(http_port, "GET", "/readyz")
-                    break
-                except OSError:
-                    time.sleep(0.05)
-            m, r = a.messages, a.rcpts
-            rss0 = rss_mb(proc.pid)
-            rate = send(smtp, m, r, "plain")
-            events = m * (2 + r)  # accepted + processed + one delivered each
-            lag = wait_idle(http_port, events)
-            print(f"plain recipients: {m} messages x {r} rcpts at {rate:,.0f} msg/s; every event recorded "
-                  f"{lag:.2f} s after the last 250; waiting {api(http_port, 'GET', '/api/v1/outcomes?limit=1')['waiting_total']}")
-            rss1 = rss_mb(proc.pid)
-            rate = send(smtp, m, r, "click")
-            events += m * (2 + r)
-            wait_idle(http_port, events)
-            waiting = api(http_port, "GET", "/api/v1/outcomes?limit=1")["waiting_total"]
-            rss2 = rss_mb(proc.pid)
-            print(f"click@ recipients: {rate:,.0f} msg/s; {waiting:,} events waiting for the clock; "
-                  f"RSS {rss0:.1f} -> {rss1:.1f} MB (plain) -> {rss2:.1f} MB (click); the second round grew "
-                  f"{rss2 - rss1 - (rss1 - rss0):.1f} MB more than the first: "
-                  f"{(rss2 - rss1 - (rss1 - rss0)) * 1024 * 1024 / max(waiting, 1):,.0f} B per waiting event")
-            t0 = time.monotonic()
-            api(http_port, "POST", "/api/v1/clock", {"advance": "1h"})
-            wait_idle(http_port, events + waiting)
-            took = time.monotonic() - t0
-            print(f"one clock move played {waiting:,} events in {took:.2f} s ({waiting / took:,.0f} events/s); "
-                  f"waiting now {api(http_port, 'GET', '/api/v1/outcomes?limit=1')['waiting_total']}; RSS {rss_mb(proc.pid):.1f} MB")
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+    body = """account: { verified_domains: [example.com] }
+ip_auth: [{ ip: 127.0.0.1 }]
+storage: { max_events: 10000000, max_event_bytes: 4000000000, max_messages: 100000 }
+"""
+    with relay_running(a.bin, body) as (smtp, http_port, proc):
+        m, r = a.messages, a.rcpts
+        rss0 = rss_mb(proc.pid)
+        rate = send(smtp, m, r, "plain")
+        events = m * (2 + r)  # accepted + processed + one delivered each
+        lag = wait_idle(http_port, events)
+        print(f"plain recipients: {m} messages x {r} rcpts at {rate:,.0f} msg/s; every event recorded "
+              f"{lag:.2f} s after the last 250; waiting {api(http_port, 'GET', '/api/v1/outcomes?limit=1')['waiting_total']}")
+        rss1 = rss_mb(proc.pid)
+        rate = send(smtp, m, r, "click")
+        events += m * (2 + r)
+        wait_idle(http_port, events)
+        waiting = api(http_port, "GET", "/api/v1/outcomes?limit=1")["waiting_total"]
+        rss2 = rss_mb(proc.pid)
+        print(f"click@ recipients: {rate:,.0f} msg/s; {waiting:,} events waiting for the clock; "
+              f"RSS {rss0:.1f} -> {rss1:.1f} MB (plain) -> {rss2:.1f} MB (click); the second round grew "
+              f"{rss2 - rss1 - (rss1 - rss0):.1f} MB more than the first: "
+              f"{(rss2 - rss1 - (rss1 - rss0)) * 1024 * 1024 / max(waiting, 1):,.0f} B per waiting event")
+        t0 = time.monotonic()
+        api(http_port, "POST", "/api/v1/clock", {"advance": "1h"})
+        wait_idle(http_port, events + waiting)
+        took = time.monotonic() - t0
+        print(f"one clock move played {waiting:,} events in {took:.2f} s ({waiting / took:,.0f} events/s); "
+              f"waiting now {api(http_port, 'GET', '/api/v1/outcomes?limit=1')['waiting_total']}; RSS {rss_mb(proc.pid):.1f} MB")
 
 
 if __name__ == "__main__":

@@ -13,12 +13,10 @@ import argparse
 import http.server
 import os
 import statistics
-import subprocess
-import tempfile
 import threading
 import time
 
-from outcomes_bench import api, free_port, send
+from outcomes_bench import api, relay_running, send
 
 
 class Receiver:
@@ -49,45 +47,26 @@ class Receiver:
 
 
 def run(binary, hook_port, messages, rcpts):
-    with tempfile.TemporaryDirectory() as d:
-        smtp, http_port = free_port(), free_port()
-        cfg = os.path.join(d, "relaymock.yaml")
-        hooks = f"webhooks: [{{ url: \"http://127.0.0.1:{hook_port}/h\", output_format: json }}]\n" if hook_port else ""
-        with open(cfg, "w") as f:
-            f.write(f"""server:
-  listeners: [{{ address: 127.0.0.1, port: {smtp}, tls: none }}]
-account: {{ verified_domains: [example.com] }}
-ip_auth: [{{ ip: 127.0.0.1 }}]
-http: {{ listen: "127.0.0.1:{http_port}" }}
-storage: {{ max_events: 1000000, max_messages: 100000 }}
-log: {{ level: warning }}
-{hooks}""")
-        proc = subprocess.Popen([binary, "--config", cfg], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            for _ in range(200):
-                try:
-                    api(http_port, "GET", "/readyz")
-                    break
-                except OSError:
-                    time.sleep(0.05)
-            t0 = time.monotonic()
-            rate = send(smtp, messages, rcpts, "plain")
-            sent_at = time.monotonic()
-            stats = None
-            if hook_port:
-                want = messages * (1 + rcpts)  # processed + delivered per recipient
-                deadline = time.monotonic() + 600
-                while api(http_port, "GET", "/api/v1/webhooks")["totals"]["delivered"] < want:
-                    if time.monotonic() > deadline:
-                        raise RuntimeError("the webhooks did not catch up")
-                    time.sleep(0.05)
-                done = time.monotonic()
-                lat = [d["latency_ms"] for d in api(http_port, "GET", "/api/v1/webhooks/deliveries?limit=10000")["deliveries"]]
-                stats = (want, want / (done - t0), done - sent_at, statistics.median(lat), max(lat))
-            return rate, stats
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+    hooks = f"webhooks: [{{ url: \"http://127.0.0.1:{hook_port}/h\", output_format: json }}]\n" if hook_port else ""
+    body = """account: { verified_domains: [example.com] }
+ip_auth: [{ ip: 127.0.0.1 }]
+storage: { max_events: 1000000, max_messages: 100000 }
+""" + hooks
+    with relay_running(binary, body) as (smtp, http_port, _):
+        t0 = time.monotonic()
+        rate = send(smtp, messages, rcpts, "plain")
+        sent_at = time.monotonic()
+        if not hook_port:
+            return rate, None
+        want = messages * (1 + rcpts)  # processed + delivered per recipient
+        deadline = time.monotonic() + 600
+        while api(http_port, "GET", "/api/v1/webhooks")["totals"]["delivered"] < want:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the webhooks did not catch up")
+            time.sleep(0.05)
+        done = time.monotonic()
+        lat = [d["latency_ms"] for d in api(http_port, "GET", "/api/v1/webhooks/deliveries?limit=10000")["deliveries"]]
+        return rate, (want, want / (done - t0), done - sent_at, statistics.median(lat), max(lat))
 
 
 def main():
