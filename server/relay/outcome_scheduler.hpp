@@ -35,10 +35,10 @@ struct OutcomeMessage {
   std::string identity_kind;
   std::string identity_name;
   std::string subject;
-  // What webhooks' payloads add (filled only when the account has webhooks):
   TimePoint accepted_at{};
-  std::string from;        // the From field as written (decoded)
-  std::string from_address;
+  std::string from_address;  // the From field's address
+  // What webhooks' payloads add (read only when the account has webhooks):
+  std::string from;          // the From field as written (decoded)
   std::string message_id_header;  // the Message-ID field
   std::vector<std::pair<std::string, std::string>> headers;  // the fields hooks name, as found
 };

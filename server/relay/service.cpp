@@ -265,10 +265,10 @@ std::vector<ScheduledEvent> Transaction::plan(const store::Message& m, std::stri
   const auto cfg = svc_.d_.engine.config();
   OutcomeMessage facts{m.id,          m.session_id,    m.client_ip, m.port, m.envelope_from, m.envelope_to,
                        m.identity_kind, m.identity_name, m.subject};
+  facts.accepted_at = m.received_at;  // a hook added later still gets the message's sendtime
+  facts.from_address = m.from;
   if (!cfg->webhooks.hooks.empty()) {
-    // The fields a payload names, read once here, and only for an account with webhooks.
-    facts.accepted_at = m.received_at;
-    facts.from_address = m.from;
+    // The header fields a payload names, read once here, and only for an account with webhooks.
     const auto fields = mime::parse_headers(head);
     facts.from = mime::header_value(fields, "From");
     facts.message_id_header = mime::header_value(fields, "Message-ID");

@@ -356,3 +356,26 @@ webhooks:
         assert hooks["totals"]["waiting"] == 0 and relay.output().count("webhook deliveries restored") == 1
     finally:
         rx.close()
+
+
+def test_a_hook_added_after_the_send_gets_the_later_events_whole(make_relay):
+    rx = Receiver()
+    try:
+        relay = make_relay(f"""
+account: {{ verified_domains: [example.com] }}
+ip_auth: [{{ ip: 127.0.0.1 }}]
+api_keys: [{{ key: {KEY}, name: ci }}]
+""", listeners=("plain",))
+        mid = swaks(relay, ["click@dest.example"])
+        code, added = v3(relay, "webhook/add", {"url": rx.url(), "events": ["click"], "output_format": "json"})
+        assert code == 200, added
+        advance(relay, "5m")
+        posts = rx.wait(1)
+        assert len(posts) == 1
+        p = payload(posts[0])
+        assert p["event"] == "click" and p["email_id"] == mid and p["url"] == "https://shop.example.com/p/42"
+        assert p["from_address"] == "shop@example.com" and not p["sendtime"].startswith("1970")
+        sent = datetime.datetime.fromisoformat(p["sendtime"])
+        assert datetime.timedelta(0) <= t(p["time"]) - sent <= datetime.timedelta(minutes=3)  # clicked at +2m
+    finally:
+        rx.close()
