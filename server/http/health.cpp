@@ -71,7 +71,8 @@ Handled metrics(Call& c) {
     auto bad = ctx.durable->corrupt();
     out += "# HELP relaymock_store_corrupt_rows Rows of the durable store that could not be read at start.\n"
            "# TYPE relaymock_store_corrupt_rows gauge\n";
-    for (auto [table, n] : {std::pair{"messages", bad.messages}, std::pair{"events", bad.events}, std::pair{"usage", bad.usage}})
+    for (auto [table, n] : {std::pair{"messages", bad.messages}, std::pair{"events", bad.events}, std::pair{"usage", bad.usage},
+                               std::pair{"pending", bad.pending}})
       out += std::string("relaymock_store_corrupt_rows{table=\"") + table + "\"} " + std::to_string(n) + "\n";
     metric("relaymock_store_writes_total", "counter", "Writes (messages, events, deletions) the durable store committed.",
            ctx.durable->jobs_written());

@@ -65,12 +65,6 @@ std::string host_address(const std::string& host) {
   return host.substr(open + 1, close - open - 1);
 }
 
-std::string seconds_text(TimePoint t) {
-  auto s = rfc3339(std::chrono::time_point_cast<std::chrono::seconds>(t));
-  auto dot = s.find('.');
-  return dot == std::string::npos ? s : s.substr(0, dot) + "Z";
-}
-
 std::string joined(const std::vector<std::string>& v) {
   std::string out;
   for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
@@ -166,7 +160,7 @@ json::object activity_json(const Row& r, Messages& messages, bool include_header
                       {"recipient", r.rcpt},
                       {"subaccount_name", "Master account"},
                       {"email_id", e.message_id},
-                      {"date", seconds_text(e.time)},
+                      {"date", rfc3339_seconds(e.time)},
                       {"event", r.name},
                       {"recipients", std::move(recipients)},
                       {"subject", m ? m->subject : ""},

@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <map>
 
+#include "store/codec.hpp"
 #include "util/log.hpp"
 
 namespace relaymock::relay {
@@ -18,16 +19,8 @@ constexpr policy::DeliveryEvent kEvents[] = {
     policy::DeliveryEvent::HardBounce, policy::DeliveryEvent::Spam,     policy::DeliveryEvent::Open,
     policy::DeliveryEvent::Click,     policy::DeliveryEvent::Unsubscribe, policy::DeliveryEvent::Reject};
 
-std::int64_t ms(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
 TimePoint from_ms(const json::value& v) { return TimePoint(std::chrono::milliseconds(v.to_number<std::int64_t>())); }
 
-json::array strings(const std::vector<std::string>& v) {
-  json::array a;
-  for (const auto& s : v) a.emplace_back(s);
-  return a;
-}
 std::vector<std::string> strings(const json::value& v) {
   std::vector<std::string> out;
   for (const auto& s : v.as_array()) out.emplace_back(s.as_string());
@@ -41,13 +34,13 @@ std::string event_row(const ScheduledEvent& e) {
   json::array headers;
   for (const auto& [k, v] : m.headers) headers.push_back(json::array{k, v});
   return json::serialize(json::object{
-      {"due_ms", ms(p.due)}, {"event", policy::delivery_event_name(p.event)}, {"recipient", p.recipient},
+      {"due_ms", ms_since_epoch(p.due)}, {"event", policy::delivery_event_name(p.event)}, {"recipient", p.recipient},
       {"host", p.host}, {"reply", p.reply}, {"context", p.context}, {"url", p.url}, {"attempt", p.attempt},
       {"why", p.why},
       {"message", json::object{{"message_id", m.message_id}, {"session_id", m.session_id}, {"client_ip", m.client_ip},
-                               {"port", m.port}, {"sender", m.sender}, {"recipients", strings(m.recipients)},
+                               {"port", m.port}, {"sender", m.sender}, {"recipients", store::json_strings(m.recipients)},
                                {"identity_kind", m.identity_kind}, {"identity_name", m.identity_name},
-                               {"subject", m.subject}, {"accepted_at_ms", ms(m.accepted_at)}, {"from", m.from},
+                               {"subject", m.subject}, {"accepted_at_ms", ms_since_epoch(m.accepted_at)}, {"from", m.from},
                                {"from_address", m.from_address}, {"message_id_header", m.message_id_header},
                                {"headers", std::move(headers)}}}});
 }
@@ -107,19 +100,13 @@ std::size_t OutcomeScheduler::restore() {
   std::map<std::string, std::shared_ptr<const OutcomeMessage>> messages;
   std::lock_guard lock(mutex_);
   std::size_t n = 0;
-  for (const auto& [id, text] : durable_->load_pending(kKind)) {
-    try {
-      auto e = event_from_row(text, messages);
-      e.saved = id;
-      next_ = std::max(next_, id + 1);
-      queue_.emplace(std::make_pair(e.planned.due, id), std::move(e));
-      ++n;
-    } catch (const std::exception& e) {
-      logger().warning("unreadable row in the durable store",
-                       {{"table", "pending"}, {"row", std::to_string(id)}, {"why", e.what()}});
-      durable_->delete_pending_async(kKind, id);
-    }
-  }
+  durable_->for_each_pending(kKind, [&](std::uint64_t id, const std::string& text) {
+    auto e = event_from_row(text, messages);  // throws on an unreadable row: the store reports it
+    e.saved = id;
+    next_ = std::max(next_, id + 1);
+    queue_.emplace(std::make_pair(e.planned.due, id), std::move(e));
+    ++n;
+  });
   return n;
 }
 

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <boost/json.hpp>
 
-#include "util/log.hpp"
 #include "util/strings.hpp"
 
 namespace relaymock::relay {
@@ -17,23 +16,18 @@ constexpr const char* kKind = "suppression";
 std::size_t Suppressions::restore() {
   if (!durable_) return 0;
   std::lock_guard lock(mutex_);
-  for (const auto& [id, text] : durable_->load_pending(kKind)) {
+  durable_->for_each_pending(kKind, [&](std::uint64_t id, const std::string& text) {
     next_id_ = std::max(next_id_, id);
-    try {
-      auto v = json::parse(text);
-      const auto& o = v.as_object();
-      Suppression s{std::string(o.at("email_address").as_string()), std::string(o.at("type").as_string()),
-                    std::string(o.at("description").as_string()),
-                    TimePoint(std::chrono::milliseconds(o.at("at_ms").to_number<std::int64_t>()))};
-      auto key = ascii_lower(s.email_address);
-      if (s.email_address.empty() || by_key_.count(key) || by_key_.size() >= kMax) throw std::invalid_argument("a duplicate or one too many");
-      by_key_.emplace(std::move(key), Entry{std::move(s), id});
-    } catch (const std::exception& e) {
-      logger().warning("unreadable row in the durable store",
-                       {{"table", "pending"}, {"row", std::to_string(id)}, {"why", e.what()}});
-      durable_->delete_pending_async(kKind, id);
-    }
-  }
+    const auto v = json::parse(text);  // throws on what is not JSON: the store reports the row
+    const auto& o = v.as_object();
+    Suppression s{std::string(o.at("email_address").as_string()), std::string(o.at("type").as_string()),
+                  std::string(o.at("description").as_string()),
+                  TimePoint(std::chrono::milliseconds(o.at("at_ms").to_number<std::int64_t>()))};
+    auto key = ascii_lower(s.email_address);
+    if (s.email_address.empty() || by_key_.count(key) || by_key_.size() >= kMax)
+      throw std::invalid_argument("an empty, duplicate or one too many entry");
+    by_key_.emplace(std::move(key), Entry{std::move(s), id});
+  });
   return by_key_.size();
 }
 
@@ -44,12 +38,11 @@ Suppressions::Added Suppressions::add(Suppression s) {
   if (by_key_.size() >= kMax) return Added::Full;
   const std::uint64_t id = ++next_id_;
   if (durable_) {
-    const auto at = std::chrono::duration_cast<std::chrono::milliseconds>(s.at.time_since_epoch()).count();
     durable_->put_pending_async(kKind, id,
                                 json::serialize(json::object{{"email_address", s.email_address},
                                                              {"type", s.type},
                                                              {"description", s.description},
-                                                             {"at_ms", at}}));
+                                                             {"at_ms", ms_since_epoch(s.at)}}));
   }
   by_key_.emplace(std::move(key), Entry{std::move(s), id});
   return Added::Added;

@@ -5,6 +5,7 @@
 
 #include "config/webhooks.hpp"
 #include "util/dates.hpp"
+#include "util/hex.hpp"
 #include "util/strings.hpp"
 
 namespace relaymock::relay {
@@ -14,17 +15,10 @@ using policy::DeliveryEvent;
 
 namespace {
 
-// "2026-02-07T18:05:02Z", as the captured payloads' `time`.
-std::string seconds_time(TimePoint t) {
-  auto s = rfc3339(std::chrono::time_point_cast<std::chrono::seconds>(t));
-  auto dot = s.find('.');
-  return dot == std::string::npos ? s : s.substr(0, dot) + "Z";
-}
-
 // "2026-02-07T18:05:02.199324+00:00", as the captured payloads' `sendtime`.
 std::string micro_time(TimePoint t) {
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count() % 1'000'000;
-  auto s = seconds_time(t);
+  auto s = rfc3339_seconds(t);
   char frac[16];
   std::snprintf(frac, sizeof frac, ".%06lld", static_cast<long long>(us < 0 ? us + 1'000'000 : us));
   return s.substr(0, s.size() - 1) + frac + "+00:00";
@@ -40,7 +34,6 @@ std::string display_name(std::string_view from) {
 }
 
 void percent(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
   for (unsigned char c : s) {
     if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
         c == '.' || c == '~')
@@ -49,8 +42,7 @@ void percent(std::string& out, std::string_view s) {
       out += '+';
     else {
       out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
+      append_hex(out, c, true);
     }
   }
 }
@@ -86,7 +78,7 @@ json::object webhook_fields(const ScheduledEvent& e, const config::Webhook& hook
   const auto& m = *e.message;
   json::object o;
   o["event"] = config::webhook_event_out(webhook_event_of(p.event), library_names);
-  o["time"] = seconds_time(p.due);
+  o["time"] = rfc3339_seconds(p.due);  // as the captured payloads
   o["sendtime"] = micro_time(m.accepted_at);
   o["email_id"] = m.message_id;
   o["srchost"] = m.client_ip;

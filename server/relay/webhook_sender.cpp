@@ -17,10 +17,6 @@ namespace json = boost::json;
 
 namespace {
 constexpr const char* kPendingKind = "webhook";
-
-std::int64_t ms(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
 }  // namespace
 
 struct WebhookSender::Delivery {
@@ -85,9 +81,9 @@ void WebhookSender::save(const Delivery& d, TimePoint due) {
                  {"email_id", d.email_id},
                  {"content_type", d.body.content_type},
                  {"body", d.body.bytes},
-                 {"first_due_ms", ms(d.first_due)},
+                 {"first_due_ms", ms_since_epoch(d.first_due)},
                  {"attempts", d.attempts},
-                 {"due_ms", ms(due)}};
+                 {"due_ms", ms_since_epoch(due)}};
   durable_->put_pending_async(kPendingKind, d.id, json::serialize(o));
 }
 
@@ -99,33 +95,23 @@ std::size_t WebhookSender::restore() {
   if (!durable_) return 0;
   std::size_t n = 0;
   std::lock_guard lock(mutex_);
-  for (const auto& [id, text] : durable_->load_pending(kPendingKind)) {
-    boost::system::error_code ec;
-    auto v = json::parse(text, ec);
+  durable_->for_each_pending(kPendingKind, [&](std::uint64_t id, const std::string& text) {
+    const auto v = json::parse(text);  // throws on what is not JSON: the store reports the row
+    const auto& o = v.as_object();
     auto d = std::make_shared<Delivery>();
-    TimePoint due{};
-    try {
-      if (ec || !v.is_object()) throw std::invalid_argument("not a JSON object");
-      const auto& o = v.as_object();
-      d->id = id;
-      d->hook = o.at("hook").to_number<std::uint64_t>();
-      d->event = o.at("event").as_string();
-      d->rcpt = o.at("rcpt").as_string();
-      d->email_id = o.at("email_id").as_string();
-      d->body = {std::string(o.at("content_type").as_string()), std::string(o.at("body").as_string())};
-      d->first_due = TimePoint(std::chrono::milliseconds(o.at("first_due_ms").to_number<std::int64_t>()));
-      d->attempts = o.at("attempts").to_number<std::uint32_t>();
-      due = TimePoint(std::chrono::milliseconds(o.at("due_ms").to_number<std::int64_t>()));
-    } catch (const std::exception& e) {
-      logger().warning("unreadable row in the durable store", {{"table", "pending"}, {"row", std::to_string(id)},
-                                                              {"why", e.what()}});
-      durable_->delete_pending_async(kPendingKind, id);
-      continue;
-    }
+    d->id = id;
+    d->hook = o.at("hook").to_number<std::uint64_t>();
+    d->event = o.at("event").as_string();
+    d->rcpt = o.at("rcpt").as_string();
+    d->email_id = o.at("email_id").as_string();
+    d->body = {std::string(o.at("content_type").as_string()), std::string(o.at("body").as_string())};
+    d->first_due = TimePoint(std::chrono::milliseconds(o.at("first_due_ms").to_number<std::int64_t>()));
+    d->attempts = o.at("attempts").to_number<std::uint32_t>();
+    const TimePoint due(std::chrono::milliseconds(o.at("due_ms").to_number<std::int64_t>()));
     next_delivery_ = std::max(next_delivery_, id);
     queue_.emplace(std::make_pair(due, next_++), std::move(d));
     ++n;
-  }
+  });
   return n;
 }
 

@@ -729,13 +729,24 @@ void Durable::delete_pending_kind_async(std::string kind) {
            {}});
 }
 
-std::vector<std::pair<std::uint64_t, std::string>> Durable::load_pending(const std::string& kind) {
-  std::lock_guard lock(mutex_);
-  std::vector<std::pair<std::uint64_t, std::string>> out;
-  Stmt st(db_, cache_, "SELECT id, data FROM pending WHERE kind = ? ORDER BY id");
-  st.text(1, kind);
-  while (st.step()) out.emplace_back(static_cast<std::uint64_t>(st.column_int(0)), st.column_text(1));
-  return out;
+void Durable::for_each_pending(const std::string& kind,
+                               const std::function<void(std::uint64_t id, const std::string& data)>& read) {
+  std::vector<std::pair<std::uint64_t, std::string>> rows;
+  {
+    std::lock_guard lock(mutex_);
+    Stmt st(db_, cache_, "SELECT id, data FROM pending WHERE kind = ? ORDER BY id");
+    st.text(1, kind);
+    while (st.step()) rows.emplace_back(static_cast<std::uint64_t>(st.column_int(0)), st.column_text(1));
+  }
+  // `read` runs without the store's lock: it may take its caller's.
+  for (const auto& [id, data] : rows) {
+    try {
+      read(id, data);
+    } catch (const std::exception& e) {
+      std::lock_guard lock(mutex_);
+      report_corrupt("pending", kind + " " + std::to_string(id), e.what(), corrupt_.pending);
+    }
+  }
 }
 
 void Durable::replace_account_changes(const std::vector<std::string>& changes) {

@@ -122,7 +122,10 @@ class Durable {
   void put_pending_async(std::string kind, std::uint64_t id, std::string data);
   void delete_pending_async(std::string kind, std::uint64_t id);
   void delete_pending_kind_async(std::string kind);
-  std::vector<std::pair<std::uint64_t, std::string>> load_pending(const std::string& kind);  // by id
+  // Each row of `kind`, by id, to `read`. A row `read` throws on is reported
+  // like any unreadable row (counted, left in the file, not loaded).
+  void for_each_pending(const std::string& kind,
+                        const std::function<void(std::uint64_t id, const std::string& data)>& read);
   std::optional<std::int64_t> clock_offset_ms();
   void set_clock_offset_ms(std::int64_t ms);
 
@@ -130,8 +133,8 @@ class Durable {
   // file): never skipped silently. Each is logged as it is met; the counts
   // go to the start-up line and /metrics.
   struct Corrupt {
-    std::uint64_t messages = 0, events = 0, usage = 0;
-    std::uint64_t total() const { return messages + events + usage; }
+    std::uint64_t messages = 0, events = 0, usage = 0, pending = 0;
+    std::uint64_t total() const { return messages + events + usage + pending; }
   };
   Corrupt corrupt() const;
 

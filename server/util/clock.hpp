@@ -9,6 +9,11 @@ namespace relaymock {
 
 using TimePoint = std::chrono::system_clock::time_point;
 
+// Milliseconds since the epoch: how the store and the JSON rows keep a time.
+inline std::int64_t ms_since_epoch(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
 class Clock {
  public:
   virtual ~Clock() = default;
@@ -17,15 +22,12 @@ class Clock {
 
 class ManualClock final : public Clock {
  public:
-  explicit ManualClock(TimePoint start) : ms_(to_ms(start)) {}
+  explicit ManualClock(TimePoint start) : ms_(ms_since_epoch(start)) {}
   TimePoint now() const override { return TimePoint(std::chrono::milliseconds(ms_.load())); }
-  void set(TimePoint t) { ms_ = to_ms(t); }
+  void set(TimePoint t) { ms_ = ms_since_epoch(t); }
   void advance(std::chrono::milliseconds d) { ms_ += d.count(); }
 
  private:
-  static std::int64_t to_ms(TimePoint t) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-  }
   std::atomic<std::int64_t> ms_;
 };
 

@@ -42,6 +42,12 @@ std::string rfc3339(TimePoint t) {
   return buf;
 }
 
+std::string rfc3339_seconds(TimePoint t) {
+  auto s = rfc3339(t);
+  s.erase(19, 4);  // ".520"
+  return s;
+}
+
 std::optional<TimePoint> parse_rfc3339(std::string_view s) {
   // YYYY-MM-DDTHH:MM:SS[.fff](Z|+HH:MM|-HH:MM)
   int y, mo, d, h, mi, sec, n = 0;

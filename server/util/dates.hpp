@@ -23,6 +23,8 @@ std::string civil_text(CivilDate d);  // "2026-11-05"
 std::string rfc5322_date(TimePoint t);
 // "2026-11-27T18:21:12.520Z"
 std::string rfc3339(TimePoint t);
+// "2026-11-27T18:21:12Z": whole seconds (the provider's webhooks and activity).
+std::string rfc3339_seconds(TimePoint t);
 // Z or +HH:MM offsets, optional fraction, years 1970-2200; nullopt for
 // anything else.
 std::optional<TimePoint> parse_rfc3339(std::string_view s);

@@ -409,10 +409,19 @@ def test_durable_mode_keeps_waiting_events_and_suppressions_across_a_restart(mak
     assert o["waiting_total"] == 1 and o["suppressions_total"] == 2
     relay.proc.terminate()
     relay.proc.wait(timeout=20)
+    # A damaged row is reported like any other table's, and loads nothing.
+    import sqlite3
+    db = sqlite3.connect(str(tmp_path / "store" / "relaymock.sqlite3"))
+    db.execute("INSERT INTO pending(kind, id, data) VALUES ('outcome', 999999, '{broken')")
+    db.commit()
+    db.close()
 
     relay.start()
     out = relay.output_with("suppressions restored")
     assert "outcome events restored waiting=1" in out and "suppressions restored entries=2" in out, out
+    assert "unreadable row in the durable store" in out and "table=pending" in out, out
+    code, metrics = relay.api("GET", "/metrics")
+    assert 'relaymock_store_corrupt_rows{table="pending"} 1' in metrics
     code, o = relay.api("GET", "/api/v1/outcomes")
     assert o["waiting_total"] == 1 and o["waiting"][0]["event"] == "open" and o["waiting"][0]["message_id"] == mid
     advance(relay, "2m")
