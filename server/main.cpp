@@ -56,6 +56,7 @@
 #include "store/durable.hpp"
 #include "store/event_log.hpp"
 #include "store/mail_store.hpp"
+#include "util/thread_name.hpp"
 
 namespace {
 
@@ -478,10 +479,16 @@ int run(const std::optional<std::string>& path) {
   std::vector<std::thread> threads;
   for (auto& c : more_contexts) {
     keep_running.push_back(boost::asio::make_work_guard(*c));
-    threads.emplace_back([ctx = c.get()] { ctx->run(); });
+    threads.emplace_back([ctx = c.get(), n = threads.size() + 1] {
+      name_this_thread(("rm-smtp" + std::to_string(n)).c_str());
+      ctx->run();
+    });
   }
   // Runs until stop() has closed the listener and every connection.
-  std::thread http_thread([&] { http_ioc.run(); });
+  std::thread http_thread([&] {
+    name_this_thread("rm-http");
+    http_ioc.run();
+  });
   ioc.run();  // returns once stopped and drained (or cut by the hard stop)
   keep_running.clear();  // the others end when their last handler has run
   for (auto& t : threads) t.join();

@@ -8,6 +8,7 @@
 #include "mime/mime.hpp"
 #include "util/log.hpp"
 #include "util/strings.hpp"
+#include "util/thread_name.hpp"
 
 namespace relaymock::relay {
 
@@ -188,6 +189,7 @@ std::shared_ptr<const store::Derived> Indexer::ensure(const std::string& id) {
 }
 
 void Indexer::run() {
+  name_this_thread("rm-indexer");
   // The lowest priority a thread can take without giving up CPU for good
   // (nice 19): SMTP and HTTP come first. Not SCHED_IDLE: a thread that may
   // never run must not hold even a short lock others need.

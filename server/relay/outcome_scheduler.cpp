@@ -6,6 +6,7 @@
 
 #include "store/codec.hpp"
 #include "util/log.hpp"
+#include "util/thread_name.hpp"
 
 namespace relaymock::relay {
 
@@ -185,6 +186,7 @@ std::size_t OutcomeScheduler::run_due() {
 }
 
 void OutcomeScheduler::loop() {
+  name_this_thread("rm-outcomes");
   std::unique_lock lock(mutex_);
   while (!stopping_) {
     woken_ = false;

@@ -13,6 +13,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "relay/dns_channel.hpp"
+#include "util/thread_name.hpp"
 
 namespace relaymock::relay {
 
@@ -37,7 +38,10 @@ bool same_servers(const config::SenderVerification& a, const config::SenderVerif
 }  // namespace
 
 Resolver::Resolver(const config::SenderVerification& settings, Query query)
-    : query_(std::move(query)), settings_(settings), work_(ioc_.get_executor()), thread_([this] { ioc_.run(); }) {}
+    : query_(std::move(query)), settings_(settings), work_(ioc_.get_executor()), thread_([this] {
+        name_this_thread("rm-dns");
+        ioc_.run();
+      }) {}
 
 Resolver::~Resolver() {
   std::vector<Waiter> left;

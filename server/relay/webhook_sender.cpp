@@ -9,6 +9,7 @@
 #include "config/webhooks.hpp"
 #include "relay/webhook_payload.hpp"
 #include "util/log.hpp"
+#include "util/thread_name.hpp"
 
 namespace relaymock::relay {
 
@@ -282,6 +283,7 @@ void WebhookSender::finished(InFlight& f, int code) {
 }
 
 void WebhookSender::loop() {
+  name_this_thread("rm-webhooks");
   CURLM* m = curl_multi_init();
   {
     std::lock_guard lock(mutex_);

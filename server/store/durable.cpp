@@ -14,6 +14,7 @@
 
 #include "store/codec.hpp"
 #include "util/log.hpp"
+#include "util/thread_name.hpp"
 
 namespace relaymock::store {
 
@@ -188,6 +189,7 @@ int Durable::on_wal_commit(void* self_ptr, sqlite3* db, const char*, int pages) 
 }
 
 void Durable::checkpointer_loop() {
+  name_this_thread("rm-checkpoint");
   std::unique_lock lock(checkpoint_mutex_);
   while (true) {
     checkpoint_wake_.wait(lock, [&] { return checkpoint_stopping_ || checkpoint_wanted_; });
@@ -420,6 +422,7 @@ void Durable::delete_messages_async(std::vector<std::string> ids) {
 }
 
 void Durable::writer_loop() {
+  name_this_thread("rm-store");
   // Up to this many jobs share one transaction: enough to amortise the
   // commit, few enough that the first in the batch does not wait long.
   constexpr std::size_t kBatch = 256;

@@ -3,6 +3,7 @@
 #include "util/dates.hpp"
 #include "util/hex.hpp"
 #include "util/strings.hpp"
+#include "util/thread_name.hpp"
 
 #include <span>
 
@@ -97,6 +98,7 @@ void Logger::write_out(std::string& text, std::uint64_t dropped) {
 }
 
 void Logger::writer() {
+  name_this_thread("rm-log");
   std::string out;
   std::unique_lock lock(mutex_);
   while (true) {
