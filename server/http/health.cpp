@@ -78,6 +78,9 @@ Handled metrics(Call& c) {
            ctx.durable->jobs_written());
     metric("relaymock_store_commits_total", "counter", "Transactions they took (fewer: group commit).",
            ctx.durable->batches_written());
+    metric("relaymock_store_fresh_bytes", "gauge",
+           "Bytes of committed messages held in memory until the indexer has read them (at most 16 MiB).",
+           ctx.mail.fresh_bytes());
   }
   metric("relaymock_store_bytes", "gauge", "Bytes of captured messages held.", ctx.mail.bytes());
   metric("relaymock_index_backlog", "gauge", "Captured messages the indexer has not read yet.", ctx.indexer.backlog());

@@ -385,16 +385,17 @@ void Durable::enqueue(Job job) {
   if (job.done) job.done(Failure("storage: the store is closing"));
 }
 
-void Durable::put_message_async(std::shared_ptr<const Message> m, std::string content,
+void Durable::put_message_async(std::shared_ptr<const Message> m, std::shared_ptr<const std::string> content,
                                 std::shared_ptr<const Spool> spool, std::vector<UsageRow> usage,
                                 std::vector<std::string> evict_ids, std::vector<std::string> tags, Done done) {
-  auto args = std::make_shared<std::tuple<std::shared_ptr<const Message>, std::string, std::shared_ptr<const Spool>,
+  auto args = std::make_shared<std::tuple<std::shared_ptr<const Message>, std::shared_ptr<const std::string>,
+                                          std::shared_ptr<const Spool>,
                                           std::vector<UsageRow>, std::vector<std::string>, std::vector<std::string>>>(
       std::move(m), std::move(content), std::move(spool), std::move(usage), std::move(evict_ids), std::move(tags));
   enqueue({[this, args] {
              auto& [msg, text, sp, rows, evict, tag_list] = *args;
-             insert_message(*msg, text, sp.get(), rows, evict, tag_list);
-             std::string().swap(text);  // the bytes are in the file now
+             insert_message(*msg, *text, sp.get(), rows, evict, tag_list);
+             text.reset();  // the bytes are in the file now (the store may keep them a while: MailStore::add)
            },
            std::move(done)});
 }

@@ -69,7 +69,8 @@ class Durable {
   // The message, its usage rows and the evictions it causes, all or
   // nothing. The content is `content`, or the whole of `spool` when one is
   // given (copied in pieces, never all in memory).
-  void put_message_async(std::shared_ptr<const Message> m, std::string content, std::shared_ptr<const Spool> spool,
+  void put_message_async(std::shared_ptr<const Message> m, std::shared_ptr<const std::string> content,
+                         std::shared_ptr<const Spool> spool,
                          std::vector<UsageRow> usage, std::vector<std::string> evict_ids, std::vector<std::string> tags,
                          Done done);
   // A message's state (read, tags), as the UI and the compatible APIs set it.

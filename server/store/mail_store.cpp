@@ -74,7 +74,27 @@ std::vector<std::string> MailStore::evictions_for(std::uint64_t size) const {
   return evict;
 }
 
+void MailStore::keep_fresh(Entry& e, std::shared_ptr<const std::string> content) {
+  std::lock_guard lock(fresh_mutex_);
+  if (e.fresh || fresh_bytes_ + content->size() > kMaxFreshBytes) return;  // past the bound: read from the file
+  fresh_bytes_ += content->size();
+  e.fresh = std::move(content);
+}
+
+std::uint64_t MailStore::fresh_bytes() const {
+  std::lock_guard lock(fresh_mutex_);
+  return fresh_bytes_;
+}
+
+void MailStore::forget_fresh(Entry& e) {
+  std::lock_guard lock(fresh_mutex_);
+  if (!e.fresh) return;
+  fresh_bytes_ -= e.fresh->size();
+  e.fresh.reset();
+}
+
 void MailStore::drop(std::deque<std::shared_ptr<Entry>>::iterator it) {
+  forget_fresh(**it);
   bytes_ -= (*it)->message->size;
   for (const auto& a : aliasers_) aliases_.erase(a((*it)->message->id));
   by_id_.erase((*it)->message->id);
@@ -147,12 +167,13 @@ void MailStore::add(std::shared_ptr<Message> m, const std::vector<UsageRow>& usa
   }
   // The writer commits it with its usage rows; only then is it listed (and
   // the caller told), so nothing shows that a crash could take back.
-  std::string content = std::move(m->content);
+  auto content = std::make_shared<const std::string>(std::move(m->content));
   std::string().swap(m->content);
   e->message = m;
-  durable_->put_message_async(e->message, std::move(content), std::move(spool), usage, evict, std::move(tags),
-                              [this, e, evict, done = std::move(done)](const Durable::Failure& f) {
+  durable_->put_message_async(e->message, content, std::move(spool), usage, evict, std::move(tags),
+                              [this, e, evict, content, done = std::move(done)](const Durable::Failure& f) {
                                 if (!f) {
+                                  if (!content->empty()) keep_fresh(*e, content);  // not a spooled one
                                   std::vector<std::string> extra;
                                   {
                                     std::lock_guard lock(mutex_);
@@ -250,10 +271,25 @@ std::optional<std::string> MailStore::newest() const {
 std::optional<std::string> MailStore::content(const std::string& id) const { return content(id, UINT64_MAX); }
 
 std::optional<std::string> MailStore::content(const std::string& id, std::uint64_t max) const {
-  auto m = find(id);
-  if (!m) return std::nullopt;
+  std::shared_ptr<Entry> e;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = by_id_.find(id);
+    if (it == by_id_.end()) return std::nullopt;
+    e = it->second;
+  }
+  const auto& m = e->message;
+  auto prefix = [max](const std::string& s) {
+    return s.substr(0, static_cast<std::size_t>(std::min<std::uint64_t>(max, s.size())));
+  };
   if (m->spooled) return m->spooled->read_prefix(max);
-  if (!durable_) return m->content.substr(0, static_cast<std::size_t>(std::min<std::uint64_t>(max, m->content.size())));
+  if (!durable_) return prefix(m->content);
+  std::shared_ptr<const std::string> fresh;
+  {
+    std::lock_guard lock(fresh_mutex_);
+    fresh = e->fresh;
+  }
+  if (fresh) return prefix(*fresh);
   return durable_->content(id, max);
 }
 
@@ -275,6 +311,7 @@ bool MailStore::remove(const std::string& id) {
 void MailStore::clear() {
   auto forget = [this] {
     std::lock_guard lock(mutex_);
+    for (auto& e : messages_) forget_fresh(*e);
     messages_.clear();
     by_id_.clear();
     aliases_.clear();
@@ -381,8 +418,11 @@ void MailStore::set_derived(const std::string& id, std::shared_ptr<const Derived
     if (it == by_id_.end()) return;
     e = it->second;
   }
-  std::lock_guard lock(state_mutex_);
-  if (!e->derived) e->derived = std::move(d);
+  {
+    std::lock_guard lock(state_mutex_);
+    if (!e->derived) e->derived = std::move(d);
+  }
+  forget_fresh(*e);
 }
 
 std::shared_ptr<const Derived> MailStore::derived(const std::string& id) const {

@@ -133,6 +133,8 @@ class MailStore {
 
   std::size_t size() const;
   std::uint64_t bytes() const;
+  // Durable mode: bytes of committed messages still held for the indexer.
+  std::uint64_t fresh_bytes() const;
   // Bumped on every change: long-polls watch it.
   std::uint64_t generation() const { return generation_.load(); }
 
@@ -143,11 +145,16 @@ class MailStore {
     bool read = false;
     std::shared_ptr<const Tags> tags;
     std::shared_ptr<const Derived> derived;
+    // Durable mode: the bytes just committed, kept until the indexer has
+    // read them, so it need not read them back from the file (fresh_mutex_).
+    std::shared_ptr<const std::string> fresh;
   };
   std::vector<std::string> evictions_for(std::uint64_t size) const;  // with mutex_
   // Lists `m` and drops `evict` (with mutex_); returns what must go besides.
   std::vector<std::string> keep(std::shared_ptr<Entry> e, const std::vector<std::string>& evict);
   void drop(std::deque<std::shared_ptr<Entry>>::iterator it);  // with mutex_
+  void keep_fresh(Entry& e, std::shared_ptr<const std::string> content);
+  void forget_fresh(Entry& e);
   std::vector<std::shared_ptr<Entry>> snapshot() const;  // newest first
   void derive_missing(const std::vector<std::shared_ptr<Entry>>& entries, const Deriver& derive) const;
   Listed listed_of(const Entry& e) const;  // with state_mutex_
@@ -159,6 +166,10 @@ class MailStore {
   std::vector<Aliaser> aliasers_;
   std::unordered_map<std::string, std::string> aliases_;  // alias -> id
   mutable std::mutex state_mutex_;  // read, tags, derived of every entry
+  // Taken last, alone: every entry's `fresh` and their byte count.
+  mutable std::mutex fresh_mutex_;
+  std::uint64_t fresh_bytes_ = 0;
+  static constexpr std::uint64_t kMaxFreshBytes = 16 * 1024 * 1024;
   std::uint64_t bytes_ = 0;
   std::size_t max_messages_;
   std::uint64_t max_bytes_;

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import BIN, free_port
+from conftest import BIN, free_port, http_request
 
 
 def config(path, extra=""):
@@ -115,6 +115,40 @@ def test_events_clock_and_bounds_survive_restart(make_relay, store_dir):
     relay.start()
     assert relay.api("GET", "/api/v1/messages")[1]["total"] == 0
     assert relay.api("GET", "/api/v1/usage")[1]["cycle_used"] == 0
+
+
+def metric(relay, name):
+    _, text = relay.api("GET", "/metrics")
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return int(line.split()[1])
+    raise AssertionError(f"{name} missing from /metrics")
+
+
+def test_threads_are_named_and_the_indexer_reads_fresh_bytes_from_memory(make_relay, store_dir):
+    # `top -H` / `ps -L` name each of relaymock's threads; in durable mode the
+    # indexer takes a message's bytes from memory, then gives them back.
+    relay = make_relay(config(store_dir), listeners=("plain",))
+    names = set()
+    for task in os.listdir(f"/proc/{relay.proc.pid}/task"):
+        with open(f"/proc/{relay.proc.pid}/task/{task}/comm") as f:
+            names.add(f.read().strip())
+    assert {"rm-store", "rm-checkpoint", "rm-indexer", "rm-http", "rm-outcomes"} <= names, names
+    body = b"From: a@example.com\r\nSubject: fresh\r\n\r\n" + b"line of text\r\n" * 50
+    with smtplib.SMTP("127.0.0.1", relay.ports["plain"], timeout=10) as s:
+        s.login("app", "secret")
+        ids = [s.sendmail("a@example.com", ["b@example.org"], body) or relay.api("GET", "/api/v1/messages")[1]
+               ["messages"][0]["id"] for _ in range(3)]
+    deadline = time.time() + 30
+    while time.time() < deadline and (metric(relay, "relaymock_index_backlog") or
+                                      metric(relay, "relaymock_store_fresh_bytes")):
+        time.sleep(0.05)
+    assert metric(relay, "relaymock_store_fresh_bytes") == 0
+    _, found = relay.api("GET", "/api/v1/messages?q=line")  # the body, as the indexer read it
+    assert found["total"] == 3
+    for i in ids:  # from the file now, byte for byte
+        code, raw = http_request(relay.http_port, "GET", f"/api/v1/messages/{i}/raw", raw=True)
+        assert code == 200 and raw == body
 
 
 def test_a_second_instance_on_the_same_store_refuses_to_start(make_relay, store_dir):

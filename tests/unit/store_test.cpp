@@ -265,6 +265,38 @@ TEST(Durable, MessagesEventsUsageAndClockComeBack) {
   fs::remove_all(dir);
 }
 
+// A committed message's bytes stay in memory until the indexer has read
+// them (no read back from the file for it), within a bound; every read
+// gives the same bytes whichever way it goes.
+TEST(Durable, FreshBytesWaitForTheIndexerWithinABound) {
+  auto dir = fs::temp_directory_path() / ("relaymock-fresh-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  {
+    auto run = std::make_unique<ServerRun>(dir.string());
+    auto& s = run->s;
+    const auto m1 = message("f1", 100)->content;
+    s.add(message("f1", 100));
+    EXPECT_EQ(s.fresh_bytes(), m1.size());
+    EXPECT_EQ(*s.content("f1"), m1);            // from memory
+    EXPECT_EQ(*s.content("f1", 7), m1.substr(0, 7));
+    s.set_derived("f1", std::make_shared<Derived>());
+    EXPECT_EQ(s.fresh_bytes(), 0u);
+    EXPECT_EQ(*s.content("f1"), m1);            // from the file
+    s.add(message("f2", 100));
+    EXPECT_TRUE(s.remove("f2"));                // a deleted message gives its bytes back
+    EXPECT_EQ(s.fresh_bytes(), 0u);
+    EXPECT_FALSE(s.content("f2"));
+    s.add(message("f3", 17 * 1024 * 1024));    // past the bound: read from the file
+    EXPECT_EQ(s.fresh_bytes(), 0u);
+    EXPECT_EQ(s.content("f3")->size(), message("f3", 17 * 1024 * 1024)->content.size());
+    s.add(message("f4", 100));                  // held again (f3 leaves: past the byte bound)
+    EXPECT_GT(s.fresh_bytes(), 0u);
+    s.clear();
+    EXPECT_EQ(s.fresh_bytes(), 0u);
+  }
+  fs::remove_all(dir);
+}
+
 // The writer: many queued messages share transactions (group commit), a
 // job that fails undoes only itself, and each callback comes after the
 // commit that holds its message.
@@ -283,8 +315,8 @@ TEST(Durable, TheWriterGroupsCommitsAndIsolatesFailures) {
       auto msg = message("w" + std::to_string(i), 100);
       // The same id twice is refused: that job alone fails.
       if (i == 1000) msg->id = "w999";
-      std::string content = msg->content;
-      d.put_message_async(msg, std::move(content), nullptr, {{"user:app", 1000 + i, 1}}, {}, {},
+      auto content = std::make_shared<const std::string>(msg->content);
+      d.put_message_async(msg, content, nullptr, {{"user:app", 1000 + i, 1}}, {}, {},
                           [&, i](const Durable::Failure& e) {
                             std::lock_guard lock(m);
                             ++done;
