@@ -377,7 +377,7 @@ void Durable::enqueue(Job job) {
     std::lock_guard lock(queue_mutex_);
     if (!writer_stopping_) {
       queue_.push_back(std::move(job));
-      queue_wake_.notify_one();
+      if (queue_.size() >= wake_at_) queue_wake_.notify_one();
       return;
     }
   }
@@ -402,7 +402,7 @@ void Durable::put_message_async(std::shared_ptr<const Message> m, std::shared_pt
 
 void Durable::put_event_async(Event e, Done done) {
   auto ev = std::make_shared<Event>(std::move(e));
-  enqueue({[this, ev] { insert_event(*ev); }, std::move(done)});
+  enqueue({[this, ev] { insert_event(*ev); }, std::move(done), true});
 }
 
 void Durable::trim_events_async(std::uint64_t keep_from_seq) {
@@ -411,7 +411,8 @@ void Durable::trim_events_async(std::uint64_t keep_from_seq) {
                  .integer(1, static_cast<std::int64_t>(keep_from_seq))
                  .run();
            },
-           {}});
+           {},
+           true});
 }
 
 void Durable::delete_messages_async(std::vector<std::string> ids) {
@@ -434,12 +435,16 @@ void Durable::writer_loop() {
   std::vector<Job> batch;
   std::unique_lock lock(queue_mutex_);
   while (true) {
+    wake_at_ = 1;
     queue_wake_.wait(lock, [&] { return writer_stopping_ || !queue_.empty(); });
     if (queue_.empty()) return;  // stopping, and everything written
     // Under load (the last transaction served several writers), give the
     // writers still on their way a moment to join this one.
-    if (last > 1 && queue_.size() < last)
+    if (last > 1 && queue_.size() < last) {
+      wake_at_ = last;
       queue_wake_.wait_for(lock, kLinger, [&] { return writer_stopping_ || queue_.size() >= last; });
+    }
+    wake_at_ = SIZE_MAX;
     while (!queue_.empty() && batch.size() < kBatch) {
       batch.push_back(std::move(queue_.front()));
       queue_.pop_front();
@@ -474,14 +479,17 @@ void Durable::run_batch(std::vector<Job>& batch) {
     if (!whole) {
       for (std::size_t i = 0; i < batch.size(); ++i) {
         auto mark = changes_.size();
+        const bool savepoint = !batch[i].single_statement;
         try {
-          Stmt(db_, cache_, "SAVEPOINT job").run();
+          if (savepoint) Stmt(db_, cache_, "SAVEPOINT job").run();
           batch[i].work();
-          Stmt(db_, cache_, "RELEASE job").run();
+          if (savepoint) Stmt(db_, cache_, "RELEASE job").run();
         } catch (...) {
           errors[i] = why();
-          sqlite3_exec(db_, "ROLLBACK TO job", nullptr, nullptr, nullptr);
-          sqlite3_exec(db_, "RELEASE job", nullptr, nullptr, nullptr);
+          if (savepoint) {
+            sqlite3_exec(db_, "ROLLBACK TO job", nullptr, nullptr, nullptr);
+            sqlite3_exec(db_, "RELEASE job", nullptr, nullptr, nullptr);
+          }
           undo_changes(mark);  // rowid_ follows the file
         }
       }

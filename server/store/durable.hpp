@@ -155,6 +155,8 @@ class Durable {
   struct Job {
     std::function<void()> work;  // runs with mutex_ held, inside the batch's transaction
     Done done;
+    // One statement: SQLite undoes a failed one by itself, no savepoint needed.
+    bool single_statement = false;
   };
   void enqueue(Job job);
   // Queues `work` behind everything before it and waits for its commit:
@@ -202,6 +204,10 @@ class Durable {
   std::condition_variable queue_wake_;
   std::deque<Job> queue_;
   bool writer_stopping_ = false;
+  // How many queued jobs wake the writer: 1 while it waits for work, the
+  // batch it lingers for, never while it writes (each wake is a context
+  // switch the SMTP loops pay for; queue_mutex_).
+  std::size_t wake_at_ = 1;
   std::thread writer_;
   std::atomic<std::uint64_t> jobs_{0}, batches_{0};
 
