@@ -215,6 +215,9 @@ HeaderList raw_headers(std::string_view content) {
 }
 
 std::string utf8_lower(std::string_view s) {
+  // Plain ASCII (most headers and bodies) lowers byte by byte, as GLib would:
+  // GLib's way cost the indexer a quarter of its time.
+  if (std::all_of(s.begin(), s.end(), [](unsigned char c) { return c < 0x80; })) return ascii_lower(s);
   if (!g_utf8_validate(s.data(), static_cast<gssize>(s.size()), nullptr)) return ascii_lower(s);
   return take(g_utf8_strdown(s.data(), static_cast<gssize>(s.size())));
 }

@@ -32,6 +32,17 @@ TEST(Mime, EncodedWords) {
   EXPECT_EQ(decode_words("plain"), "plain");
 }
 
+TEST(Mime, Utf8LowerAgreesWithGLibOnEveryAsciiByte) {
+  std::string all;
+  for (int c = 1; c < 0x80; ++c) all += static_cast<char>(c);
+  std::string glib(all);  // what g_utf8_strdown gives for ASCII: A-Z lowered, nothing else
+  for (auto& c : glib)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  EXPECT_EQ(utf8_lower(all), glib);
+  EXPECT_EQ(utf8_lower("ÉTÉ Straße ÅSA"), "été straße åsa");  // beyond ASCII: GLib's rules
+  EXPECT_EQ(utf8_lower("Bad \xC3 UTF-8"), "bad \xC3 utf-8");     // not UTF-8: bytes, ASCII lowered
+}
+
 TEST(Mime, AddressLists) {
   EXPECT_EQ(address_list("\"Doe, John\" <j@x.example>, b@y.example (Bob), <c@z.example>"),
             (std::vector<std::string>{"j@x.example", "b@y.example", "c@z.example"}));
