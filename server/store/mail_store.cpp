@@ -86,7 +86,7 @@ std::uint64_t MailStore::fresh_bytes() const {
   return fresh_bytes_;
 }
 
-void MailStore::forget_fresh(Entry& e) {
+void MailStore::forget_fresh(Entry& e) const {
   std::lock_guard lock(fresh_mutex_);
   if (!e.fresh) return;
   fresh_bytes_ -= e.fresh->size();
@@ -209,8 +209,11 @@ void MailStore::derive_missing(const std::vector<std::shared_ptr<Entry>>& entrie
   // Parsing happens off every lock: captures and state changes go on.
   for (auto* e : missing) {
     auto d = derive(*e->message);
-    std::lock_guard lock(state_mutex_);
-    if (!e->derived) e->derived = std::move(d);
+    {
+      std::lock_guard lock(state_mutex_);
+      if (!e->derived) e->derived = std::move(d);
+    }
+    forget_fresh(*e);  // the indexer will find it derived and not read it
   }
 }
 

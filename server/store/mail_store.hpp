@@ -154,7 +154,7 @@ class MailStore {
   std::vector<std::string> keep(std::shared_ptr<Entry> e, const std::vector<std::string>& evict);
   void drop(std::deque<std::shared_ptr<Entry>>::iterator it);  // with mutex_
   void keep_fresh(Entry& e, std::shared_ptr<const std::string> content);
-  void forget_fresh(Entry& e);
+  void forget_fresh(Entry& e) const;
   std::vector<std::shared_ptr<Entry>> snapshot() const;  // newest first
   void derive_missing(const std::vector<std::shared_ptr<Entry>>& entries, const Deriver& derive) const;
   Listed listed_of(const Entry& e) const;  // with state_mutex_
@@ -168,7 +168,7 @@ class MailStore {
   mutable std::mutex state_mutex_;  // read, tags, derived of every entry
   // Taken last, alone: every entry's `fresh` and their byte count.
   mutable std::mutex fresh_mutex_;
-  std::uint64_t fresh_bytes_ = 0;
+  mutable std::uint64_t fresh_bytes_ = 0;
   static constexpr std::uint64_t kMaxFreshBytes = 16 * 1024 * 1024;
   std::uint64_t bytes_ = 0;
   std::size_t max_messages_;

@@ -302,6 +302,12 @@ TEST(Durable, FreshBytesWaitForTheIndexerWithinABound) {
     EXPECT_EQ(s.content("f3")->size(), message("f3", 17 * 1024 * 1024)->content.size());
     s.add(message("f4", 100));                  // held again (f3 leaves: past the byte bound)
     EXPECT_GT(s.fresh_bytes(), 0u);
+    // A search that derives it before the indexer does gives the bytes back too.
+    MailStore::Deriver derive = [](const Message&) { return std::make_shared<const Derived>(); };
+    EXPECT_EQ(s.select([](const MessageView&) { return true; }, 0, 10, &derive).total, 1u);
+    EXPECT_EQ(s.fresh_bytes(), 0u);
+    s.add(message("f5", 100));
+    EXPECT_GT(s.fresh_bytes(), 0u);
     s.clear();
     EXPECT_EQ(s.fresh_bytes(), 0u);
   }
