@@ -260,7 +260,7 @@ int run(const std::optional<std::string>& path) {
       // by day; that keeps the history (and this replay) small however long
       // the store has been in use.
       {
-        auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock.now().time_since_epoch()).count();
+        auto now_ms = ms_since_epoch(clock.now());
         auto [before, after] = durable->compact_usage(
             now_ms - engine.longest_rate_window().count(),
             now_ms - static_cast<std::int64_t>(policy::Counters::kQuotaDaysKept) * 86'400'000);
@@ -268,7 +268,7 @@ int run(const std::optional<std::string>& path) {
           logger().info("usage history compacted", {{"rows_before", std::to_string(before)}, {"rows_after", std::to_string(after)}});
       }
       for (const auto& u : durable->load_usage())
-        engine.replay(u.key, u.n, TimePoint(std::chrono::milliseconds(u.at_ms)));
+        engine.replay(u.key, u.n, from_ms_since_epoch(u.at_ms));
     }
     // Memory mode keeps messages past the spool threshold (1 MiB) in unnamed
     // temporary files, so a 50 MB message costs no 50 MB of RSS.

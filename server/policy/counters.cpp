@@ -2,12 +2,6 @@
 
 namespace relaymock::policy {
 namespace {
-std::int64_t ms_of(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-}  // namespace
-
-namespace {
 std::int64_t day_of(std::int64_t ms) {
   constexpr std::int64_t kDay = 86'400'000;
   return ms >= 0 ? ms / kDay : -((-ms + kDay - 1) / kDay);
@@ -16,8 +10,8 @@ std::int64_t day_of(std::int64_t ms) {
 
 std::uint64_t Counters::used_in(const Cycle& cycle) const {
   std::uint64_t n = 0;
-  auto end = quota_days_.lower_bound(day_of(ms_of(cycle.end)));
-  for (auto it = quota_days_.lower_bound(day_of(ms_of(cycle.start))); it != end; ++it) n += it->second;
+  auto end = quota_days_.lower_bound(day_of(ms_since_epoch(cycle.end)));
+  for (auto it = quota_days_.lower_bound(day_of(ms_since_epoch(cycle.start))); it != end; ++it) n += it->second;
   return n;
 }
 
@@ -47,10 +41,10 @@ Counters::Check Counters::reserve(const std::string& key, const std::optional<co
     auto it = windows_.find(key);
     if (hold || it != windows_.end()) {
       w = hold ? &windows_[key] : &it->second;
-      prune(*w, ms_of(now), rate->per.count());
+      prune(*w, ms_since_epoch(now), rate->per.count());
     }
     Standing s{w ? w->sum : 0, (w ? w->reserved : 0) + ahead, rate->count, now + rate->per};
-    if (w && !w->events.empty()) s.frees_at = TimePoint(std::chrono::milliseconds(w->events.front().first)) + rate->per;
+    if (w && !w->events.empty()) s.frees_at = from_ms_since_epoch(w->events.front().first) + rate->per;
     c.rate = s;
     if (s.used + s.reserved + 1 > rate->count) {
       c.block = Block::Rate;
@@ -69,7 +63,7 @@ void Counters::commit(const std::string& key, const std::optional<config::RateLi
                       TimePoint now) {
   if (n == 0) return;
   std::lock_guard lock(mutex_);
-  auto t = ms_of(now);
+  auto t = ms_since_epoch(now);
   quota_reserved_ -= std::min(quota_reserved_, n);
   quota_days_[day_of(t)] += n;
   if (quota_days_.size() > kQuotaDaysKept) quota_days_.erase(quota_days_.begin());
@@ -101,11 +95,11 @@ RateUsage Counters::rate_usage(const std::string& key, const config::RateLimit& 
   u.key = key;
   auto it = windows_.find(key);
   if (it == windows_.end()) return u;
-  prune(it->second, ms_of(now), rate.per.count());
+  prune(it->second, ms_since_epoch(now), rate.per.count());
   u.used = it->second.sum;
   u.reserved = it->second.reserved;
   if (!it->second.events.empty())
-    u.resets_at = TimePoint(std::chrono::milliseconds(it->second.events.front().first)) + rate.per;
+    u.resets_at = from_ms_since_epoch(it->second.events.front().first) + rate.per;
   return u;
 }
 

@@ -20,7 +20,7 @@ constexpr policy::DeliveryEvent kEvents[] = {
     policy::DeliveryEvent::HardBounce, policy::DeliveryEvent::Spam,     policy::DeliveryEvent::Open,
     policy::DeliveryEvent::Click,     policy::DeliveryEvent::Unsubscribe, policy::DeliveryEvent::Reject};
 
-TimePoint from_ms(const json::value& v) { return TimePoint(std::chrono::milliseconds(v.to_number<std::int64_t>())); }
+TimePoint from_ms(const json::value& v) { return from_ms_since_epoch(v.to_number<std::int64_t>()); }
 
 std::vector<std::string> strings(const json::value& v) {
   std::vector<std::string> out;

@@ -102,7 +102,7 @@ std::uint64_t Reservation::count() const {
 
 std::vector<store::UsageRow> Reservation::usage(TimePoint at) const {
   std::vector<store::UsageRow> rows;
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count();
+  const auto ms = ms_since_epoch(at);
   for (const auto& [id, n] : held_) rows.push_back({id.key(), ms, n});
   return rows;
 }

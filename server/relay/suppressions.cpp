@@ -22,7 +22,7 @@ std::size_t Suppressions::restore() {
     const auto& o = v.as_object();
     Suppression s{std::string(o.at("email_address").as_string()), std::string(o.at("type").as_string()),
                   std::string(o.at("description").as_string()),
-                  TimePoint(std::chrono::milliseconds(o.at("at_ms").to_number<std::int64_t>()))};
+                  from_ms_since_epoch(o.at("at_ms").to_number<std::int64_t>())};
     auto key = ascii_lower(s.email_address);
     if (s.email_address.empty() || by_key_.count(key) || by_key_.size() >= kMax)
       throw std::invalid_argument("an empty, duplicate or one too many entry");

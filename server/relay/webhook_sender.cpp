@@ -106,7 +106,7 @@ std::size_t WebhookSender::restore() {
     d->rcpt = o.at("rcpt").as_string();
     d->email_id = o.at("email_id").as_string();
     d->body = {std::string(o.at("content_type").as_string()), std::string(o.at("body").as_string())};
-    d->first_due = TimePoint(std::chrono::milliseconds(o.at("first_due_ms").to_number<std::int64_t>()));
+    d->first_due = from_ms_since_epoch(o.at("first_due_ms").to_number<std::int64_t>());
     d->attempts = o.at("attempts").to_number<std::uint32_t>();
     const TimePoint due(std::chrono::milliseconds(o.at("due_ms").to_number<std::int64_t>()));
     next_delivery_ = std::max(next_delivery_, id);

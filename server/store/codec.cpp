@@ -38,9 +38,6 @@ bool flag(const json::object& o, const char* k) {
   auto* v = o.if_contains(k);
   return v && v->is_bool() && v->as_bool();
 }
-std::int64_t ms_of(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
 }  // namespace
 
 json::object message_summary(const Message& m) {
@@ -64,7 +61,7 @@ json::object message_summary(const Message& m) {
 
 json::object message_record(const Message& m) {
   json::object o = message_summary(m);
-  o["received_ms"] = ms_of(m.received_at);
+  o["received_ms"] = ms_since_epoch(m.received_at);
   o["session_id"] = m.session_id;
   o["helo"] = m.helo;
   o["body"] = m.body_param;
@@ -82,7 +79,7 @@ std::optional<Message> message_from_record(const json::value& v) {
   Message m;
   m.id = str(o, "id");
   if (m.id.empty()) return std::nullopt;
-  m.received_at = TimePoint(std::chrono::milliseconds(num(o, "received_ms")));
+  m.received_at = from_ms_since_epoch(num(o, "received_ms"));
   m.session_id = str(o, "session_id");
   m.client_ip = str(o, "client_ip");
   m.port = static_cast<std::uint16_t>(num(o, "port"));

@@ -13,6 +13,8 @@ using TimePoint = std::chrono::system_clock::time_point;
 inline std::int64_t ms_since_epoch(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
+// And back.
+inline TimePoint from_ms_since_epoch(std::int64_t ms) { return TimePoint(std::chrono::milliseconds(ms)); }
 
 class Clock {
  public:
@@ -23,7 +25,7 @@ class Clock {
 class ManualClock final : public Clock {
  public:
   explicit ManualClock(TimePoint start) : ms_(ms_since_epoch(start)) {}
-  TimePoint now() const override { return TimePoint(std::chrono::milliseconds(ms_.load())); }
+  TimePoint now() const override { return from_ms_since_epoch(ms_.load()); }
   void set(TimePoint t) { ms_ = ms_since_epoch(t); }
   void advance(std::chrono::milliseconds d) { ms_ += d.count(); }
 

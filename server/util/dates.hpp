@@ -40,8 +40,7 @@ inline bool clock_can_read(std::int64_t ms_since_epoch) {
 // any size, even one read from a damaged store, is judged without overflow).
 inline bool offset_keeps_clock_readable(std::int64_t offset_ms) {
   if (offset_ms > kLatestClockMs || offset_ms < -kLatestClockMs) return false;
-  auto system_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                       std::chrono::system_clock::now().time_since_epoch()).count();
+  auto system_ms = ms_since_epoch(std::chrono::system_clock::now());
   return clock_can_read(system_ms + offset_ms);
 }
 
