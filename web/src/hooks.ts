@@ -34,6 +34,21 @@ export function useDebounced(f: () => void, ms: number): () => void {
   };
 }
 
+// Runs `read` now, every `ms` while the view is shown, and again when `deps`
+// change; `alive()` says whether the view is still there when an answer comes.
+export function usePolling(read: (alive: () => boolean) => void, ms: number, deps: unknown[]): void {
+  useEffect(() => {
+    let alive = true;
+    const run = () => read(() => alive);
+    run();
+    const t = setInterval(run, ms);
+    return () => {
+      alive = false;
+      clearInterval(t);
+    };
+  }, deps);
+}
+
 // Keys a view answers (j/k, Enter, Delete, /), never while typing.
 export function useKeys(map: Record<string, (e: KeyboardEvent) => void>): void {
   const latest = useRef(map);

@@ -8,7 +8,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { AccountConfig, AccountOverride, call, get, RateLimit, Usage, WebhookAttempt } from '../api';
 import { Gauge } from '../components/gauge';
 import { dateTime } from '../format';
-import { useDebounced } from '../hooks';
+import { useDebounced, usePolling } from '../hooks';
 import { onLive } from '../live';
 
 const rate = (r: RateLimit | null) => (r ? `${r.count} per ${r.per}` : 'unlimited');
@@ -151,23 +151,18 @@ interface WebhookList {
 function Webhooks({ version }: { version: unknown }) {
   const [list, setList] = useState<WebhookList | null>(null);
   const [posts, setPosts] = useState<WebhookAttempt[]>([]);
-  useEffect(() => {
-    let alive = true;
-    const read = () =>
+  usePolling(
+    (alive) =>
       Promise.all([get<WebhookList>('/api/v1/webhooks?limit=1'), get<{ deliveries: WebhookAttempt[] }>('/api/v1/webhooks/deliveries?limit=20')])
         .then(([l, d]) => {
-          if (!alive) return;
+          if (!alive()) return;
           setList(l);
           setPosts(d.deliveries);
         })
-        .catch(() => {});
-    read();
-    const t = setInterval(read, 3000);
-    return () => {
-      alive = false;
-      clearInterval(t);
-    };
-  }, [version]);
+        .catch(() => {}),
+    3000,
+    [version],
+  );
   if (!list) return null;
   const t = list.totals;
   return (

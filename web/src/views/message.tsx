@@ -6,6 +6,7 @@ import { call, enc, get, MessageDetail, RelayEvent, WebhookAttempt } from '../ap
 import { EventDetail } from '../components/event_detail';
 import { Transcript } from '../components/transcript';
 import { bytes, dateTime, visible } from '../format';
+import { usePolling } from '../hooks';
 import { onLive } from '../live';
 import { go, href } from '../router';
 
@@ -272,19 +273,14 @@ function DeliveryEvents({ events }: { events: RelayEvent[] }) {
 // read again every two seconds while shown: retries follow the clock.
 function WebhookPosts({ id }: { id: string }) {
   const [posts, setPosts] = useState<WebhookAttempt[] | null>(null);
-  useEffect(() => {
-    let alive = true;
-    const read = () =>
+  usePolling(
+    (alive) =>
       get<{ deliveries: WebhookAttempt[] }>(`/api/v1/webhooks/deliveries?email_id=${enc(id)}&limit=1000`)
-        .then((r) => alive && setPosts(r.deliveries.slice().reverse()))
-        .catch(() => alive && setPosts([]));
-    read();
-    const timer = setInterval(read, 2000);
-    return () => {
-      alive = false;
-      clearInterval(timer);
-    };
-  }, [id]);
+        .then((r) => alive() && setPosts(r.deliveries.slice().reverse()))
+        .catch(() => alive() && setPosts([])),
+    2000,
+    [id],
+  );
   if (!posts || !posts.length) return null;
   return (
     <>
